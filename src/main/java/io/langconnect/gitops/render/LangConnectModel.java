@@ -1,0 +1,134 @@
+package io.langconnect.gitops.render;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpecBuilder;
+import io.langconnect.gitops.values.EnvironmentValues;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The LangConnect half of the stack: its Deployment, Service and, when asked for, autoscaler. */
+final class LangConnectModel {
+
+  static final int CONTAINER_PORT = 8080;
+  static final long UID = 1000;
+
+  private final EnvironmentValues values;
+  private final EnvironmentValues.LangConnect langconnect;
+  private final Names names;
+  private final Optional<String> revision;
+  private final PostgresModel postgres;
+
+  LangConnectModel(EnvironmentValues values, Optional<String> revision, PostgresModel postgres) {
+    this.values = values;
+    this.langconnect = values.langconnect();
+    this.names = new Names(values.release());
+    this.revision = revision;
+    this.postgres = postgres;
+  }
+
+  Deployment deployment() {
+    // With autoscaling on, the autoscaler owns replicas; leaving them out keeps apply from fighting it.
+    Integer replicas = langconnect.autoscaling().enabled() ? null : langconnect.replicas();
+    return new DeploymentBuilder()
+        .withMetadata(PodParts.metadata(names.langconnect(), values, Labels.LANGCONNECT, revision))
+        .withNewSpec()
+        .withReplicas(replicas)
+        .withNewSelector().withMatchLabels(Labels.selector(values.release(), Labels.LANGCONNECT)).endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(PodParts.podLabels(values, Labels.LANGCONNECT))
+        .withAnnotations(PodParts.podAnnotations(values, langconnect.podAnnotations(), postgres.secretChecksum()))
+        .endMetadata()
+        .withNewSpec()
+        .withAutomountServiceAccountToken(false)
+        .withImagePullSecrets(PodParts.pullSecrets(values))
+        .withSecurityContext(PodParts.podSecurity(UID))
+        .withContainers(container())
+        .withNodeSelector(PodParts.nodeSelector(langconnect.scheduling()))
+        .withTolerations(PodParts.tolerations(langconnect.scheduling()))
+        .withAffinity(PodParts.affinity(langconnect.scheduling()))
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  private Container container() {
+    EnvironmentValues.Auth auth = values.postgres().auth();
+    List<EnvVar> env = new ArrayList<>(List.of(
+        PodParts.literal("POSTGRES_HOST", names.postgres()),
+        PodParts.literal("POSTGRES_PORT", Integer.toString(values.postgres().service().port())),
+        PodParts.literal("POSTGRES_USER", auth.username()),
+        PodParts.fromSecret("POSTGRES_PASSWORD", postgres.secretName(), PostgresModel.PASSWORD_KEY),
+        PodParts.literal("POSTGRES_DB", auth.database()),
+        // LangConnect runs under uv, which needs a writable cache when the user is not root.
+        PodParts.literal("UV_CACHE_DIR", "/tmp/.uv-cache")));
+    env.addAll(PodParts.extraEnv(langconnect.env()));
+    ContainerBuilder container = new ContainerBuilder()
+        .withName("langconnect")
+        .withImage(langconnect.image().reference())
+        .withImagePullPolicy(langconnect.image().pullPolicy())
+        .addNewPort().withName("http").withContainerPort(CONTAINER_PORT).withProtocol("TCP").endPort()
+        .withEnv(env)
+        .withResources(PodParts.resources(langconnect.resources()))
+        .withSecurityContext(PodParts.containerSecurity(UID));
+    if (langconnect.livenessProbe().enabled()) container.withLivenessProbe(health(langconnect.livenessProbe()));
+    if (langconnect.readinessProbe().enabled()) container.withReadinessProbe(health(langconnect.readinessProbe()));
+    return container.build();
+  }
+
+  private static io.fabric8.kubernetes.api.model.Probe health(EnvironmentValues.Probe probe) {
+    return PodParts.probe(probe, new ProbeBuilder()
+        .withNewHttpGet().withPath(probe.path()).withPort(new IntOrString("http")).endHttpGet());
+  }
+
+  Service service() {
+    return new ServiceBuilder()
+        .withMetadata(PodParts.metadata(names.langconnect(), values, Labels.LANGCONNECT, revision))
+        .withNewSpec()
+        .withType(langconnect.service().type())
+        .withSelector(Labels.selector(values.release(), Labels.LANGCONNECT))
+        .addNewPort().withName("http").withPort(langconnect.service().port()).withProtocol("TCP")
+        .withNewTargetPort("http").endPort()
+        .endSpec()
+        .build();
+  }
+
+  /** Null unless autoscaling is enabled. */
+  HorizontalPodAutoscaler autoscaler() {
+    EnvironmentValues.Autoscaling autoscaling = langconnect.autoscaling();
+    if (!autoscaling.enabled()) return null;
+    List<MetricSpec> metrics = new ArrayList<>();
+    autoscaling.targetCpuUtilization().ifPresent(target -> metrics.add(utilization("cpu", target)));
+    autoscaling.targetMemoryUtilization().ifPresent(target -> metrics.add(utilization("memory", target)));
+    return new HorizontalPodAutoscalerBuilder()
+        .withMetadata(PodParts.metadata(names.langconnect(), values, Labels.LANGCONNECT, revision))
+        .withNewSpec()
+        .withNewScaleTargetRef().withApiVersion("apps/v1").withKind("Deployment").withName(names.langconnect())
+        .endScaleTargetRef()
+        .withMinReplicas(autoscaling.minReplicas())
+        .withMaxReplicas(autoscaling.maxReplicas())
+        .withMetrics(metrics)
+        .endSpec()
+        .build();
+  }
+
+  private static MetricSpec utilization(String resource, int percent) {
+    return new MetricSpecBuilder().withType("Resource")
+        .withNewResource().withName(resource).withNewTarget().withType("Utilization").withAverageUtilization(percent)
+        .endTarget().endResource()
+        .build();
+  }
+}

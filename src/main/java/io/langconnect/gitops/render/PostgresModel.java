@@ -1,0 +1,170 @@
+package io.langconnect.gitops.render;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.langconnect.gitops.values.EnvironmentValues;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** The PostgreSQL + pgvector half of the stack: Secret, data claim, Service and Deployment. */
+final class PostgresModel {
+
+  static final String PASSWORD_KEY = "postgres-password";
+  static final String PGDATA = "/var/lib/postgresql/data/pgdata";
+  static final String DATA_MOUNT = "/var/lib/postgresql/data";
+  static final int CONTAINER_PORT = 5432;
+  static final long UID = 999;
+
+  private final EnvironmentValues values;
+  private final EnvironmentValues.Postgres postgres;
+  private final Names names;
+  private final Optional<String> revision;
+
+  PostgresModel(EnvironmentValues values, Optional<String> revision) {
+    this.values = values;
+    this.postgres = values.postgres();
+    this.names = new Names(values.release());
+    this.revision = revision;
+  }
+
+  /** The Secret the stack uses: the user's existingSecret, or the one rendered here. */
+  String secretName() {
+    return postgres.auth().existingSecret().orElse(names.secret());
+  }
+
+  /** Null when the user brings their own Secret. */
+  Secret secret() {
+    if (postgres.auth().existingSecret().isPresent()) return null;
+    SecretBuilder secret = new SecretBuilder()
+        .withMetadata(PodParts.metadata(names.secret(), values, Labels.POSTGRES, revision))
+        .withType("Opaque");
+    postgres.auth().password().ifPresentOrElse(
+        password -> secret.withData(new TreeMap<>(Map.of(PASSWORD_KEY, base64(password)))),
+        () -> secret.editMetadata().addToAnnotations(Labels.GENERATE_PASSWORD_ANNOTATION, PASSWORD_KEY).endMetadata());
+    return secret.build();
+  }
+
+  /**
+   * What the pods consume from the Secret, hashed, so that a changed password rolls them. With an
+   * existing or generated Secret the content is not known here, so the hash covers its name only.
+   */
+  String secretChecksum() {
+    String content = secretName() + "\n" + postgres.auth().password().orElse("");
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
+  }
+
+  /** Null unless persistence is enabled. */
+  PersistentVolumeClaim dataClaim() {
+    EnvironmentValues.Persistence persistence = postgres.persistence();
+    if (!persistence.enabled()) return null;
+    return new PersistentVolumeClaimBuilder()
+        .withMetadata(PodParts.metadata(names.dataClaim(), values, Labels.POSTGRES, revision))
+        .withNewSpec()
+        .withAccessModes(persistence.accessMode())
+        .withStorageClassName(persistence.storageClass().isEmpty() ? null : persistence.storageClass())
+        .withNewResources().withRequests(Map.of("storage", new Quantity(persistence.size()))).endResources()
+        .endSpec()
+        .build();
+  }
+
+  Service service() {
+    return new ServiceBuilder()
+        .withMetadata(PodParts.metadata(names.postgres(), values, Labels.POSTGRES, revision))
+        .withNewSpec()
+        .withType("ClusterIP")
+        .withSelector(Labels.selector(values.release(), Labels.POSTGRES))
+        .addNewPort().withName("postgresql").withPort(postgres.service().port()).withProtocol("TCP")
+        .withNewTargetPort("postgresql").endPort()
+        .endSpec()
+        .build();
+  }
+
+  Deployment deployment() {
+    Volume data = postgres.persistence().enabled()
+        ? new VolumeBuilder().withName("data").withNewPersistentVolumeClaim().withClaimName(names.dataClaim())
+            .endPersistentVolumeClaim().build()
+        : new VolumeBuilder().withName("data").withNewEmptyDir().endEmptyDir().build();
+    return new DeploymentBuilder()
+        .withMetadata(PodParts.metadata(names.postgres(), values, Labels.POSTGRES, revision))
+        .withNewSpec()
+        .withReplicas(1)
+        .withNewStrategy().withType("Recreate").endStrategy()
+        .withNewSelector().withMatchLabels(Labels.selector(values.release(), Labels.POSTGRES)).endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(PodParts.podLabels(values, Labels.POSTGRES))
+        .withAnnotations(PodParts.podAnnotations(values, postgres.podAnnotations(), secretChecksum()))
+        .endMetadata()
+        .withNewSpec()
+        .withAutomountServiceAccountToken(false)
+        .withImagePullSecrets(PodParts.pullSecrets(values))
+        .withSecurityContext(PodParts.podSecurity(UID))
+        .withContainers(container())
+        .withVolumes(data)
+        .withNodeSelector(PodParts.nodeSelector(postgres.scheduling()))
+        .withTolerations(PodParts.tolerations(postgres.scheduling()))
+        .withAffinity(PodParts.affinity(postgres.scheduling()))
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  private Container container() {
+    String user = postgres.auth().username();
+    List<EnvVar> env = new ArrayList<>(List.of(
+        PodParts.literal("POSTGRES_USER", user),
+        PodParts.fromSecret("POSTGRES_PASSWORD", secretName(), PASSWORD_KEY),
+        PodParts.literal("POSTGRES_DB", postgres.auth().database()),
+        PodParts.literal("PGDATA", PGDATA)));
+    env.addAll(PodParts.extraEnv(postgres.env()));
+    ContainerBuilder container = new ContainerBuilder()
+        .withName("postgres")
+        .withImage(postgres.image().reference())
+        .withImagePullPolicy(postgres.image().pullPolicy())
+        .addNewPort().withName("postgresql").withContainerPort(CONTAINER_PORT).withProtocol("TCP").endPort()
+        .withEnv(env)
+        .withResources(PodParts.resources(postgres.resources()))
+        .withSecurityContext(PodParts.containerSecurity(UID))
+        .addNewVolumeMount().withName("data").withMountPath(DATA_MOUNT).endVolumeMount();
+    if (postgres.livenessProbe().enabled()) container.withLivenessProbe(pgIsReady(postgres.livenessProbe(), user));
+    if (postgres.readinessProbe().enabled()) container.withReadinessProbe(pgIsReady(postgres.readinessProbe(), user));
+    return container.build();
+  }
+
+  /** The username is limited to safe characters by validation, so it can stand unquoted in the shell line. */
+  private static io.fabric8.kubernetes.api.model.Probe pgIsReady(EnvironmentValues.Probe probe, String user) {
+    return PodParts.probe(probe, new ProbeBuilder()
+        .withNewExec().withCommand("/bin/sh", "-c", "pg_isready -U " + user).endExec());
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+  }
+}

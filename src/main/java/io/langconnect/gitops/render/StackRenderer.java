@@ -1,0 +1,32 @@
+package io.langconnect.gitops.render;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.langconnect.gitops.values.EnvironmentValues;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Renders one environment's stack. Pure: the same values and revision give equal objects, in the
+ * order they should be applied (what a pod consumes before the pod, the database before its client).
+ */
+public final class StackRenderer {
+
+  private StackRenderer() {}
+
+  public static List<HasMetadata> render(EnvironmentValues values, Optional<String> revision) {
+    PostgresModel postgres = new PostgresModel(values, revision);
+    LangConnectModel langconnect = new LangConnectModel(values, revision, postgres);
+    return Stream.<HasMetadata>of(
+            postgres.secret(),
+            postgres.dataClaim(),
+            postgres.service(),
+            postgres.deployment(),
+            langconnect.deployment(),
+            langconnect.service(),
+            langconnect.autoscaler())
+        .filter(Objects::nonNull)
+        .toList();
+  }
+}

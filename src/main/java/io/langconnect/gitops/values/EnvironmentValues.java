@@ -1,0 +1,91 @@
+package io.langconnect.gitops.values;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything one environment's layered values say, validated and with defaults applied. Immutable:
+ * collections are copies, so a record can be shared between threads and compared for change.
+ */
+public record EnvironmentValues(
+    String environment,
+    String release,
+    String namespace,
+    boolean production,
+    Map<String, String> podAnnotations,
+    Map<String, String> podLabels,
+    List<String> imagePullSecrets,
+    Postgres postgres,
+    LangConnect langconnect) {
+
+  public static final String DEFAULT_RELEASE = "langconnect";
+
+  public EnvironmentValues {
+    podAnnotations = Map.copyOf(podAnnotations);
+    podLabels = Map.copyOf(podLabels);
+    imagePullSecrets = List.copyOf(imagePullSecrets);
+  }
+
+  public record Image(String repository, String tag, String pullPolicy) {
+    /** {@code repo:tag}, or {@code repo@sha256:...} when the tag is a digest. */
+    public String reference() {
+      return tag.startsWith("sha256:") ? repository + "@" + tag : repository + ":" + tag;
+    }
+  }
+
+  /** Database credentials; {@code password} is empty when it comes from {@code existingSecret} or is generated. */
+  public record Auth(String username, Optional<String> password, String database, Optional<String> existingSecret) {}
+
+  public record Persistence(boolean enabled, String size, String storageClass, String accessMode) {}
+
+  /** Requests and limits by resource name ({@code cpu}, {@code memory}, {@code ephemeral-storage}), as written. */
+  public record Resources(Map<String, String> limits, Map<String, String> requests) {
+    public Resources {
+      limits = Map.copyOf(limits);
+      requests = Map.copyOf(requests);
+    }
+
+    public boolean isEmpty() {
+      return limits.isEmpty() && requests.isEmpty();
+    }
+  }
+
+  public record Probe(boolean enabled, String path, int initialDelaySeconds, int periodSeconds, int timeoutSeconds,
+                      int successThreshold, int failureThreshold) {}
+
+  public record Service(String type, int port) {}
+
+  /** An extra container variable: a literal {@code value}, or a {@code valueFrom} source as Kubernetes spells it. */
+  public record EnvVar(String name, Optional<String> value, Optional<Map<String, Object>> valueFrom) {}
+
+  /** Pod placement, kept as the plain data the user wrote; the renderer turns it into Kubernetes objects. */
+  public record Scheduling(Map<String, String> nodeSelector, List<Object> tolerations, Map<String, Object> affinity) {
+    public Scheduling {
+      nodeSelector = Map.copyOf(nodeSelector);
+      tolerations = List.copyOf(tolerations);
+      affinity = Map.copyOf(affinity);
+    }
+  }
+
+  public record Autoscaling(boolean enabled, int minReplicas, int maxReplicas,
+                            Optional<Integer> targetCpuUtilization, Optional<Integer> targetMemoryUtilization) {}
+
+  public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,
+                         Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,
+                         Map<String, String> podAnnotations, Scheduling scheduling) {
+    public Postgres {
+      env = List.copyOf(env);
+      podAnnotations = Map.copyOf(podAnnotations);
+    }
+  }
+
+  public record LangConnect(Image image, int replicas, Service service, Resources resources, Probe livenessProbe,
+                            Probe readinessProbe, List<EnvVar> env, Map<String, String> podAnnotations,
+                            Autoscaling autoscaling, Scheduling scheduling) {
+    public LangConnect {
+      env = List.copyOf(env);
+      podAnnotations = Map.copyOf(podAnnotations);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package io.langconnect.gitops.values;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.math.BigDecimal;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Format rules for values, each returning what was expected when a value breaks it, or null when it
+ * is fine. Kept as plain functions so the binder reads as a list of keys and their rules.
+ */
+final class Rules {
+
+  private static final Pattern DNS_1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final Pattern DNS_1123_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  private static final Pattern DNS_1035_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
+  // The repository part of a Docker/OCI reference: optional registry host[:port], then lowercase path components.
+  private static final Pattern IMAGE_REPOSITORY = Pattern.compile(
+      "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?"
+          + "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
+  private static final Pattern IMAGE_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  private static final Pattern IMAGE_DIGEST = Pattern.compile("sha256:[a-f0-9]{64}");
+  private static final Pattern POSTGRES_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+  static final Set<String> PULL_POLICIES = Set.of("Always", "IfNotPresent", "Never");
+  static final Set<String> ACCESS_MODES = Set.of("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod");
+  static final Set<String> SERVICE_TYPES = Set.of("ClusterIP", "NodePort", "LoadBalancer");
+
+  private Rules() {}
+
+  static String dns1123Label(String value) {
+    return value.length() <= 63 && DNS_1123_LABEL.matcher(value).matches()
+        ? null
+        : "a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+  }
+
+  static String dns1123Subdomain(String value) {
+    return value.length() <= 253 && DNS_1123_SUBDOMAIN.matcher(value).matches()
+        ? null
+        : "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters";
+  }
+
+  /** A release prefixes every object name, and the longest suffix is {@code -postgres-backups}; Services need DNS-1035. */
+  static String releaseName(String value) {
+    int max = 63 - "-postgres-backups".length();
+    return value.length() <= max && DNS_1035_LABEL.matcher(value).matches()
+        ? null
+        : "a DNS-1035 label of at most " + max + " characters (lowercase letters, digits and '-', starting with a letter)"
+            + " so that every object name stays valid";
+  }
+
+  static String imageRepository(String value) {
+    return value.length() <= 255 && IMAGE_REPOSITORY.matcher(value).matches()
+        ? null
+        : "an image repository such as pgvector/pgvector or registry.example.com:5000/team/langconnect"
+            + " (lowercase path, no tag; put the tag in image.tag)";
+  }
+
+  static String imageTag(String value) {
+    return IMAGE_TAG.matcher(value).matches() || IMAGE_DIGEST.matcher(value).matches()
+        ? null
+        : "an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-') or a sha256: digest";
+  }
+
+  static String pullPolicy(String value) {
+    return PULL_POLICIES.contains(value) ? null : "one of Always, IfNotPresent, Never";
+  }
+
+  static String accessMode(String value) {
+    return ACCESS_MODES.contains(value) ? null : "one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod";
+  }
+
+  static String serviceType(String value) {
+    return SERVICE_TYPES.contains(value) ? null : "one of ClusterIP, NodePort, LoadBalancer";
+  }
+
+  /** Role and database names are limited to plain identifiers: they reach shell command lines (probes, pg_dump). */
+  static String postgresName(String value) {
+    return POSTGRES_NAME.matcher(value).matches()
+        ? null
+        : "a plain PostgreSQL name: 1 to 63 letters, digits and '_', not starting with a digit";
+  }
+
+  static String envName(String value) {
+    return ENV_NAME.matcher(value).matches()
+        ? null
+        : "an environment variable name: letters, digits and '_', not starting with a digit";
+  }
+
+  /** A Kubernetes quantity that is not negative, such as 500m, 1, 512Mi or 20Gi. */
+  static String quantity(String value) {
+    try {
+      BigDecimal amount = Quantity.parse(value).getNumericalAmount();
+      return amount.signum() < 0 ? "a quantity that is not negative" : null;
+    } catch (RuntimeException e) {
+      return "a Kubernetes quantity such as 500m, 1, 512Mi or 20Gi";
+    }
+  }
+
+  static String positiveQuantity(String value) {
+    String problem = quantity(value);
+    if (problem != null) return problem;
+    return Quantity.parse(value).getNumericalAmount().signum() > 0 ? null : "a quantity larger than zero, such as 20Gi";
+  }
+
+  static BigDecimal amount(String quantity) {
+    return Quantity.parse(quantity).getNumericalAmount();
+  }
+
+  /** The reference chart's placeholders ({@code CHANGE_ME_IN_PRODUCTION} and the like) are never real secrets. */
+  static boolean isPlaceholder(String value) {
+    String normalized = value.trim().toUpperCase().replace("-", "_");
+    return normalized.startsWith("CHANGE_ME") || normalized.startsWith("CHANGEME");
+  }
+}

@@ -1,0 +1,387 @@
+package io.langconnect.gitops.values;
+
+import io.langconnect.gitops.values.EnvironmentValues.Auth;
+import io.langconnect.gitops.values.EnvironmentValues.Autoscaling;
+import io.langconnect.gitops.values.EnvironmentValues.EnvVar;
+import io.langconnect.gitops.values.EnvironmentValues.Image;
+import io.langconnect.gitops.values.EnvironmentValues.LangConnect;
+import io.langconnect.gitops.values.EnvironmentValues.Persistence;
+import io.langconnect.gitops.values.EnvironmentValues.Postgres;
+import io.langconnect.gitops.values.EnvironmentValues.Probe;
+import io.langconnect.gitops.values.EnvironmentValues.Resources;
+import io.langconnect.gitops.values.EnvironmentValues.Scheduling;
+import io.langconnect.gitops.values.EnvironmentValues.Service;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The schema of an environment's values: which keys exist, their defaults and their rules. Keys and
+ * defaults follow the reference Helm chart, so its values files move over unchanged.
+ */
+public final class ValuesBinder {
+
+  /** The outcome for one environment: its values when it has no errors, and every problem found. */
+  public record Binding(Optional<EnvironmentValues> values, List<Problem> problems) {}
+
+  private static final Set<String> PRODUCTION_NAMES = Set.of("prod", "production");
+  private static final List<String> RESOURCE_NAMES = List.of("cpu", "memory", "ephemeral-storage");
+  private static final Set<String> LANGCONNECT_RESERVED_ENV =
+      Set.of("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB");
+  private static final Set<String> POSTGRES_RESERVED_ENV = Set.of("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "PGDATA");
+  private static final String SECURITY_CONTEXT_IGNORED =
+      "ignored: the controller always applies its own non-root security context (see README)";
+
+  private final String environment;
+  private final ValueReader in;
+
+  private ValuesBinder(String environment, YamlNode.Mapping values, Source fallback) {
+    this.environment = environment;
+    this.in = new ValueReader(values, fallback);
+  }
+
+  /**
+   * Binds layered values for {@code environment}; {@code envFile} names the environment's own file,
+   * where problems without a line of their own are reported.
+   */
+  public static Binding bind(String environment, YamlNode.Mapping values, String envFile) {
+    ValuesBinder binder = new ValuesBinder(environment, values, new Source(envFile, 0));
+    EnvironmentValues bound = binder.bindAll();
+    List<Problem> problems = List.copyOf(binder.in.problems());
+    boolean failed = problems.stream().anyMatch(Problem::isError);
+    return new Binding(failed ? Optional.empty() : Optional.of(bound), problems);
+  }
+
+  private EnvironmentValues bindAll() {
+    boolean production = in.bool("production", PRODUCTION_NAMES.contains(environment));
+    in.optionalString("environment").ifPresent(declared -> {
+      if (!declared.equals(environment)) {
+        in.warning(in.find("environment").orElse(null), "environment",
+            "\"" + declared + "\" differs from the file's environment \"" + environment + "\"; the file name wins");
+      }
+    });
+    String release = bindRelease();
+    String namespace = in.checked("namespace", in.optionalString("namespace"), Rules::dns1123Label)
+        .orElse("langconnect-" + environment);
+    Map<String, String> podAnnotations = in.stringMap("podAnnotations");
+    Map<String, String> podLabels = in.stringMap("podLabels");
+    List<String> pullSecrets = bindPullSecrets();
+    Postgres postgres = bindPostgres(production);
+    LangConnect langconnect = bindLangConnect();
+    ignoreReferenceChartExtras();
+    in.reportUnknownKeys();
+    return new EnvironmentValues(environment, release, namespace, production, podAnnotations, podLabels,
+        pullSecrets, postgres, langconnect);
+  }
+
+  private String bindRelease() {
+    Optional<String> fullnameOverride = in.optionalString("fullnameOverride").filter(s -> !s.isEmpty());
+    Optional<String> release = in.optionalString("release");
+    if (release.isPresent() && fullnameOverride.isPresent() && !release.equals(fullnameOverride)) {
+      in.error(in.find("fullnameOverride").orElse(null), "fullnameOverride",
+          "\"" + fullnameOverride.get() + "\" conflicts with release \"" + release.get() + "\"; expected only one of them");
+    }
+    String path = release.isPresent() ? "release" : "fullnameOverride";
+    return in.checked(path, release.or(() -> fullnameOverride), Rules::releaseName)
+        .orElse(EnvironmentValues.DEFAULT_RELEASE);
+  }
+
+  private List<String> bindPullSecrets() {
+    List<String> names = new ArrayList<>();
+    in.freeForm("imagePullSecrets");
+    in.sequence("imagePullSecrets").ifPresent(seq -> {
+      for (int i = 0; i < seq.items().size(); i++) {
+        YamlNode item = seq.items().get(i);
+        String path = "imagePullSecrets[" + i + "]";
+        Object name = item instanceof YamlNode.Mapping m && m.entries().get("name") instanceof YamlNode.Scalar s
+            ? s.value()
+            : item instanceof YamlNode.Scalar s ? s.value() : null;
+        if (name instanceof String text && Rules.dns1123Subdomain(text) == null) {
+          names.add(text);
+        } else {
+          in.error(item, path, item.describe() + " is not a Secret reference; expected - name: <secret name>");
+        }
+      }
+    });
+    return names;
+  }
+
+  private Postgres bindPostgres(boolean production) {
+    Image image = bindImage("postgres.image", Optional.of("pgvector/pgvector"), "pg16");
+    Auth auth = bindAuth(production);
+    Service service = bindService("postgres.service", 5432);
+    if (!service.type().equals("ClusterIP")) {
+      in.error(in.find("postgres.service.type").orElse(null), "postgres.service.type",
+          "\"" + service.type() + "\" is not allowed; expected ClusterIP: the database is never exposed outside the cluster");
+    }
+    Persistence persistence = new Persistence(
+        in.bool("postgres.persistence.enabled", false),
+        in.checked("postgres.persistence.size", in.optionalText("postgres.persistence.size"), Rules::positiveQuantity)
+            .orElse("8Gi"),
+        in.string("postgres.persistence.storageClass", ""),
+        in.checked("postgres.persistence.accessMode", in.optionalString("postgres.persistence.accessMode"),
+            Rules::accessMode).orElse("ReadWriteOnce"));
+    in.checked("postgres.persistence.storageClass", Optional.of(persistence.storageClass()).filter(s -> !s.isEmpty()),
+        Rules::dns1123Subdomain);
+    Resources resources = bindResources("postgres.resources");
+    Probe liveness = bindProbe("postgres.livenessProbe", false, new Probe(true, "", 30, 10, 5, 1, 6));
+    Probe readiness = bindProbe("postgres.readinessProbe", false, new Probe(true, "", 5, 5, 3, 1, 3));
+    List<EnvVar> env = bindEnv("postgres.env", POSTGRES_RESERVED_ENV, production);
+    Map<String, String> podAnnotations = in.stringMap("postgres.podAnnotations");
+    Scheduling scheduling = bindScheduling("postgres");
+    in.ignore("postgres.podSecurityContext", SECURITY_CONTEXT_IGNORED);
+    in.ignore("postgres.securityContext", SECURITY_CONTEXT_IGNORED);
+    return new Postgres(image, auth, service, persistence, resources, liveness, readiness, env, podAnnotations, scheduling);
+  }
+
+  private Auth bindAuth(boolean production) {
+    String username = in.checked("postgres.auth.username", in.optionalString("postgres.auth.username"),
+        Rules::postgresName).orElse("postgres");
+    String database = in.checked("postgres.auth.database", in.optionalString("postgres.auth.database"),
+        Rules::postgresName).orElse("postgres");
+    Optional<String> existingSecret = in.checked("postgres.auth.existingSecret",
+        in.optionalString("postgres.auth.existingSecret").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain);
+    Optional<String> password = in.optionalString("postgres.auth.password");
+    YamlNode passwordNode = in.find("postgres.auth.password").orElse(null);
+    if (existingSecret.isPresent()) {
+      if (password.filter(p -> !p.isEmpty()).isPresent()) {
+        in.warning(passwordNode, "postgres.auth.password",
+            "ignored because postgres.auth.existingSecret is set; the password comes from that Secret");
+      }
+      return new Auth(username, Optional.empty(), database, existingSecret);
+    }
+    if (password.isPresent() && Rules.isPlaceholder(password.get())) {
+      in.error(passwordNode, "postgres.auth.password", "\"" + password.get() + "\" is the reference chart's placeholder;"
+          + " expected a real password, or postgres.auth.existingSecret naming a Secret with key postgres-password");
+      return new Auth(username, Optional.empty(), database, Optional.empty());
+    }
+    if (production && password.isPresent() && (password.get().isEmpty() || password.get().equals("postgres"))) {
+      in.error(passwordNode, "postgres.auth.password", (password.get().isEmpty() ? "an empty password" : "\"postgres\"")
+          + " is refused for the production environment \"" + environment + "\"; expected a strong password,"
+          + " postgres.auth.existingSecret, or no password so that one is generated");
+    }
+    return new Auth(username, password.filter(p -> !p.isEmpty()), database, Optional.empty());
+  }
+
+  private LangConnect bindLangConnect() {
+    Image image = bindImage("langconnect.image", Optional.empty(), "latest");
+    int replicas = bindReplicas();
+    Service service = bindService("langconnect.service", 8080);
+    Resources resources = bindResources("langconnect.resources");
+    Probe liveness = bindProbe("langconnect.livenessProbe", true, new Probe(true, "/health", 30, 10, 5, 1, 3));
+    Probe readiness = bindProbe("langconnect.readinessProbe", true, new Probe(true, "/health", 10, 5, 3, 1, 3));
+    List<EnvVar> env = bindEnv("langconnect.env", LANGCONNECT_RESERVED_ENV, false);
+    Map<String, String> podAnnotations = in.stringMap("langconnect.podAnnotations");
+    Autoscaling autoscaling = bindAutoscaling(replicas);
+    Scheduling scheduling = bindScheduling("langconnect");
+    in.ignore("langconnect.podSecurityContext", SECURITY_CONTEXT_IGNORED);
+    in.ignore("langconnect.securityContext", SECURITY_CONTEXT_IGNORED);
+    return new LangConnect(image, replicas, service, resources, liveness, readiness, env, podAnnotations, autoscaling,
+        scheduling);
+  }
+
+  /** {@code replicaCount} is the reference chart's key, {@code replicas} this project's; either may be used. */
+  private int bindReplicas() {
+    Optional<Integer> replicaCount = in.optionalInteger("langconnect.replicaCount", 0, 1000);
+    Optional<Integer> replicas = in.optionalInteger("langconnect.replicas", 0, 1000);
+    if (replicaCount.isPresent() && replicas.isPresent() && !replicaCount.equals(replicas)) {
+      in.error(in.find("langconnect.replicas").orElse(null), "langconnect.replicas", replicas.get()
+          + " conflicts with langconnect.replicaCount " + replicaCount.get() + "; expected only one of them");
+    }
+    return replicas.or(() -> replicaCount).orElse(1);
+  }
+
+  private Image bindImage(String path, Optional<String> defaultRepository, String defaultTag) {
+    Optional<String> repository = in.checked(path + ".repository", in.optionalString(path + ".repository"),
+        Rules::imageRepository);
+    if (defaultRepository.isEmpty() && !in.isSet(path + ".repository")) {
+      in.error(in.nearest(path + ".repository"), path + ".repository",
+          "is required; expected the LangConnect image you build and push (no public image exists)");
+    }
+    String tag = in.checked(path + ".tag", in.optionalText(path + ".tag"), Rules::imageTag).orElse(defaultTag);
+    String pullPolicy = in.checked(path + ".pullPolicy", in.optionalString(path + ".pullPolicy"), Rules::pullPolicy)
+        .orElse("IfNotPresent");
+    return new Image(repository.or(() -> defaultRepository).orElse(""), tag, pullPolicy);
+  }
+
+  private Service bindService(String path, int defaultPort) {
+    String type = in.checked(path + ".type", in.optionalString(path + ".type"), Rules::serviceType).orElse("ClusterIP");
+    int port = in.integer(path + ".port", defaultPort, 1, 65535);
+    return new Service(type, port);
+  }
+
+  private Resources bindResources(String path) {
+    Map<String, String> limits = bindResourceList(path + ".limits");
+    Map<String, String> requests = bindResourceList(path + ".requests");
+    requests.forEach((name, request) -> {
+      String limit = limits.get(name);
+      if (limit != null && Rules.amount(request).compareTo(Rules.amount(limit)) > 0) {
+        in.error(in.find(path + ".requests." + name).orElse(null), path + ".requests." + name,
+            request + " is above the limit " + limit + "; expected a request no larger than " + path + ".limits." + name);
+      }
+    });
+    return new Resources(limits, requests);
+  }
+
+  private Map<String, String> bindResourceList(String path) {
+    Map<String, String> quantities = new LinkedHashMap<>();
+    in.mapping(path);
+    for (String name : RESOURCE_NAMES) {
+      String key = path + "." + name;
+      in.checked(key, in.optionalText(key), Rules::quantity).ifPresent(q -> quantities.put(name, q));
+    }
+    return quantities;
+  }
+
+  private Probe bindProbe(String path, boolean httpPath, Probe defaults) {
+    boolean enabled = in.bool(path + ".enabled", defaults.enabled());
+    String probePath = httpPath
+        ? in.checked(path + ".path", in.optionalString(path + ".path"), p -> p.startsWith("/") ? null : "a path starting with /")
+            .orElse(defaults.path())
+        : "";
+    if (!httpPath) in.ignore(path + ".path", "ignored: the database probe runs pg_isready, not an HTTP request");
+    int successThreshold = in.integer(path + ".successThreshold", defaults.successThreshold(), 1, 1_000);
+    if (path.endsWith("livenessProbe") && successThreshold != 1) {
+      in.error(in.find(path + ".successThreshold").orElse(null), path + ".successThreshold",
+          successThreshold + " is not allowed for a liveness probe; expected 1 (a Kubernetes rule)");
+    }
+    return new Probe(enabled, probePath,
+        in.integer(path + ".initialDelaySeconds", defaults.initialDelaySeconds(), 0, 3_600),
+        in.integer(path + ".periodSeconds", defaults.periodSeconds(), 1, 3_600),
+        in.integer(path + ".timeoutSeconds", defaults.timeoutSeconds(), 1, 3_600),
+        successThreshold,
+        in.integer(path + ".failureThreshold", defaults.failureThreshold(), 1, 1_000));
+  }
+
+  /** Extra variables, as the reference chart's list ({@code - name: X, value: Y}) or as a map ({@code X: Y}). */
+  private List<EnvVar> bindEnv(String path, Set<String> reserved, boolean production) {
+    List<EnvVar> env = new ArrayList<>();
+    Optional<YamlNode> node = in.freeForm(path);
+    if (node.isEmpty()) return env;
+    if (node.get() instanceof YamlNode.Mapping map) {
+      map.entries().forEach((name, value) -> envFromMapEntry(path + "." + name, name, value).ifPresent(env::add));
+    } else if (node.get() instanceof YamlNode.Sequence seq) {
+      for (int i = 0; i < seq.items().size(); i++) {
+        envFromListItem(path + "[" + i + "]", seq.items().get(i)).ifPresent(env::add);
+      }
+    } else {
+      in.error(node.get(), path, node.get().describe() + " is not a list or mapping;"
+          + " expected - name: NAME / value: \"text\" items, or NAME: \"text\" entries");
+      return env;
+    }
+    Set<String> seen = new HashSet<>();
+    for (EnvVar var : env) {
+      if (reserved.contains(var.name())) {
+        in.error(node.get(), path, var.name() + " is set by the controller from postgres.auth and postgres.service;"
+            + " expected it to be left out");
+      } else if (!seen.add(var.name())) {
+        in.error(node.get(), path, var.name() + " is listed twice; expected each variable once");
+      }
+      var.value().filter(Rules::isPlaceholder).ifPresent(v -> in.warning(node.get(), path,
+          var.name() + " holds the placeholder \"" + v + "\"; expected a real value"));
+    }
+    return env;
+  }
+
+  private Optional<EnvVar> envFromMapEntry(String path, String name, YamlNode value) {
+    if (Rules.envName(name) != null) {
+      in.error(value, path, "\"" + name + "\" is not valid; expected " + Rules.envName(name));
+      return Optional.empty();
+    }
+    if (value instanceof YamlNode.Scalar s && s.value() instanceof String text) {
+      return Optional.of(new EnvVar(name, Optional.of(text), Optional.empty()));
+    }
+    in.error(value, path, value.describe() + " is not text; expected a string (Kubernetes variables are text; quote it)");
+    return Optional.empty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private Optional<EnvVar> envFromListItem(String path, YamlNode item) {
+    if (!(item instanceof YamlNode.Mapping m)) {
+      in.error(item, path, item.describe() + " is not a variable; expected name: and value: (or valueFrom:)");
+      return Optional.empty();
+    }
+    Set<String> extra = new HashSet<>(m.entries().keySet());
+    extra.removeAll(Set.of("name", "value", "valueFrom"));
+    extra.forEach(key -> in.error(m.entries().get(key), path + "." + key, "unknown key; expected name, value or valueFrom"));
+    YamlNode nameNode = m.entries().get("name");
+    if (!(nameNode instanceof YamlNode.Scalar ns) || !(ns.value() instanceof String name)) {
+      in.error(item, path + ".name", "is missing or not text; expected a variable name");
+      return Optional.empty();
+    }
+    if (Rules.envName(name) != null) {
+      in.error(nameNode, path + ".name", "\"" + name + "\" is not valid; expected " + Rules.envName(name));
+      return Optional.empty();
+    }
+    YamlNode value = m.entries().get("value");
+    YamlNode valueFrom = m.entries().get("valueFrom");
+    if (value != null && valueFrom != null) {
+      in.error(item, path, "has both value and valueFrom; expected one of them");
+      return Optional.empty();
+    }
+    if (valueFrom instanceof YamlNode.Mapping from) {
+      return Optional.of(new EnvVar(name, Optional.empty(), Optional.of((Map<String, Object>) ValueReader.plain(from))));
+    }
+    if (valueFrom != null) {
+      in.error(valueFrom, path + ".valueFrom", valueFrom.describe() + " is not a mapping; expected secretKeyRef: or configMapKeyRef:");
+      return Optional.empty();
+    }
+    if (value == null || value instanceof YamlNode.Scalar vs && vs.isNull()) {
+      return Optional.of(new EnvVar(name, Optional.of(""), Optional.empty()));
+    }
+    if (value instanceof YamlNode.Scalar vs && vs.value() instanceof String text) {
+      return Optional.of(new EnvVar(name, Optional.of(text), Optional.empty()));
+    }
+    in.error(value, path + ".value", value.describe() + " is not text; expected a string (quote it)");
+    return Optional.empty();
+  }
+
+  private Autoscaling bindAutoscaling(int replicas) {
+    String path = "langconnect.autoscaling";
+    boolean enabled = in.bool(path + ".enabled", false);
+    int min = in.integer(path + ".minReplicas", Math.max(1, replicas), 1, 1000);
+    int max = in.integer(path + ".maxReplicas", Math.max(min, 6), 1, 1000);
+    Optional<Integer> cpu = in.optionalInteger(path + ".targetCPUUtilizationPercentage", 1, 1000);
+    Optional<Integer> memory = in.optionalInteger(path + ".targetMemoryUtilizationPercentage", 1, 1000);
+    if (enabled && min > max) {
+      in.error(in.find(path + ".minReplicas").orElse(null), path + ".minReplicas",
+          min + " is above maxReplicas " + max + "; expected minReplicas <= maxReplicas");
+    }
+    if (cpu.isEmpty() && memory.isEmpty()) cpu = Optional.of(80);
+    return new Autoscaling(enabled, min, max, cpu, memory);
+  }
+
+  @SuppressWarnings("unchecked")
+  private Scheduling bindScheduling(String component) {
+    Map<String, String> nodeSelector = in.stringMap(component + ".nodeSelector");
+    List<Object> tolerations = new ArrayList<>();
+    in.freeForm(component + ".tolerations");
+    in.sequence(component + ".tolerations").ifPresent(seq -> {
+      for (int i = 0; i < seq.items().size(); i++) {
+        YamlNode item = seq.items().get(i);
+        if (item instanceof YamlNode.Mapping) {
+          tolerations.add(ValueReader.plain(item));
+        } else {
+          in.error(item, component + ".tolerations[" + i + "]", item.describe() + " is not a toleration; expected key:, operator:, effect:");
+        }
+      }
+    });
+    in.freeForm(component + ".affinity");
+    Map<String, Object> affinity = in.mapping(component + ".affinity")
+        .map(m -> (Map<String, Object>) ValueReader.plain(m)).orElse(Map.of());
+    return new Scheduling(nodeSelector, tolerations, affinity);
+  }
+
+  /** Keys of the reference chart outside this stack: accepted, so its files move over unchanged, and named as ignored. */
+  private void ignoreReferenceChartExtras() {
+    in.ignore("toolServer", "ignored: the tool server is not part of the LangConnect stack this controller runs");
+    in.ignore("web", "ignored: the web frontend is not part of the LangConnect stack this controller runs");
+    in.ignore("serviceAccount", "ignored: pods run as the namespace's default ServiceAccount with no token mounted");
+    in.optionalString("nameOverride").filter(s -> !s.isEmpty()).ifPresent(s -> in.warning(
+        in.find("nameOverride").orElse(null), "nameOverride", "ignored: object names come from release"));
+  }
+}

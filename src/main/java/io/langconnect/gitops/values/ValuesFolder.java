@@ -1,0 +1,110 @@
+package io.langconnect.gitops.values;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A folder of values files: {@code values.yaml} (optional, shared) and one {@code values-<env>.yaml}
+ * per environment. Each environment is read, layered and bound on its own, so one bad file never
+ * stops the others.
+ */
+public final class ValuesFolder {
+
+  /** One environment's outcome: its values when valid, and every problem found in its files. */
+  public record Environment(String name, String file, Optional<EnvironmentValues> values, List<Problem> problems) {
+    public boolean isValid() {
+      return values.isPresent();
+    }
+  }
+
+  private static final Pattern ENV_FILE = Pattern.compile("values-(.+)\\.ya?ml");
+  private static final Pattern SHARED_FILE = Pattern.compile("values\\.ya?ml");
+
+  private ValuesFolder() {}
+
+  /** Reads every values file directly inside {@code dir}. */
+  public static List<Environment> load(Path dir) throws IOException {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path path : (Iterable<Path>) entries::iterator) {
+        String name = path.getFileName().toString();
+        if (Files.isRegularFile(path) && (ENV_FILE.matcher(name).matches() || SHARED_FILE.matcher(name).matches())) {
+          files.put(name, Files.readString(path, StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return load(files, "");
+  }
+
+  /**
+   * Binds the environments found among {@code files} (file name to content). {@code displayPrefix} is
+   * put before file names in problems, e.g. the folder inside a git repository.
+   */
+  public static List<Environment> load(Map<String, String> files, String displayPrefix) {
+    List<String> shared = files.keySet().stream().filter(n -> SHARED_FILE.matcher(n).matches()).sorted().toList();
+    List<Problem> sharedProblems = new ArrayList<>();
+    Optional<YamlNode.Mapping> base = Optional.of(new YamlNode.Mapping(Map.of(), new Source(displayPrefix + "values.yaml", 0)));
+    if (shared.size() > 1) {
+      sharedProblems.add(new Problem(Problem.Severity.ERROR, displayPrefix + shared.get(1), 0, "",
+          "both values.yaml and values.yml exist; expected one shared values file"));
+      base = Optional.empty();
+    } else if (shared.size() == 1) {
+      YamlReader.Result result = YamlReader.read(displayPrefix + shared.get(0), files.get(shared.get(0)));
+      sharedProblems.addAll(result.problems());
+      base = result.mapping();
+    }
+
+    Map<String, String> envFiles = new TreeMap<>();
+    List<Environment> environments = new ArrayList<>();
+    for (String fileName : files.keySet()) {
+      Matcher m = ENV_FILE.matcher(fileName);
+      if (!m.matches()) continue;
+      String env = m.group(1);
+      String display = displayPrefix + fileName;
+      String previous = envFiles.put(env, fileName);
+      if (previous != null) {
+        environments.removeIf(e -> e.name().equals(env));
+        environments.add(failed(env, display, new Problem(Problem.Severity.ERROR, display, 0, "",
+            "environment \"" + env + "\" also has " + previous + "; expected one file per environment")));
+        continue;
+      }
+      environments.add(bindEnvironment(env, display, files.get(fileName), base, sharedProblems));
+    }
+    environments.sort((a, b) -> a.name().compareTo(b.name()));
+    return environments;
+  }
+
+  private static Environment bindEnvironment(String env, String display, String text,
+                                             Optional<YamlNode.Mapping> base, List<Problem> sharedProblems) {
+    int maxName = 63 - "langconnect-".length();
+    if (env.length() > maxName || Rules.dns1123Label(env) != null) {
+      return failed(env, display, new Problem(Problem.Severity.ERROR, display, 0, "",
+          "environment name \"" + env + "\" is not valid; expected a DNS-1123 label of at most " + maxName
+              + " characters (lowercase letters, digits and '-'), e.g. values-staging.yaml"));
+    }
+    List<Problem> problems = new ArrayList<>(sharedProblems);
+    YamlReader.Result own = YamlReader.read(display, text);
+    problems.addAll(own.problems());
+    if (base.isEmpty() || own.mapping().isEmpty()) {
+      return new Environment(env, display, Optional.empty(), List.copyOf(problems));
+    }
+    ValuesBinder.Binding binding = ValuesBinder.bind(env, Layering.merge(base.get(), own.mapping().get()), display);
+    problems.addAll(binding.problems());
+    boolean failed = problems.stream().anyMatch(Problem::isError);
+    return new Environment(env, display, failed ? Optional.empty() : binding.values(), List.copyOf(problems));
+  }
+
+  private static Environment failed(String env, String display, Problem problem) {
+    return new Environment(env, display, Optional.empty(), List.of(problem));
+  }
+}
