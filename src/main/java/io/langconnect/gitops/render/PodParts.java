@@ -124,13 +124,11 @@ final class PodParts {
   }
 
   static Map<String, String> nodeSelector(EnvironmentValues.Scheduling scheduling) {
-    return scheduling.nodeSelector().isEmpty() ? null : new TreeMap<>(scheduling.nodeSelector());
+    return new TreeMap<>(scheduling.nodeSelector());
   }
 
   static List<Toleration> tolerations(EnvironmentValues.Scheduling scheduling) {
-    return scheduling.tolerations().isEmpty()
-        ? null
-        : scheduling.tolerations().stream().map(t -> SERIALIZATION.convertValue(t, Toleration.class)).toList();
+    return scheduling.tolerations().stream().map(t -> SERIALIZATION.convertValue(t, Toleration.class)).toList();
   }
 
   static Affinity affinity(EnvironmentValues.Scheduling scheduling) {

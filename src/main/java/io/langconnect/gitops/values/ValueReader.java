@@ -1,6 +1,7 @@
 package io.langconnect.gitops.values;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -51,13 +52,16 @@ final class ValueReader {
 
   /** The node at a dotted path, if present; registers the path (and its parents) as known. */
   Optional<YamlNode> find(String path) {
+    String[] parts = path.split("\\.");
+    for (int i = 1; i <= parts.length; i++) {
+      known.add(String.join(".", Arrays.copyOfRange(parts, 0, i)));
+    }
     YamlNode current = root;
     String parent = "";
     StringBuilder walked = new StringBuilder();
-    for (String part : path.split("\\.")) {
+    for (String part : parts) {
       if (walked.length() > 0) walked.append('.');
       walked.append(part);
-      known.add(walked.toString());
       if (!(current instanceof YamlNode.Mapping mapping)) {
         boolean isNull = current instanceof YamlNode.Scalar s && s.isNull();
         if (!isNull && badParents.add(parent)) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -100,6 +101,7 @@ public final class ValuesFolder {
     }
     ValuesBinder.Binding binding = ValuesBinder.bind(env, Layering.merge(base.get(), own.mapping().get()), display);
     problems.addAll(binding.problems());
+    problems.sort(Comparator.comparing(Problem::file).thenComparingInt(Problem::line));
     boolean failed = problems.stream().anyMatch(Problem::isError);
     return new Environment(env, display, failed ? Optional.empty() : binding.values(), List.copyOf(problems));
   }

@@ -1,0 +1,260 @@
+package io.langconnect.gitops.render;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.langconnect.gitops.values.EnvironmentValues;
+import io.langconnect.gitops.values.ValuesFixture;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Every fact of the stack table in DESIGN.md, asserted on the rendered objects. */
+class StackFactsTest {
+
+  private static final String STAGING = """
+      langconnect:
+        image:
+          repository: registry.example.com/langconnect
+          tag: "1.2.3"
+        env:
+          ALLOW_ORIGINS: '["*"]'
+      postgres:
+        auth:
+          username: rag
+          password: s3cret-staging
+          database: ragdb
+      """;
+
+  private static List<HasMetadata> render(String yaml) {
+    EnvironmentValues values = ValuesFixture.folder().env("staging", yaml).valid("staging");
+    return StackRenderer.render(values, Optional.of("0123abc"));
+  }
+
+  private static <T extends HasMetadata> T only(List<HasMetadata> objects, Class<T> kind, String name) {
+    return objects.stream().filter(kind::isInstance).map(kind::cast)
+        .filter(o -> o.getMetadata().getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind.getSimpleName() + " " + name + " in " + objects));
+  }
+
+  private static Map<String, EnvVar> env(Container container) {
+    return container.getEnv().stream().collect(java.util.stream.Collectors.toMap(EnvVar::getName, e -> e));
+  }
+
+  @Test
+  void postgresDeploymentHasTheReferenceChartsShape() {
+    Deployment postgres = only(render(STAGING), Deployment.class, "langconnect-postgres");
+    PodSpec pod = postgres.getSpec().getTemplate().getSpec();
+    Container db = pod.getContainers().get(0);
+
+    assertThat(postgres.getMetadata().getNamespace()).isEqualTo("langconnect-staging");
+    assertThat(postgres.getSpec().getReplicas()).isEqualTo(1);
+    assertThat(postgres.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(db.getImage()).isEqualTo("pgvector/pgvector:pg16");
+    assertThat(db.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(5432));
+
+    Map<String, EnvVar> env = env(db);
+    assertThat(env.get("POSTGRES_USER").getValue()).isEqualTo("rag");
+    assertThat(env.get("POSTGRES_DB").getValue()).isEqualTo("ragdb");
+    assertThat(env.get("PGDATA").getValue()).isEqualTo("/var/lib/postgresql/data/pgdata");
+    assertThat(env.get("POSTGRES_PASSWORD").getValue()).isNull();
+    assertThat(env.get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("langconnect-postgres");
+    assertThat(env.get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("postgres-password");
+
+    assertProbe(db.getLivenessProbe(), 30, 10, 5, 6);
+    assertProbe(db.getReadinessProbe(), 5, 5, 3, 3);
+    assertThat(db.getLivenessProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
+    assertThat(db.getReadinessProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
+
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(999L);
+    assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(999L);
+    assertThat(db.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(db.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+
+    assertThat(db.getVolumeMounts()).singleElement()
+        .satisfies(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/postgresql/data"));
+    assertThat(pod.getVolumes()).singleElement().satisfies(v -> {
+      assertThat(v.getEmptyDir()).isNotNull();
+      assertThat(v.getPersistentVolumeClaim()).isNull();
+    });
+  }
+
+  private static void assertProbe(Probe probe, int initialDelay, int period, int timeout, int failureThreshold) {
+    assertThat(probe.getInitialDelaySeconds()).isEqualTo(initialDelay);
+    assertThat(probe.getPeriodSeconds()).isEqualTo(period);
+    assertThat(probe.getTimeoutSeconds()).isEqualTo(timeout);
+    assertThat(probe.getFailureThreshold()).isEqualTo(failureThreshold);
+  }
+
+  @Test
+  void postgresServiceIsClusterIpOn5432AndSelectsOnlyThePostgresPod() {
+    List<HasMetadata> objects = render(STAGING);
+    Service service = only(objects, Service.class, "langconnect-postgres");
+    Deployment postgres = only(objects, Deployment.class, "langconnect-postgres");
+    Deployment langconnect = only(objects, Deployment.class, "langconnect-langconnect");
+
+    assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(service.getSpec().getPorts()).singleElement().satisfies(p -> assertThat(p.getPort()).isEqualTo(5432));
+    Map<String, String> selector = service.getSpec().getSelector();
+    assertThat(postgres.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(selector);
+    assertThat(langconnect.getSpec().getTemplate().getMetadata().getLabels()).doesNotContainEntry(
+        Labels.COMPONENT, selector.get(Labels.COMPONENT));
+  }
+
+  @Test
+  void secretHoldsThePasswordAndBothDeploymentsReferenceIt() {
+    List<HasMetadata> objects = render(STAGING);
+    Secret secret = only(objects, Secret.class, "langconnect-postgres");
+    String password = new String(Base64.getDecoder().decode(secret.getData().get("postgres-password")), StandardCharsets.UTF_8);
+    assertThat(password).isEqualTo("s3cret-staging");
+
+    for (String name : List.of("langconnect-postgres", "langconnect-langconnect")) {
+      Container container = only(objects, Deployment.class, name).getSpec().getTemplate().getSpec().getContainers().get(0);
+      assertThat(env(container).get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName())
+          .isEqualTo(secret.getMetadata().getName());
+    }
+  }
+
+  @Test
+  void langconnectDeploymentPointsAtTheDatabaseAndProbesHealth() {
+    Deployment langconnect = only(render(STAGING), Deployment.class, "langconnect-langconnect");
+    PodSpec pod = langconnect.getSpec().getTemplate().getSpec();
+    Container app = pod.getContainers().get(0);
+    Map<String, EnvVar> env = env(app);
+
+    assertThat(app.getImage()).isEqualTo("registry.example.com/langconnect:1.2.3");
+    assertThat(app.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(8080));
+    assertThat(env.get("POSTGRES_HOST").getValue()).isEqualTo("langconnect-postgres");
+    assertThat(env.get("POSTGRES_PORT").getValue()).isEqualTo("5432");
+    assertThat(env.get("POSTGRES_USER").getValue()).isEqualTo("rag");
+    assertThat(env.get("POSTGRES_DB").getValue()).isEqualTo("ragdb");
+    assertThat(env.get("ALLOW_ORIGINS").getValue()).isEqualTo("[\"*\"]");
+    assertThat(app.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health");
+    assertThat(app.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health");
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(app.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(app.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+  }
+
+  @Test
+  void langconnectServiceIsClusterIpOn8080() {
+    Service service = only(render(STAGING), Service.class, "langconnect-langconnect");
+    assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(service.getSpec().getPorts()).singleElement().satisfies(p -> assertThat(p.getPort()).isEqualTo(8080));
+  }
+
+  @Test
+  void persistentVolumeClaimOnlyWhenPersistenceIsEnabled() {
+    assertThat(render(STAGING)).noneMatch(PersistentVolumeClaim.class::isInstance);
+
+    List<HasMetadata> persistent = render(STAGING + """
+          persistence:
+            enabled: true
+            size: 20Gi
+            storageClass: fast-ssd
+        """);
+    PersistentVolumeClaim claim = only(persistent, PersistentVolumeClaim.class, "langconnect-postgres");
+    assertThat(claim.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("20Gi");
+    assertThat(claim.getSpec().getAccessModes()).containsExactly("ReadWriteOnce");
+    assertThat(claim.getSpec().getStorageClassName()).isEqualTo("fast-ssd");
+    PodSpec pod = only(persistent, Deployment.class, "langconnect-postgres").getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes()).singleElement().satisfies(v ->
+        assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("langconnect-postgres"));
+  }
+
+  @Test
+  void emptyStorageClassMeansTheClusterDefault() {
+    PersistentVolumeClaim claim = only(render(STAGING + "  persistence:\n    enabled: true\n    storageClass: \"\"\n"),
+        PersistentVolumeClaim.class, "langconnect-postgres");
+    assertThat(claim.getSpec().getStorageClassName()).isNull();
+  }
+
+  @Test
+  void existingSecretRendersNoSecretAndBothDeploymentsUseIt() {
+    List<HasMetadata> objects = render("""
+        langconnect:
+          image:
+            repository: lc
+        postgres:
+          auth:
+            existingSecret: team-db-credentials
+        """);
+    assertThat(objects).noneMatch(Secret.class::isInstance);
+    for (String name : List.of("langconnect-postgres", "langconnect-langconnect")) {
+      Container container = only(objects, Deployment.class, name).getSpec().getTemplate().getSpec().getContainers().get(0);
+      assertThat(env(container).get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName())
+          .isEqualTo("team-db-credentials");
+    }
+  }
+
+  @Test
+  void everyObjectCarriesTheRecommendedLabelsAndTheRevision() {
+    for (HasMetadata object : render(STAGING)) {
+      assertThat(object.getMetadata().getLabels())
+          .containsEntry(Labels.NAME, "langconnect")
+          .containsEntry(Labels.INSTANCE, "langconnect")
+          .containsEntry(Labels.MANAGED_BY, "langconnect-gitops")
+          .containsKey(Labels.COMPONENT);
+      assertThat(object.getMetadata().getAnnotations()).containsEntry(Labels.REVISION_ANNOTATION, "0123abc");
+    }
+  }
+
+  @Test
+  void passwordChangeRollsBothDeploymentsAndNothingElseDoes() {
+    String before = checksum(render(STAGING), "langconnect-postgres");
+    String after = checksum(render(STAGING.replace("s3cret-staging", "rotated-password")), "langconnect-postgres");
+    String unrelated = checksum(render(STAGING.replace("1.2.3", "1.2.4")), "langconnect-postgres");
+
+    assertThat(after).isNotEqualTo(before);
+    assertThat(unrelated).isEqualTo(before);
+    assertThat(checksum(render(STAGING), "langconnect-langconnect")).isEqualTo(before);
+  }
+
+  private static String checksum(List<HasMetadata> objects, String deployment) {
+    return only(objects, Deployment.class, deployment).getSpec().getTemplate().getMetadata().getAnnotations()
+        .get(Labels.SECRET_CHECKSUM_ANNOTATION);
+  }
+
+  @Test
+  void missingPasswordAsksTheApplierToGenerateOne() {
+    Secret secret = only(render("langconnect:\n  image:\n    repository: lc\n"), Secret.class, "langconnect-postgres");
+    assertThat(secret.getData()).isNullOrEmpty();
+    assertThat(secret.getMetadata().getAnnotations()).containsEntry(Labels.GENERATE_PASSWORD_ANNOTATION, "postgres-password");
+  }
+
+  @Test
+  void autoscalingRendersAnAutoscalerAndLeavesReplicasToIt() {
+    List<HasMetadata> objects = render(STAGING.replace("  env:\n", "  autoscaling:\n    enabled: true\n"
+        + "    minReplicas: 2\n    maxReplicas: 5\n  env:\n"));
+    HorizontalPodAutoscaler hpa = only(objects, HorizontalPodAutoscaler.class, "langconnect-langconnect");
+    assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(2);
+    assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(5);
+    assertThat(only(objects, Deployment.class, "langconnect-langconnect").getSpec().getReplicas()).isNull();
+  }
+
+  @Test
+  void objectsComeInApplyOrder() {
+    List<String> order = render(STAGING + "  persistence:\n    enabled: true\n").stream()
+        .map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
+    assertThat(order).containsExactly(
+        "Secret/langconnect-postgres",
+        "PersistentVolumeClaim/langconnect-postgres",
+        "Service/langconnect-postgres",
+        "Deployment/langconnect-postgres",
+        "Deployment/langconnect-langconnect",
+        "Service/langconnect-langconnect");
+  }
+}

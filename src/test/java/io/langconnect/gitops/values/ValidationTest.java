@@ -1,0 +1,183 @@
+package io.langconnect.gitops.values;
+
+import static io.langconnect.gitops.values.ValuesFixture.MINIMAL;
+import static io.langconnect.gitops.values.ValuesFixture.problemsAlone;
+import static io.langconnect.gitops.values.ValuesFixture.problemsOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every validation rule, fed a bad value: the one line names the file, the line, the key and what was expected. */
+class ValidationTest {
+
+  @Test
+  void unknownKeySuggestsTheClosestKnownKey() {
+    assertThat(problemsOf("postgres:\n  persistence:\n    enabeld: true\n"))
+        .containsExactly("values-dev.yaml:3: postgres.persistence.enabeld: unknown key;"
+            + " did you mean postgres.persistence.enabled?");
+  }
+
+  @Test
+  void unknownKeyInTheWrongPlaceSuggestsWhereItBelongs() {
+    assertThat(problemsOf("postgres:\n  size: 20Gi\n"))
+        .singleElement().asString()
+        .contains("postgres.size: unknown key; did you mean postgres.persistence.size?");
+  }
+
+  @Test
+  void stringWhereABooleanGoesIsAnErrorNotACoercion() {
+    assertThat(problemsOf("postgres:\n  persistence:\n    enabled: \"true\"\n"))
+        .containsExactly("values-dev.yaml:3: postgres.persistence.enabled: the string \"true\" is not a boolean;"
+            + " expected true or false");
+    assertThat(problemsOf("postgres:\n  persistence:\n    enabled: yes\n"))
+        .singleElement().asString().contains("the string \"yes\" is not a boolean");
+  }
+
+  @Test
+  void numberWhereTextGoesAsksForQuotes() {
+    assertThat(problemsOf("langconnect:\n  env:\n    DEBUG: true\n"))
+        .singleElement().asString()
+        .startsWith("values-dev.yaml:3: langconnect.env.DEBUG: the boolean true is not text; expected a string");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "postgres:\\n  persistence:\\n    size: 20Gb | postgres.persistence.size: \"20Gb\" is not valid; expected a Kubernetes quantity",
+      "postgres:\\n  persistence:\\n    size: 0 | postgres.persistence.size: \"0\" is not valid; expected a quantity larger than zero",
+      "postgres:\\n  resources:\\n    limits:\\n      cpu: lots | postgres.resources.limits.cpu: \"lots\" is not valid; expected a Kubernetes quantity",
+      "langconnect:\\n  resources:\\n    requests:\\n      memory: 12XB | langconnect.resources.requests.memory: \"12XB\" is not valid",
+      "postgres:\\n  resources:\\n    limits:\\n      gpu: 1 | postgres.resources.limits.gpu: unknown key",
+      "namespace: Team_A | namespace: \"Team_A\" is not valid; expected a DNS-1123 label",
+      "release: 9lives | release: \"9lives\" is not valid; expected a DNS-1035 label",
+      "postgres:\\n  image:\\n    repository: pgvector/pgvector:pg16 | postgres.image.repository: \"pgvector/pgvector:pg16\" is not valid; expected an image repository",
+      "postgres:\\n  image:\\n    repository: PGVector/pgvector | postgres.image.repository: \"PGVector/pgvector\" is not valid",
+      "postgres:\\n  image:\\n    tag: -bad | postgres.image.tag: \"-bad\" is not valid; expected an image tag",
+      "langconnect:\\n  image:\\n    pullPolicy: always | langconnect.image.pullPolicy: \"always\" is not valid; expected one of Always, IfNotPresent, Never",
+      "postgres:\\n  persistence:\\n    accessMode: RWO | postgres.persistence.accessMode: \"RWO\" is not valid; expected one of ReadWriteOnce",
+      "langconnect:\\n  env:\\n    1ST_VAR: x | langconnect.env.1ST_VAR: \"1ST_VAR\" is not valid; expected an environment variable name",
+      "langconnect:\\n  env:\\n    - name: MY-VAR\\n      value: x | langconnect.env[0].name: \"MY-VAR\" is not valid; expected an environment variable name",
+      "langconnect:\\n  env:\\n    POSTGRES_HOST: elsewhere | langconnect.env: POSTGRES_HOST is set by the controller",
+      "langconnect:\\n  replicaCount: -1 | langconnect.replicaCount: -1 is out of range; expected a whole number from 0 to 1000",
+      "langconnect:\\n  replicas: two | langconnect.replicas: the string \"two\" is not a whole number",
+      "postgres:\\n  service:\\n    type: LoadBalancer | postgres.service.type: \"LoadBalancer\" is not allowed; expected ClusterIP",
+      "langconnect:\\n  service:\\n    port: 70000 | langconnect.service.port: 70000 is out of range; expected a whole number from 1 to 65535",
+      "postgres:\\n  auth:\\n    username: \"bob; rm -rf /\" | postgres.auth.username: \"bob; rm -rf /\" is not valid; expected a plain PostgreSQL name",
+      "postgres:\\n  livenessProbe:\\n    successThreshold: 2 | postgres.livenessProbe.successThreshold: 2 is not allowed for a liveness probe; expected 1",
+      "postgres:\\n  resources:\\n    limits:\\n      memory: 1Gi\\n    requests:\\n      memory: 2Gi | postgres.resources.requests.memory: 2Gi is above the limit 1Gi",
+      "podAnnotations:\\n  team: 7 | podAnnotations.team: the number 7 is not text; expected a string (quote it: \"7\")",
+      "postgres: yes | postgres: the string \"yes\" is not a mapping; expected keys under postgres:",
+  })
+  void badValueIsNamedWithItsKeyAndWhatWasExpected(String yaml, String expected) {
+    List<String> problems = problemsOf(yaml.replace("\\n", "\n") + "\n");
+    assertThat(problems).anySatisfy(line -> assertThat(line).startsWith("values-dev.yaml:").contains(expected));
+  }
+
+  @Test
+  void everyProblemOfAFileIsReportedAtOnce() {
+    List<String> problems = problemsAlone("""
+        langconnect:
+          replicaCount: many
+        postgres:
+          persistence:
+            enabled: "no"
+            size: big
+          image:
+            pullPolicy: sometimes
+        """);
+    assertThat(problems).hasSize(5);
+    assertThat(problems).anySatisfy(p -> assertThat(p).contains("langconnect.image.repository: is required"));
+  }
+
+  @Test
+  void langconnectImageIsRequired() {
+    assertThat(problemsAlone("langconnect:\n  replicaCount: 1\n"))
+        .containsExactly("values-dev.yaml:1: langconnect.image.repository: is required;"
+            + " expected the LangConnect image you build and push (no public image exists)");
+  }
+
+  @Test
+  void placeholderPasswordIsAlwaysRefused() {
+    assertThat(problemsOf("postgres:\n  auth:\n    password: CHANGE_ME_IN_PRODUCTION\n"))
+        .containsExactly("values-dev.yaml:3: postgres.auth.password: \"CHANGE_ME_IN_PRODUCTION\" is the reference"
+            + " chart's placeholder; expected a real password, or postgres.auth.existingSecret naming a Secret with"
+            + " key postgres-password");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"prod,''", "production,postgres"})
+  void weakPasswordIsRefusedForProductionByName(String env, String password) {
+    ValuesFolder.Environment result = ValuesFixture.folder()
+        .shared(MINIMAL).env(env, "postgres:\n  auth:\n    password: \"" + password + "\"\n").environment(env);
+    assertThat(result.isValid()).isFalse();
+    assertThat(result.problems()).singleElement().asString()
+        .startsWith("values-" + env + ".yaml:3: postgres.auth.password:")
+        .contains("is refused for the production environment \"" + env + "\"; expected a strong password");
+  }
+
+  @Test
+  void weakPasswordIsRefusedWhereProductionIsDeclared() {
+    assertThat(problemsOf("production: true\n" + "postgres:\n  auth:\n    password: postgres\n"))
+        .singleElement().asString().contains("\"postgres\" is refused for the production environment \"dev\"");
+    assertThat(problemsOf("postgres:\n  auth:\n    password: postgres\n")).isEmpty();
+  }
+
+  @Test
+  void yamlSyntaxErrorGivesFileLineAndColumn() {
+    assertThat(problemsAlone("langconnect:\n  image: {repository: x\npostgres: 1\n"))
+        .singleElement().asString()
+        .matches("values-dev\\.yaml:\\d+: YAML syntax error \\(line \\d+, column \\d+\\): .+");
+  }
+
+  @Test
+  void duplicateKeyIsAnError() {
+    assertThat(problemsOf("release: a\nrelease: b\n"))
+        .containsExactly("values-dev.yaml:2: release: the key appears twice in one mapping; expected each key once");
+  }
+
+  @Test
+  void badEnvironmentFileNameIsNamed() {
+    ValuesFolder.Environment env = ValuesFixture.folder().env("Prod_EU", MINIMAL).environment("Prod_EU");
+    assertThat(env.problems()).singleElement().asString()
+        .startsWith("values-Prod_EU.yaml: environment name \"Prod_EU\" is not valid; expected a DNS-1123 label");
+  }
+
+  @Test
+  void oneBadEnvironmentNeverBlocksAnother() {
+    ValuesFixture folder = ValuesFixture.folder()
+        .shared(MINIMAL)
+        .env("broken", "postgres: [unclosed\n")
+        .env("staging", "postgres:\n  persistence:\n    enabled: false\n");
+
+    assertThat(folder.environment("broken").isValid()).isFalse();
+    assertThat(folder.valid("staging").namespace()).isEqualTo("langconnect-staging");
+  }
+
+  @Test
+  void problemInSharedFileNamesTheSharedFile() {
+    ValuesFolder.Environment env = ValuesFixture.folder()
+        .shared(MINIMAL + "postgres:\n  persistence:\n    enabled: maybe\n")
+        .env("staging", "{}").environment("staging");
+    assertThat(env.problems()).singleElement().asString()
+        .startsWith("values.yaml:6: postgres.persistence.enabled: the string \"maybe\" is not a boolean");
+  }
+
+  @Test
+  void referenceChartKeysOutsideTheStackAreWarningsNotErrors() {
+    ValuesFolder.Environment env = ValuesFixture.folder().env("staging", MINIMAL + """
+        toolServer:
+          replicaCount: 2
+        web:
+          containerPort: 3000
+        serviceAccount:
+          create: true
+        nameOverride: ""
+        fullnameOverride: ""
+        """).environment("staging");
+    assertThat(env.isValid()).isTrue();
+    assertThat(env.problems()).allMatch(p -> !p.isError())
+        .extracting(Problem::keyPath).containsExactlyInAnyOrder("toolServer", "web", "serviceAccount");
+  }
+}
