@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# The local control plane for tests and the demo, as plain processes on loopback:
+#   etcd + kube-apiserver (RBAC on) + kube-controller-manager, built from Go modules under test-support/;
+#   PostgreSQL 15 with pgvector built from Debian's source package; a git daemon.
+#
+#   scripts/test-env.sh up       install what is missing, build once per machine, start, write target/test-env/env
+#   scripts/test-env.sh down     stop everything and remove target/test-env
+#   scripts/test-env.sh status   say what runs, exit 1 when something is not up
+#
+# Idempotent: `up` when everything already runs returns in about a second.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$ROOT/target/test-env"
+CACHE="${LANGCONNECT_GITOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/langconnect-gitops}"
+
+KUBE_VERSION="$(awk '/^require k8s.io\/kubernetes /{print $3}' "$ROOT/test-support/kube/go.mod")"
+ETCD_VERSION="$(awk '/go.etcd.io\/etcd\/server\/v3 v/{print $NF; exit}' "$ROOT/test-support/etcd/go.mod")"
+KUBE_BIN="$CACHE/kubernetes-$KUBE_VERSION"
+ETCD_BIN="$CACHE/etcd-$ETCD_VERSION"
+PG_VERSION=15
+PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
+
+log() { printf '[test-env] %s\n' "$*" >&2; }
+die() { printf '[test-env] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local seconds=$1 what=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "$what did not come up within ${seconds}s (logs in $STATE/*.log)"
+    sleep 0.2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Installing and building (once per machine; every step checks first)
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} from Debian's packages"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build_kubernetes() {
+  [ -x "$KUBE_BIN/kube-apiserver" ] && [ -x "$KUBE_BIN/kube-controller-manager" ] && return 0
+  command -v go >/dev/null || die "Go is needed once to build the test control plane; install Go 1.26 or newer"
+  log "building kube-apiserver and kube-controller-manager $KUBE_VERSION from Go modules (several minutes, once per machine)"
+  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
+  local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
+  ldflags="$ldflags -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+  mkdir -p "$KUBE_BIN.partial"
+  (cd "$ROOT/test-support/kube" && go build -trimpath -ldflags "$ldflags" -o "$KUBE_BIN.partial/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+  rm -rf "$KUBE_BIN" && mv "$KUBE_BIN.partial" "$KUBE_BIN"
+}
+
+build_etcd() {
+  [ -x "$ETCD_BIN/etcd" ] && return 0
+  command -v go >/dev/null || die "Go is needed once to build etcd; install Go 1.26 or newer"
+  log "building etcd $ETCD_VERSION from Go modules (about a minute, once per machine)"
+  mkdir -p "$ETCD_BIN.partial"
+  (cd "$ROOT/test-support/etcd" && go build -trimpath -ldflags "-s -w" -o "$ETCD_BIN.partial/etcd" go.etcd.io/etcd/server/v3)
+  rm -rf "$ETCD_BIN" && mv "$ETCD_BIN.partial" "$ETCD_BIN"
+}
+
+# pgvector is built from Debian's trixie source package against PostgreSQL 15's server headers. The
+# deb-src entry reuses the mirror this machine's own apt sources name, so no host is written here.
+install_pgvector() {
+  [ -f "/usr/share/postgresql/$PG_VERSION/extension/vector.control" ] && return 0
+  apt_install postgresql-server-dev-$PG_VERSION dpkg-dev build-essential
+  local mirror
+  mirror="$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)"
+  [ -n "$mirror" ] || mirror="$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)"
+  [ -n "$mirror" ] || die "cannot find a Debian mirror in /etc/apt sources to fetch pgvector's source package"
+  local list=/etc/apt/sources.list.d/langconnect-gitops-trixie-src.sources
+  if [ ! -f "$list" ]; then
+    printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$mirror" | as_root tee "$list" >/dev/null
+  fi
+  as_root apt-get update -qq
+  local src="$CACHE/pgvector-src"
+  rm -rf "$src" && mkdir -p "$src"
+  log "building pgvector from Debian's source package (trixie) against PostgreSQL $PG_VERSION"
+  (cd "$src" && apt-get source -qq -t trixie pgvector >/dev/null 2>&1 || apt-get source -qq pgvector/trixie >/dev/null)
+  local dir; dir="$(find "$src" -maxdepth 1 -mindepth 1 -type d -name 'pgvector-*' | head -1)"
+  [ -n "$dir" ] || die "apt-get source pgvector gave no source tree"
+  make -s -C "$dir" PG_CONFIG="$PG_BIN/pg_config" OPTFLAGS="" >/dev/null
+  as_root make -s -C "$dir" PG_CONFIG="$PG_BIN/pg_config" install >/dev/null
+}
+
+install_all() {
+  mkdir -p "$CACHE"
+  apt_install postgresql-$PG_VERSION postgresql-client-$PG_VERSION openssl git curl
+  install_pgvector
+  build_etcd
+  build_kubernetes
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Certificates, keys and tokens for the API server
+
+make_credentials() {
+  local pki="$STATE/pki"
+  [ -f "$pki/apiserver.crt" ] && return 0
+  mkdir -p "$pki"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=langconnect-gitops-test-ca" \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
+    -keyout "$pki/apiserver.key" -out "$pki/apiserver.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' > "$pki/ext.cnf"
+  openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
+    -extfile "$pki/ext.cnf" -out "$pki/apiserver.crt" 2>/dev/null
+  openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  local admin nobody
+  admin="$(openssl rand -hex 24)"; nobody="$(openssl rand -hex 24)"
+  # token,user,uid,"group1,group2": the admin is in system:masters; "nobody" has no RBAC grants at all.
+  printf '%s,admin,admin,"system:masters"\n%s,nobody,nobody\n' "$admin" "$nobody" > "$pki/tokens.csv"
+  chmod 600 "$pki/tokens.csv" "$pki"/*.key
+}
+
+token_of() { awk -F, -v user="$1" '$2==user{print $1}' "$STATE/pki/tokens.csv"; }
+
+write_kubeconfig() { # write_kubeconfig FILE URL TOKEN
+  cat > "$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: $2
+    certificate-authority: $STATE/pki/ca.crt
+users:
+- name: user
+  user:
+    token: $3
+contexts:
+- name: local
+  context: {cluster: local, user: user}
+current-context: local
+EOF
+  chmod 600 "$1"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Starting
+
+start_etcd() {
+  alive etcd && return 0
+  local port peer; port="$(free_port)"; peer="$(free_port)"
+  echo "$port" > "$STATE/etcd.port"
+  "$ETCD_BIN/etcd" --name test --data-dir "$STATE/etcd" \
+    --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "test=http://127.0.0.1:$peer" --listen-metrics-urls "" \
+    --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level warn \
+    > "$STATE/etcd.log" 2>&1 &
+  echo $! > "$STATE/etcd.pid"
+  wait_for 30 etcd curl -sf "http://127.0.0.1:$port/health"
+}
+
+start_apiserver() {
+  alive kube-apiserver && return 0
+  local port; port="$(free_port)"
+  echo "$port" > "$STATE/kube-apiserver.port"
+  "$KUBE_BIN/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$(cat "$STATE/etcd.port")" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" \
+    --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
+    --client-ca-file "$STATE/pki/ca.crt" \
+    --token-auth-file "$STATE/pki/tokens.csv" \
+    --authorization-mode RBAC \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$STATE/pki/sa.pub" --service-account-signing-key-file "$STATE/pki/sa.key" \
+    --service-cluster-ip-range 10.96.0.0/16 \
+    --api-audiences https://kubernetes.default.svc.cluster.local \
+    --profiling=false --v=1 \
+    > "$STATE/kube-apiserver.log" 2>&1 &
+  echo $! > "$STATE/kube-apiserver.pid"
+  write_kubeconfig "$STATE/admin.kubeconfig" "https://127.0.0.1:$port" "$(token_of admin)"
+  write_kubeconfig "$STATE/nobody.kubeconfig" "https://127.0.0.1:$port" "$(token_of nobody)"
+  wait_for 90 kube-apiserver curl -sf --cacert "$STATE/pki/ca.crt" -H "Authorization: Bearer $(token_of admin)" \
+    "https://127.0.0.1:$port/readyz"
+}
+
+# Without a kubelet no pod ever runs, but Deployments get ReplicaSets and Pods, CronJobs get Jobs, and
+# namespaces get their default ServiceAccount, as in a real cluster.
+start_controller_manager() {
+  alive kube-controller-manager && return 0
+  "$KUBE_BIN/kube-controller-manager" \
+    --kubeconfig "$STATE/admin.kubeconfig" \
+    --bind-address 127.0.0.1 --secure-port 0 \
+    --leader-elect=false \
+    --controllers '*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-binder,-attachdetach' \
+    --service-account-private-key-file "$STATE/pki/sa.key" --root-ca-file "$STATE/pki/ca.crt" \
+    --use-service-account-credentials=false --v=1 \
+    > "$STATE/kube-controller-manager.log" 2>&1 &
+  echo $! > "$STATE/kube-controller-manager.pid"
+}
+
+# PostgreSQL refuses to run as root, so under root it runs as the packages' postgres user.
+pg_run() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  alive postgres && return 0
+  local data="$STATE/pg"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$data"
+    pg_run "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --no-sync -E UTF8 --locale C >/dev/null
+  fi
+  local port; port="$(free_port)"
+  echo "$port" > "$STATE/postgres.port"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$STATE" 2>/dev/null || true
+  pg_run "$PG_BIN/postgres" -D "$data" -c "listen_addresses=127.0.0.1" -c "port=$port" \
+    -c "unix_socket_directories=$data" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=200 -c log_min_messages=warning \
+    > "$STATE/postgres.log" 2>&1 &
+  echo $! > "$STATE/postgres.pid"
+  wait_for 30 PostgreSQL "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$port" -U postgres
+}
+
+start_git_daemon() {
+  alive git-daemon && return 0
+  local port; port="$(free_port)"
+  echo "$port" > "$STATE/git-daemon.port"
+  mkdir -p "$STATE/git"
+  git daemon --reuseaddr --listen=127.0.0.1 --port="$port" --base-path="$STATE/git" --export-all \
+    --enable=receive-pack "$STATE/git" > "$STATE/git-daemon.log" 2>&1 &
+  echo $! > "$STATE/git-daemon.pid"
+  wait_for 10 "git daemon" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+}
+
+write_env() {
+  cat > "$STATE/env" <<EOF
+# Written by scripts/test-env.sh up; read by the Java tests' TestEnvironment extension.
+KUBECONFIG=$STATE/admin.kubeconfig
+KUBE_API_URL=https://127.0.0.1:$(cat "$STATE/kube-apiserver.port")
+KUBE_CA_FILE=$STATE/pki/ca.crt
+KUBE_ADMIN_TOKEN=$(token_of admin)
+KUBE_UNPRIVILEGED_TOKEN=$(token_of nobody)
+KUBE_VERSION=$KUBE_VERSION
+ETCD_URL=http://127.0.0.1:$(cat "$STATE/etcd.port")
+PGHOST=127.0.0.1
+PGPORT=$(cat "$STATE/postgres.port")
+PGUSER=postgres
+GIT_DAEMON_URL=git://127.0.0.1:$(cat "$STATE/git-daemon.port")
+GIT_DAEMON_ROOT=$STATE/git
+EOF
+}
+
+up() {
+  local started=$SECONDS
+  install_all
+  mkdir -p "$STATE"
+  make_credentials
+  start_etcd
+  start_apiserver
+  start_controller_manager
+  start_postgres
+  start_git_daemon
+  write_env
+  log "up in $((SECONDS - started))s: API $(grep KUBE_API_URL "$STATE/env" | cut -d= -f2), PostgreSQL 127.0.0.1:$(cat "$STATE/postgres.port"); env in $STATE/env"
+}
+
+down() {
+  for name in git-daemon kube-controller-manager kube-apiserver etcd postgres; do
+    if alive "$name"; then
+      local pid; pid="$(cat "$STATE/$name.pid")"
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$STATE"
+  log "down"
+}
+
+status() {
+  local ok=0
+  for name in etcd kube-apiserver kube-controller-manager postgres git-daemon; do
+    if alive "$name"; then printf '%-24s running (pid %s)\n' "$name" "$(cat "$STATE/$name.pid")"
+    else printf '%-24s stopped\n' "$name"; ok=1; fi
+  done
+  return $ok
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,150 @@
+package io.langconnect.gitops.testenv;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * A loopback HTTPS proxy in front of the local API server that can break chosen requests: answer with
+ * an error status (500, 409, 429, ...), answer late, or cut the connection. Everything else is passed
+ * through unchanged, watches included. It presents the API server's own certificate (valid for
+ * 127.0.0.1), so clients trust it exactly as they trust the API server.
+ */
+public final class FaultProxy implements AutoCloseable {
+
+  /** What to do to a matching request. */
+  public sealed interface Fault {
+    record Status(int code, String reason) implements Fault {}
+    record Delay(Duration delay) implements Fault {}
+    record Cut() implements Fault {}
+
+    static Fault status(int code) {
+      return new Status(code, "injected by FaultProxy");
+    }
+
+    static Fault delay(Duration delay) {
+      return new Delay(delay);
+    }
+
+    static Fault cut() {
+      return new Cut();
+    }
+  }
+
+  private record Rule(Predicate<HttpServerRequest> match, Fault fault, AtomicInteger remaining) {}
+
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final HttpClientAgent upstream;
+  private final URI target;
+  private final ConcurrentLinkedQueue<Rule> rules = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger injected = new AtomicInteger();
+
+  private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, URI target) {
+    this.vertx = vertx;
+    this.server = server;
+    this.upstream = upstream;
+    this.target = target;
+  }
+
+  /** Starts a proxy to the local API server on a free loopback port. */
+  public static FaultProxy start(LocalControlPlane plane) {
+    Vertx vertx = LocalControlPlane.vertx();
+    Path pki = Path.of(plane.caFile()).getParent();
+    HttpClientAgent upstream = vertx.createHttpClient(new HttpClientOptions()
+        .setSsl(true)
+        .setTrustOptions(new PemTrustOptions().addCertPath(plane.caFile())));
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost("127.0.0.1").setPort(0).setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .setCertPath(pki.resolve("apiserver.crt").toString())
+            .setKeyPath(pki.resolve("apiserver.key").toString()));
+    FaultProxy[] self = new FaultProxy[1];
+    HttpServer server = LocalControlPlane.await(vertx.createHttpServer(options)
+        .requestHandler(request -> self[0].handle(request))
+        .listen());
+    self[0] = new FaultProxy(vertx, server, upstream, URI.create(plane.apiUrl()));
+    return self[0];
+  }
+
+  public String url() {
+    return "https://127.0.0.1:" + server.actualPort();
+  }
+
+  /** Applies {@code fault} to the next {@code times} requests that match. */
+  public FaultProxy inject(int times, Predicate<HttpServerRequest> match, Fault fault) {
+    rules.add(new Rule(match, fault, new AtomicInteger(times)));
+    return this;
+  }
+
+  /** Matches requests by method and a fragment of the path. */
+  public static Predicate<HttpServerRequest> request(String method, String pathFragment) {
+    return r -> r.method().name().equals(method) && r.path().contains(pathFragment);
+  }
+
+  /** How many requests were broken so far. */
+  public int injectedCount() {
+    return injected.get();
+  }
+
+  private void handle(HttpServerRequest request) {
+    Future<Buffer> body = request.body();
+    for (Rule rule : rules) {
+      if (rule.match().test(request) && rule.remaining().getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+        injected.incrementAndGet();
+        applyFault(request, body, rule.fault());
+        return;
+      }
+    }
+    forward(request, body);
+  }
+
+  private void applyFault(HttpServerRequest request, Future<Buffer> body, Fault fault) {
+    if (fault instanceof Fault.Status status) {
+      String json = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\""
+          + status.reason() + "\",\"code\":" + status.code() + "}";
+      request.response().setStatusCode(status.code()).putHeader("Content-Type", "application/json");
+      if (status.code() == 429) request.response().putHeader("Retry-After", "1");
+      request.response().end(json);
+    } else if (fault instanceof Fault.Delay delay) {
+      vertx.setTimer(delay.delay().toMillis(), id -> forward(request, body));
+    } else {
+      request.connection().close();
+    }
+  }
+
+  private void forward(HttpServerRequest request, Future<Buffer> body) {
+    RequestOptions options = new RequestOptions()
+        .setMethod(request.method())
+        .setHost(target.getHost())
+        .setPort(target.getPort())
+        .setURI(request.uri())
+        .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(request.headers()).remove("Host"));
+    body.compose(bytes -> upstream.request(options).compose(outbound -> outbound.send(bytes)))
+        .onSuccess(response -> {
+          request.response().setStatusCode(response.statusCode()).headers().addAll(response.headers());
+          response.pipeTo(request.response());
+        })
+        .onFailure(error -> request.response().setStatusCode(502).end(String.valueOf(error.getMessage())));
+  }
+
+  @Override
+  public void close() {
+    LocalControlPlane.await(Future.join(server.close(), upstream.close()));
+  }
+}

@@ -1,0 +1,202 @@
+package io.langconnect.gitops.testenv;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * The one way tests reach the local control plane that {@code scripts/test-env.sh up} started: a real
+ * kube-apiserver (RBAC on) with etcd and kube-controller-manager, PostgreSQL 15 with pgvector, and a git
+ * daemon. Inject it as a test parameter; namespaces and databases a test creates through it are removed
+ * after the test.
+ */
+public final class LocalControlPlane implements ParameterResolver, AfterEachCallback {
+
+  private static final Path ENV_FILE = Path.of("target/test-env/env");
+  private static volatile Map<String, String> env;
+  private static volatile KubernetesClient admin;
+  private static volatile Vertx vertx;
+
+  private final List<String> namespaces = new ArrayList<>();
+  private final List<String> databases = new ArrayList<>();
+
+  static Map<String, String> env() {
+    if (env == null) {
+      synchronized (LocalControlPlane.class) {
+        if (env == null) env = readEnvFile();
+      }
+    }
+    return env;
+  }
+
+  private static Map<String, String> readEnvFile() {
+    if (!Files.isRegularFile(ENV_FILE)) {
+      throw new IllegalStateException(ENV_FILE + " is missing: start the local control plane with"
+          + " `scripts/test-env.sh up` (the README's test command, scripts/test.sh, does it for you)");
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    try {
+      for (String line : Files.readAllLines(ENV_FILE)) {
+        if (line.isBlank() || line.startsWith("#")) continue;
+        int eq = line.indexOf('=');
+        values.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Map.copyOf(values);
+  }
+
+  public String apiUrl() {
+    return env().get("KUBE_API_URL");
+  }
+
+  public String caFile() {
+    return env().get("KUBE_CA_FILE");
+  }
+
+  public String kubeconfig() {
+    return env().get("KUBECONFIG");
+  }
+
+  public String unprivilegedToken() {
+    return env().get("KUBE_UNPRIVILEGED_TOKEN");
+  }
+
+  public String adminToken() {
+    return env().get("KUBE_ADMIN_TOKEN");
+  }
+
+  /** A client with cluster-admin rights (system:masters). */
+  public KubernetesClient admin() {
+    if (admin == null) {
+      synchronized (LocalControlPlane.class) {
+        if (admin == null) admin = client(apiUrl(), adminToken());
+      }
+    }
+    return admin;
+  }
+
+  /** A client for {@code url} (the API server, or a proxy in front of it) with {@code token}; retries off. */
+  public KubernetesClient client(String url, String token) {
+    Config config = new ConfigBuilder(Config.empty())
+        .withMasterUrl(url)
+        .withCaCertFile(caFile())
+        .withOauthToken(token)
+        .withRequestRetryBackoffLimit(0)
+        .withRequestTimeout((int) Duration.ofSeconds(30).toMillis())
+        .build();
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /** Creates a namespace with a unique name, deleted after the test. */
+  public String newNamespace(String prefix) {
+    String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    admin().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+    namespaces.add(name);
+    return name;
+  }
+
+  public static Vertx vertx() {
+    if (vertx == null) {
+      synchronized (LocalControlPlane.class) {
+        if (vertx == null) vertx = Vertx.vertx();
+      }
+    }
+    return vertx;
+  }
+
+  public PgConnectOptions postgres(String database) {
+    return new PgConnectOptions()
+        .setHost(env().get("PGHOST"))
+        .setPort(Integer.parseInt(env().get("PGPORT")))
+        .setUser(env().get("PGUSER"))
+        .setDatabase(database);
+  }
+
+  public Pool pool(String database) {
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(postgres(database)).using(vertx()).build();
+  }
+
+  /** Creates a database with a unique name and the vector extension, dropped after the test. */
+  public String newDatabase() {
+    String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    Pool admin = pool("postgres");
+    try {
+      await(admin.query("CREATE DATABASE " + name).execute().map(r -> null));
+    } finally {
+      admin.close();
+    }
+    databases.add(name);
+    Pool pool = pool(name);
+    try {
+      await(pool.query("CREATE EXTENSION vector").execute().map(r -> null));
+    } finally {
+      pool.close();
+    }
+    return name;
+  }
+
+  public String gitDaemonUrl() {
+    return env().get("GIT_DAEMON_URL");
+  }
+
+  public Path gitDaemonRoot() {
+    return Path.of(env().get("GIT_DAEMON_ROOT"));
+  }
+
+  public static <T> T await(io.vertx.core.Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getCause() != null ? e.getCause() : e);
+    }
+  }
+
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext extension) {
+    return parameter.getParameter().getType() == LocalControlPlane.class;
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext extension) {
+    return this;
+  }
+
+  @Override
+  public void afterEach(ExtensionContext extension) {
+    namespaces.forEach(ns -> admin().namespaces().withName(ns).delete());
+    namespaces.clear();
+    if (!databases.isEmpty()) {
+      Pool admin = pool("postgres");
+      try {
+        for (String db : databases) await(admin.query("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)").execute());
+      } finally {
+        admin.close();
+      }
+      databases.clear();
+    }
+  }
+}
