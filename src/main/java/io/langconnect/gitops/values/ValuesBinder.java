@@ -380,6 +380,8 @@ public final class ValuesBinder {
   private void ignoreReferenceChartExtras() {
     in.ignore("toolServer", "ignored: the tool server is not part of the LangConnect stack this controller runs");
     in.ignore("web", "ignored: the web frontend is not part of the LangConnect stack this controller runs");
+    in.ignore("redis", "ignored: Redis is not part of the LangConnect stack this controller runs");
+    in.ignore("aegra", "ignored: Aegra is not part of the LangConnect stack this controller runs");
     in.ignore("serviceAccount", "ignored: pods run as the namespace's default ServiceAccount with no token mounted");
     in.optionalString("nameOverride").filter(s -> !s.isEmpty()).ifPresent(s -> in.warning(
         in.find("nameOverride").orElse(null), "nameOverride", "ignored: object names come from release"));
