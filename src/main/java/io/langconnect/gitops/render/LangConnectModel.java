@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -76,14 +75,8 @@ final class LangConnectModel {
         // LangConnect runs under uv, which needs a writable cache when the user is not root.
         PodParts.literal("UV_CACHE_DIR", "/tmp/.uv-cache")));
     env.addAll(PodParts.extraEnv(langconnect.env()));
-    ContainerBuilder container = new ContainerBuilder()
-        .withName("langconnect")
-        .withImage(langconnect.image().reference())
-        .withImagePullPolicy(langconnect.image().pullPolicy())
-        .addNewPort().withName("http").withContainerPort(CONTAINER_PORT).withProtocol("TCP").endPort()
-        .withEnv(env)
-        .withResources(PodParts.resources(langconnect.resources()))
-        .withSecurityContext(PodParts.containerSecurity(UID));
+    ContainerBuilder container = PodParts.container("langconnect", langconnect.image(), "http", CONTAINER_PORT, env,
+        langconnect.resources(), UID);
     if (langconnect.livenessProbe().enabled()) container.withLivenessProbe(health(langconnect.livenessProbe()));
     if (langconnect.readinessProbe().enabled()) container.withReadinessProbe(health(langconnect.readinessProbe()));
     return container.build();
@@ -95,15 +88,8 @@ final class LangConnectModel {
   }
 
   Service service() {
-    return new ServiceBuilder()
-        .withMetadata(PodParts.metadata(names.langconnect(), values, Labels.LANGCONNECT, revision))
-        .withNewSpec()
-        .withType(langconnect.service().type())
-        .withSelector(Labels.selector(values.release(), Labels.LANGCONNECT))
-        .addNewPort().withName("http").withPort(langconnect.service().port()).withProtocol("TCP")
-        .withNewTargetPort("http").endPort()
-        .endSpec()
-        .build();
+    return PodParts.service(names.langconnect(), values, Labels.LANGCONNECT, langconnect.service().type(), "http",
+        langconnect.service().port(), revision);
   }
 
   /** Null unless autoscaling is enabled. */

@@ -3,6 +3,7 @@ package io.langconnect.gitops.render;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.CapabilitiesBuilder;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.EnvVarSource;
@@ -15,6 +16,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.SeccompProfileBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.values.EnvironmentValues;
@@ -55,6 +58,32 @@ final class PodParts {
     annotations.putAll(componentAnnotations);
     annotations.put(Labels.SECRET_CHECKSUM_ANNOTATION, secretChecksum);
     return annotations;
+  }
+
+  /** A Service for one component's pods, its single port pointing at the container port of the same name. */
+  static Service service(String name, EnvironmentValues values, String component, String type, String portName,
+                         int port, Optional<String> revision) {
+    return new ServiceBuilder()
+        .withMetadata(metadata(name, values, component, revision))
+        .withNewSpec()
+        .withType(type)
+        .withSelector(Labels.selector(values.release(), component))
+        .addNewPort().withName(portName).withPort(port).withProtocol("TCP").withNewTargetPort(portName).endPort()
+        .endSpec()
+        .build();
+  }
+
+  /** A component's main container: image, one named port, variables, resources, non-root security. */
+  static ContainerBuilder container(String name, EnvironmentValues.Image image, String portName, int port,
+                                    List<EnvVar> env, EnvironmentValues.Resources resources, long uid) {
+    return new ContainerBuilder()
+        .withName(name)
+        .withImage(image.reference())
+        .withImagePullPolicy(image.pullPolicy())
+        .addNewPort().withName(portName).withContainerPort(port).withProtocol("TCP").endPort()
+        .withEnv(env)
+        .withResources(resources(resources))
+        .withSecurityContext(containerSecurity(uid));
   }
 
   static ResourceRequirements resources(EnvironmentValues.Resources resources) {

@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -94,15 +93,8 @@ final class PostgresModel {
   }
 
   Service service() {
-    return new ServiceBuilder()
-        .withMetadata(PodParts.metadata(names.postgres(), values, Labels.POSTGRES, revision))
-        .withNewSpec()
-        .withType("ClusterIP")
-        .withSelector(Labels.selector(values.release(), Labels.POSTGRES))
-        .addNewPort().withName("postgresql").withPort(postgres.service().port()).withProtocol("TCP")
-        .withNewTargetPort("postgresql").endPort()
-        .endSpec()
-        .build();
+    return PodParts.service(names.postgres(), values, Labels.POSTGRES, "ClusterIP", "postgresql",
+        postgres.service().port(), revision);
   }
 
   Deployment deployment() {
@@ -144,14 +136,8 @@ final class PostgresModel {
         PodParts.literal("POSTGRES_DB", postgres.auth().database()),
         PodParts.literal("PGDATA", PGDATA)));
     env.addAll(PodParts.extraEnv(postgres.env()));
-    ContainerBuilder container = new ContainerBuilder()
-        .withName("postgres")
-        .withImage(postgres.image().reference())
-        .withImagePullPolicy(postgres.image().pullPolicy())
-        .addNewPort().withName("postgresql").withContainerPort(CONTAINER_PORT).withProtocol("TCP").endPort()
-        .withEnv(env)
-        .withResources(PodParts.resources(postgres.resources()))
-        .withSecurityContext(PodParts.containerSecurity(UID))
+    ContainerBuilder container = PodParts.container("postgres", postgres.image(), "postgresql", CONTAINER_PORT, env,
+            postgres.resources(), UID)
         .addNewVolumeMount().withName("data").withMountPath(DATA_MOUNT).endVolumeMount();
     if (postgres.livenessProbe().enabled()) container.withLivenessProbe(pgIsReady(postgres.livenessProbe(), user));
     if (postgres.readinessProbe().enabled()) container.withReadinessProbe(pgIsReady(postgres.readinessProbe(), user));
