@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionCommand.Provider.class,
     description = "GitOps controller for LangConnect with PostgreSQL + pgvector on Kubernetes.",
-    subcommands = {RenderCommand.class, ValidateCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, SyncCommand.class, DiffCommand.class, RenderCommand.class, ValidateCommand.class,
+        VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   /** Exit code for a user's mistake in how the command was called (as picocli uses for usage errors). */

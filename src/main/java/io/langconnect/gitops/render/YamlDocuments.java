@@ -15,6 +15,11 @@ public final class YamlDocuments {
 
   private YamlDocuments() {}
 
+  /** Any tree (maps, lists, model objects) as YAML, quoted the same way. */
+  public static String yaml(Object tree) {
+    return SERIALIZATION.asYaml(tree);
+  }
+
   public static String write(List<? extends HasMetadata> objects) {
     StringBuilder out = new StringBuilder();
     for (HasMetadata object : objects) {

@@ -1,0 +1,225 @@
+package io.langconnect.gitops.apply;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.langconnect.gitops.apply.SyncResult.Action;
+import io.langconnect.gitops.apply.SyncResult.ObjectResult;
+import io.langconnect.gitops.render.Labels;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Applies one environment's rendered objects with server-side apply, in order, waiting (bounded) for
+ * PostgreSQL before LangConnect; then prunes what the previous inventory has and the render lacks,
+ * except PersistentVolumeClaims and Namespaces. An object whose content is unchanged since the last
+ * apply and whose live state has not drifted is not written at all. Blocking: call from a worker.
+ */
+public final class Applier {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
+  private static final KubernetesSerialization JSON = new KubernetesSerialization();
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** How to apply: for real or as a server-side dry run, and how long to wait for the database. */
+  public record Options(boolean dryRun, Duration databaseReadyTimeout) {}
+
+  private final KubernetesClient client;
+  private final Retry retry;
+
+  public Applier(KubernetesClient client, Retry retry) {
+    this.client = client;
+    this.retry = retry;
+  }
+
+  public SyncResult apply(String environment, String namespace, List<HasMetadata> desired, String revision,
+                          Inventory previous, Options options) throws SyncFailedException {
+    List<ObjectResult> results = new ArrayList<>();
+    Map<ObjectRef, Inventory.Entry> applied = new LinkedHashMap<>();
+    try {
+      ensureNamespace(namespace, environment, options.dryRun());
+      for (HasMetadata object : desired) {
+        ObjectRef ref = ObjectRef.of(object);
+        String hash = hash(object);
+        Inventory.Entry before = previous.entry(ref).orElse(null);
+        ObjectResult result = applyOne(prepare(object), hash, before, revision, options.dryRun());
+        results.add(result);
+        applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
+        if (isDatabase(object) && !options.dryRun() && !awaitAvailable((Deployment) object, options.databaseReadyTimeout())) {
+          throw new SyncFailedException(notAvailable((Deployment) object, options.databaseReadyTimeout()), results, true, null);
+        }
+      }
+    } catch (KubernetesClientException e) {
+      throw new SyncFailedException(describe(e), results, false, e);
+    }
+    Set<ObjectRef> keep = new HashSet<>(applied.keySet());
+    for (ObjectRef gone : previous.objects().keySet()) {
+      if (keep.contains(gone)) continue;
+      results.add(prune(gone, options.dryRun()));
+    }
+    return new SyncResult(results, new Inventory(environment, revision, applied));
+  }
+
+  /** Prunes every object of an environment whose values file was removed (PVCs and the namespace stay). */
+  public SyncResult pruneAll(Inventory previous, boolean dryRun) {
+    List<ObjectResult> results = new ArrayList<>();
+    previous.objects().keySet().forEach(ref -> results.add(prune(ref, dryRun)));
+    return new SyncResult(results, Inventory.empty(previous.environment()));
+  }
+
+  private ObjectResult applyOne(HasMetadata object, String hash, Inventory.Entry before, String revision,
+                                boolean dryRun) {
+    HasMetadata live = retry.call(() -> client.resource(object).get());
+    List<String> drifted = List.of();
+    if (live != null) {
+      drifted = DriftCheck.differences(JSON.convertValue(object, JsonNode.class), JSON.convertValue(live, JsonNode.class));
+      boolean sameContent = before != null && before.hash().equals(hash);
+      if (sameContent && drifted.isEmpty()) {
+        return new ObjectResult(ObjectRef.of(object), Action.UNCHANGED, List.of());
+      }
+      if (!sameContent) drifted = List.of();
+    }
+    object.getMetadata().getAnnotations().put(Labels.REVISION_ANNOTATION, revision);
+    retry.run(() -> {
+      var resource = dryRun ? client.resource(object).dryRun() : client.resource(object);
+      resource.fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
+    });
+    if (!drifted.isEmpty()) {
+      LOG.info("corrected drift of {} in {}: {}", ObjectRef.of(object), object.getMetadata().getNamespace(),
+          String.join(", ", drifted));
+    }
+    return new ObjectResult(ObjectRef.of(object), live == null ? Action.CREATED : Action.CONFIGURED, drifted);
+  }
+
+  /** A copy ready to apply: annotations present, and a generated password kept or created. */
+  private HasMetadata prepare(HasMetadata rendered) {
+    HasMetadata object = JSON.clone(rendered);
+    if (object.getMetadata().getAnnotations() == null) object.getMetadata().setAnnotations(new LinkedHashMap<>());
+    if (object instanceof Secret secret && object.getMetadata().getAnnotations().containsKey(Labels.GENERATE_PASSWORD_ANNOTATION)) {
+      String key = object.getMetadata().getAnnotations().get(Labels.GENERATE_PASSWORD_ANNOTATION);
+      Secret live = retry.call(() -> client.secrets().inNamespace(secret.getMetadata().getNamespace())
+          .withName(secret.getMetadata().getName()).get());
+      String existing = live == null || live.getData() == null ? null : live.getData().get(key);
+      if (existing == null) {
+        LOG.info("generating the database password of Secret {}/{} (kept by later syncs)",
+            secret.getMetadata().getNamespace(), secret.getMetadata().getName());
+      }
+      secret.setData(Map.of(key, existing != null ? existing : generatePassword()));
+    }
+    return object;
+  }
+
+  private static String generatePassword() {
+    byte[] bytes = new byte[24];
+    RANDOM.nextBytes(bytes);
+    String password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return Base64.getEncoder().encodeToString(password.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static boolean isDatabase(HasMetadata object) {
+    return object instanceof Deployment && Labels.POSTGRES.equals(object.getMetadata().getLabels().get(Labels.COMPONENT));
+  }
+
+  /** Waits for the database to be available; a zero timeout means do not wait. */
+  private boolean awaitAvailable(Deployment deployment, Duration timeout) {
+    if (timeout.isZero()) return true;
+    try {
+      client.apps().deployments().inNamespace(deployment.getMetadata().getNamespace())
+          .withName(deployment.getMetadata().getName())
+          .waitUntilCondition(Applier::isAvailable, timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (KubernetesClientTimeoutException e) {
+      return false;
+    }
+  }
+
+  private static String notAvailable(Deployment deployment, Duration timeout) {
+    String ns = deployment.getMetadata().getNamespace();
+    return "PostgreSQL Deployment " + deployment.getMetadata().getName() + " in " + ns + " is not available after "
+        + timeout.toSeconds() + "s; LangConnect was not updated and nothing was pruned."
+        + " Check `kubectl -n " + ns + " describe pod -l " + Labels.COMPONENT + "=" + Labels.POSTGRES + "`";
+  }
+
+  static boolean isAvailable(Deployment d) {
+    if (d == null || d.getStatus() == null) return false;
+    Long observed = d.getStatus().getObservedGeneration();
+    boolean current = observed != null && observed >= d.getMetadata().getGeneration();
+    Integer available = d.getStatus().getAvailableReplicas();
+    Integer updated = d.getStatus().getUpdatedReplicas();
+    return current && available != null && available >= 1 && updated != null && updated >= 1;
+  }
+
+  private ObjectResult prune(ObjectRef ref, boolean dryRun) {
+    if (ref.isRetainedOnPrune()) {
+      LOG.info("keeping {} in {}: pruning never deletes data", ref, ref.namespace());
+      return new ObjectResult(ref, Action.RETAINED, List.of());
+    }
+    if (!dryRun) {
+      retry.run(() -> client.genericKubernetesResources(ref.apiVersion(), ref.kind()).inNamespace(ref.namespace())
+          .withName(ref.name()).withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
+          .delete());
+      LOG.info("pruned {} in {}", ref, ref.namespace());
+    }
+    return new ObjectResult(ref, Action.PRUNED, List.of());
+  }
+
+  private void ensureNamespace(String namespace, String environment, boolean dryRun) {
+    if (retry.call(() -> client.namespaces().withName(namespace).get()) != null || dryRun) return;
+    retry.run(() -> client.resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
+        .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).addToLabels(Labels.ENVIRONMENT, environment)
+        .endMetadata().build()).create());
+    LOG.info("created namespace {} for environment {}", namespace, environment);
+  }
+
+  /** The content hash of a rendered object (its revision annotation excluded, so a new commit alone changes nothing). */
+  static String hash(HasMetadata object) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(JSON.asJson(object).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String describe(KubernetesClientException e) {
+    String status = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
+    return e.getCode() == 0 ? status : "API server answered " + e.getCode() + ": " + status;
+  }
+
+  /** The live object, or empty. */
+  public Optional<HasMetadata> live(HasMetadata object) {
+    return Optional.ofNullable(retry.call(() -> client.resource(object).get()));
+  }
+
+  /** What the object would look like after an apply (a server-side dry run), for diff. */
+  public HasMetadata preview(HasMetadata rendered) {
+    HasMetadata object = prepare(rendered);
+    return retry.call(() -> client.resource(object).dryRun().fieldManager(Labels.MANAGER).forceConflicts()
+        .serverSideApply());
+  }
+
+  public boolean namespaceExists(String namespace) {
+    return retry.call(() -> client.namespaces().withName(namespace).get()) != null;
+  }
+}

@@ -1,0 +1,49 @@
+package io.langconnect.gitops.cli;
+
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.git.ValuesRepository;
+import io.langconnect.gitops.values.ValuesFolder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jgit.lib.ObjectId;
+
+/** What the cluster should hold: the environments of a local values folder, or of the repository's branch head. */
+record DesiredState(String revision, List<ValuesFolder.Environment> environments) {
+
+  static DesiredState from(Path valuesDir, ControllerConfig config) {
+    if (valuesDir != null) {
+      if (!Files.isDirectory(valuesDir)) throw new Main.UserError("--values " + valuesDir + ": not a folder");
+      try {
+        return new DesiredState("local", ValuesFolder.load(valuesDir));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    if (config.git().optionalUrl().isEmpty()) {
+      throw new Main.UserError("no values source; expected --values DIR, or --repo URL (or git.url in --config)");
+    }
+    try (ValuesRepository repository = new ValuesRepository(config.git())) {
+      ObjectId head = repository.fetch();
+      Map<String, String> files = repository.valuesFiles(head).orElseThrow(() -> new Main.UserError(
+          "path " + config.git().path() + " does not exist in " + config.git().url() + " at " + head.name()));
+      String prefix = repository.normalizedPath().isEmpty() ? "" : repository.normalizedPath() + "/";
+      return new DesiredState(head.name(), ValuesFolder.load(files, prefix));
+    } catch (ValuesRepository.GitException e) {
+      throw new Main.UserError(e.getMessage());
+    }
+  }
+
+  List<ValuesFolder.Environment> select(String env) {
+    if (env == null) return environments;
+    List<ValuesFolder.Environment> one = environments.stream().filter(e -> e.name().equals(env)).toList();
+    if (one.isEmpty()) {
+      throw new Main.UserError("no environment \"" + env + "\"; found: "
+          + String.join(", ", environments.stream().map(ValuesFolder.Environment::name).toList()));
+    }
+    return one;
+  }
+}

@@ -1,0 +1,100 @@
+package io.langconnect.gitops.cli;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.ObjectDiff;
+import io.langconnect.gitops.apply.ObjectRef;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.render.StackRenderer;
+import io.langconnect.gitops.values.ValuesFolder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "diff", mixinStandardHelpOptions = true,
+    description = "Show what a sync would change, as a unified diff of live against desired objects.%n"
+        + "Exit 0 when there is no difference, 1 when there are differences, 2 or more on error"
+        + " (as flux diff and argocd app diff do).")
+final class DiffCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  ControllerOptions options;
+
+  @Option(names = "--values", paramLabel = "DIR", description = "Use a local values folder instead of the repository.")
+  Path values;
+
+  @Option(names = "--env", paramLabel = "NAME", description = "Only this environment.")
+  String env;
+
+  @Override
+  public Integer call() {
+    ControllerConfig config = options.load();
+    DesiredState desired = DesiredState.from(values, config);
+    PrintWriter out = spec.commandLine().getOut();
+    boolean differs = false;
+    try (ClusterSession cluster = new ClusterSession(config)) {
+      for (ValuesFolder.Environment environment : desired.select(env)) {
+        if (!environment.isValid()) {
+          environment.problems().forEach(p -> spec.commandLine().getErr().println(p));
+          throw new Main.UserError("environment " + environment.name() + " has invalid values; nothing to compare");
+        }
+        differs |= diffEnvironment(cluster, environment, out);
+      }
+      if (env == null) {
+        List<String> present = desired.environments().stream().map(ValuesFolder.Environment::name).toList();
+        for (String removed : cluster.service.removedEnvironments(present)) {
+          differs = true;
+          cluster.inventories.read(removed).ifPresent(inv -> inv.objects().keySet()
+              .forEach(ref -> out.println(pruneLine(removed, ref))));
+        }
+      }
+    } catch (KubernetesClientException e) {
+      throw new Main.UserError("cannot reach the Kubernetes API: " + e.getMessage());
+    }
+    out.flush();
+    return differs ? 1 : 0;
+  }
+
+  private static boolean diffEnvironment(ClusterSession cluster, ValuesFolder.Environment environment, PrintWriter out) {
+    var values = environment.values().get();
+    List<HasMetadata> objects = StackRenderer.render(values, Optional.empty());
+    boolean namespaceExists = cluster.applier.namespaceExists(values.namespace());
+    boolean differs = false;
+    for (HasMetadata object : objects) {
+      Optional<HasMetadata> live = namespaceExists ? cluster.applier.live(object) : Optional.empty();
+      HasMetadata after = namespaceExists ? cluster.applier.preview(object) : object;
+      List<String> lines = ObjectDiff.between(live.orElse(null), after);
+      if (!lines.isEmpty()) {
+        differs = true;
+        out.println("# " + environment.name() + ": " + ObjectRef.of(object) + (live.isEmpty() ? " (new)" : " (changed)"));
+        lines.forEach(out::println);
+      }
+    }
+    Set<ObjectRef> desiredRefs = objects.stream().map(ObjectRef::of).collect(Collectors.toSet());
+    Inventory previous = cluster.inventories.read(environment.name()).orElse(Inventory.empty(environment.name()));
+    for (ObjectRef ref : previous.objects().keySet()) {
+      if (!desiredRefs.contains(ref)) {
+        differs = true;
+        out.println(pruneLine(environment.name(), ref));
+      }
+    }
+    return differs;
+  }
+
+  private static String pruneLine(String environment, ObjectRef ref) {
+    return "# " + environment + ": " + ref + (ref.isRetainedOnPrune()
+        ? " (no longer rendered; kept: volume claims are never pruned)" : " (would be pruned)");
+  }
+}

@@ -1,0 +1,69 @@
+package io.langconnect.gitops.cli;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.sync.KubernetesClients;
+import io.vertx.core.Vertx;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run the controller: poll the values repository, sync every environment, correct drift, serve"
+        + " /metrics, /healthz, /readyz and /api/v1.")
+final class ServeCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  ControllerOptions options;
+
+  @Option(names = "--interval", paramLabel = "DURATION", description = "How often to ask git for the branch head (default 60s).")
+  String interval;
+
+  @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default 8080).")
+  Integer port;
+
+  @Option(names = "--no-leader-election", description = "Sync without taking the Lease (one replica only).")
+  boolean noLeaderElection;
+
+  @Override
+  public Integer call() throws Exception {
+    ControllerConfig config = options.load();
+    if (config.git().optionalUrl().isEmpty()) throw new Main.UserError("no repository; expected --repo URL or git.url in --config");
+    if (interval != null) {
+      ControllerConfig.Git g = config.git();
+      config = config.withGit(new ControllerConfig.Git(g.url(), g.branch(), g.path(),
+          ControllerOptions.duration("--interval", interval), g.timeout(), g.workDir(), g.auth()));
+    }
+    if (port != null) config = config.withHttp(new ControllerConfig.Http(port, config.http().host(), config.http().apiTokenFile()));
+    if (noLeaderElection) {
+      ControllerConfig.Kubernetes k = config.kubernetes();
+      config = config.withKubernetes(new ControllerConfig.Kubernetes(k.stateNamespace(), k.kubeconfig(), false,
+          k.leaseName(), k.requestTimeout()));
+    }
+    Vertx vertx = Vertx.vertx();
+    KubernetesClient client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),
+        config.kubernetes().requestTimeout());
+    Controller controller = new Controller(vertx, client, config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      controller.close();
+      client.close();
+      vertx.close().await();
+      stopped.countDown();
+    }));
+    controller.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    spec.commandLine().getErr().println("serving on port " + controller.httpPort() + "; syncing " + config.git().url()
+        + " (" + config.git().branch() + ", " + config.git().path() + ")");
+    stopped.await();
+    return 0;
+  }
+}

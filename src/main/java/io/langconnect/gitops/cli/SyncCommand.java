@@ -1,0 +1,82 @@
+package io.langconnect.gitops.cli;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.sync.EnvironmentStatus;
+import io.langconnect.gitops.values.ValuesFolder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "sync", mixinStandardHelpOptions = true,
+    description = "Sync once: validate, render and apply every environment (or one), prune what was removed.%n"
+        + "Exit 0 when every environment synced, 1 when any did not, 2 for bad usage.")
+final class SyncCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  ControllerOptions options;
+
+  @Option(names = "--once", description = "Sync once and exit (the only mode of this command; `serve` keeps syncing).")
+  boolean once = true;
+
+  @Option(names = "--values", paramLabel = "DIR", description = "Use a local values folder instead of the repository.")
+  Path values;
+
+  @Option(names = "--env", paramLabel = "NAME", description = "Only this environment (nothing is pruned then).")
+  String env;
+
+  @Option(names = "--dry-run", description = "Ask the API server what would change; change nothing.")
+  boolean dryRun;
+
+  @Option(names = "--database-ready-timeout", paramLabel = "DURATION",
+      description = "How long to wait for PostgreSQL before LangConnect (0s: do not wait). Default 5m.")
+  String databaseReadyTimeout;
+
+  @Override
+  public Integer call() {
+    ControllerConfig config = options.load();
+    if (databaseReadyTimeout != null) {
+      ControllerConfig.Sync s = config.sync();
+      config = new ControllerConfig(config.git(), config.kubernetes(), new ControllerConfig.Sync(s.driftInterval(),
+          ControllerOptions.duration("--database-ready-timeout", databaseReadyTimeout), s.parallelism(), s.retries()),
+          config.http(), config.databases());
+    }
+    DesiredState desired = DesiredState.from(values, config);
+    PrintWriter out = spec.commandLine().getOut();
+    List<EnvironmentStatus> results = new ArrayList<>();
+    try (ClusterSession cluster = new ClusterSession(config)) {
+      for (ValuesFolder.Environment environment : desired.select(env)) {
+        environment.problems().stream().filter(p -> !p.isError()).forEach(p -> spec.commandLine().getErr().println(p));
+        results.add(cluster.service.sync(environment, desired.revision(), dryRun));
+      }
+      if (env == null) {
+        List<String> present = desired.environments().stream().map(ValuesFolder.Environment::name).toList();
+        for (String removed : cluster.service.removedEnvironments(present)) {
+          results.add(cluster.service.pruneRemoved(removed, desired.revision(), dryRun));
+        }
+      }
+    } catch (KubernetesClientException e) {
+      throw new Main.UserError("cannot reach the Kubernetes API: " + e.getMessage());
+    }
+    for (EnvironmentStatus status : results) {
+      out.printf("%-16s %-11s %s%n", status.name(), titleCase(status.result()), status.message());
+    }
+    out.flush();
+    boolean ok = results.stream().allMatch(s -> s.result() == EnvironmentStatus.Result.SYNCED
+        || s.result() == EnvironmentStatus.Result.PRUNED);
+    return ok ? 0 : 1;
+  }
+
+  private static String titleCase(EnvironmentStatus.Result result) {
+    return result.name().charAt(0) + result.name().substring(1).toLowerCase();
+  }
+}

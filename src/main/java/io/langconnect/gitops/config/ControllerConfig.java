@@ -1,0 +1,101 @@
+package io.langconnect.gitops.config;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The controller's configuration: one typed record read from a YAML file ({@code config/controller.yaml}
+ * is the example), then environment variables ({@code LANGCONNECT_GITOPS_GIT_URL}, ...), then command-line
+ * flags, each overriding the one before.
+ */
+public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http,
+                               Map<String, DatabaseEndpoint> databases) {
+
+  public ControllerConfig {
+    git = git == null ? Git.DEFAULT : git;
+    kubernetes = kubernetes == null ? Kubernetes.DEFAULT : kubernetes;
+    sync = sync == null ? Sync.DEFAULT : sync;
+    http = http == null ? Http.DEFAULT : http;
+    databases = databases == null ? Map.of() : Map.copyOf(databases);
+  }
+
+  public static ControllerConfig defaults() {
+    return new ControllerConfig(null, null, null, null, null);
+  }
+
+  /** Where the values live and how to reach them. */
+  public record Git(String url, String branch, String path, Duration interval, Duration timeout, String workDir,
+                    GitAuth auth) {
+    static final Git DEFAULT = new Git(null, null, null, null, null, null, null);
+
+    public Git {
+      branch = branch == null ? "main" : branch;
+      path = path == null ? "." : path;
+      interval = interval == null ? Duration.ofSeconds(60) : interval;
+      timeout = timeout == null ? Duration.ofSeconds(30) : timeout;
+      workDir = workDir == null ? System.getProperty("java.io.tmpdir") + "/langconnect-gitops/repo" : workDir;
+      auth = auth == null ? GitAuth.NONE : auth;
+    }
+
+    public Optional<String> optionalUrl() {
+      return Optional.ofNullable(url).filter(u -> !u.isBlank());
+    }
+  }
+
+  /** Credentials are always read from files (mounted Secrets), never written in the config itself. */
+  public record GitAuth(String tokenFile, String usernameFile, String passwordFile, String sshKeyFile,
+                        String knownHostsFile) {
+    static final GitAuth NONE = new GitAuth(null, null, null, null, null);
+  }
+
+  /** {@code stateNamespace} holds the controller's inventories and its leader-election Lease. */
+  public record Kubernetes(String stateNamespace, String kubeconfig, Boolean leaderElection, String leaseName,
+                           Duration requestTimeout) {
+    static final Kubernetes DEFAULT = new Kubernetes(null, null, null, null, null);
+
+    public Kubernetes {
+      stateNamespace = stateNamespace == null ? "langconnect-gitops" : stateNamespace;
+      leaderElection = leaderElection == null ? Boolean.TRUE : leaderElection;
+      leaseName = leaseName == null ? "langconnect-gitops" : leaseName;
+      requestTimeout = requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout;
+    }
+  }
+
+  public record Sync(Duration driftInterval, Duration databaseReadyTimeout, Integer parallelism, Integer retries) {
+    static final Sync DEFAULT = new Sync(null, null, null, null);
+
+    public Sync {
+      driftInterval = driftInterval == null ? Duration.ofMinutes(5) : driftInterval;
+      databaseReadyTimeout = databaseReadyTimeout == null ? Duration.ofMinutes(5) : databaseReadyTimeout;
+      parallelism = parallelism == null ? 4 : parallelism;
+      retries = retries == null ? 5 : retries;
+    }
+  }
+
+  /** {@code apiTokenFile} protects {@code POST /api/v1/environments/{name}/sync}; without it the endpoint is off. */
+  public record Http(Integer port, String host, String apiTokenFile) {
+    static final Http DEFAULT = new Http(null, null, null);
+
+    public Http {
+      port = port == null ? 8080 : port;
+      host = host == null ? "0.0.0.0" : host;
+    }
+  }
+
+  /** Where the observer reaches an environment's database, when not at its in-cluster Service. */
+  public record DatabaseEndpoint(String host, Integer port, String database, String username, String passwordFile,
+                                 Boolean ssl) {}
+
+  public ControllerConfig withGit(Git git) {
+    return new ControllerConfig(git, kubernetes, sync, http, databases);
+  }
+
+  public ControllerConfig withHttp(Http http) {
+    return new ControllerConfig(git, kubernetes, sync, http, databases);
+  }
+
+  public ControllerConfig withKubernetes(Kubernetes kubernetes) {
+    return new ControllerConfig(git, kubernetes, sync, http, databases);
+  }
+}

@@ -1,0 +1,128 @@
+package io.langconnect.gitops.http;
+
+import io.langconnect.gitops.sync.Addresses;
+import io.langconnect.gitops.sync.EnvironmentStatus;
+import io.langconnect.gitops.sync.StatusBoard;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+
+/**
+ * The controller's HTTP surface: {@code /metrics}, {@code /healthz}, {@code /readyz} and the status API.
+ * It only reads the status board and puts requests on the event bus; no handler blocks.
+ */
+public final class HttpApiVerticle extends VerticleBase {
+
+  private final StatusBoard board;
+  private final PrometheusMeterRegistry registry;
+  private final Optional<String> apiToken;
+  private final String host;
+  private final int port;
+  private HttpServer server;
+
+  public HttpApiVerticle(StatusBoard board, PrometheusMeterRegistry registry, Optional<String> apiToken, String host,
+                         int port) {
+    this.board = board;
+    this.registry = registry;
+    this.apiToken = apiToken;
+    this.host = host;
+    this.port = port;
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("ok\n"));
+    router.get("/readyz").handler(this::ready);
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
+    router.get("/api/v1/environments").handler(ctx -> json(ctx, 200, new JsonObject()
+        .put("leader", board.leader())
+        .put("git", board.git().map(HttpApiVerticle::git).orElse(null))
+        .put("environments", new JsonArray(board.all().stream().map(HttpApiVerticle::environment).toList()))));
+    router.get("/api/v1/environments/:name").handler(ctx -> board.get(ctx.pathParam("name"))
+        .ifPresentOrElse(status -> json(ctx, 200, environment(status)),
+            () -> error(ctx, 404, "no environment \"" + ctx.pathParam("name") + "\"")));
+    router.post("/api/v1/environments/:name/sync").handler(this::requestSync);
+    return vertx.createHttpServer().requestHandler(router).listen(port, host).onSuccess(s -> server = s);
+  }
+
+  private void ready(RoutingContext ctx) {
+    if (board.ready()) ctx.response().putHeader("Content-Type", "text/plain").end("ready\n");
+    else ctx.response().setStatusCode(503).putHeader("Content-Type", "text/plain")
+        .end("not ready: waiting for the first git fetch and API call\n");
+  }
+
+  private void requestSync(RoutingContext ctx) {
+    if (apiToken.isEmpty()) {
+      error(ctx, 404, "the sync endpoint is off; set http.apiTokenFile to enable it");
+      return;
+    }
+    String header = Optional.ofNullable(ctx.request().getHeader("Authorization")).orElse("");
+    byte[] given = header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+    if (!MessageDigest.isEqual(given, apiToken.get().getBytes(StandardCharsets.UTF_8))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      error(ctx, 401, "missing or wrong bearer token");
+      return;
+    }
+    String name = ctx.pathParam("name");
+    if (board.get(name).isEmpty()) {
+      error(ctx, 404, "no environment \"" + name + "\"");
+      return;
+    }
+    vertx.eventBus().publish(Addresses.SYNC_REQUESTED, new JsonObject().put("environment", name).put("reason", "api"));
+    json(ctx, 202, new JsonObject().put("environment", name).put("status", "sync requested"));
+  }
+
+  static JsonObject environment(EnvironmentStatus s) {
+    return new JsonObject()
+        .put("name", s.name())
+        .put("namespace", s.namespace())
+        .put("revision", s.revision())
+        .put("result", titleCase(s.result().name()))
+        .put("message", s.message())
+        .put("lastSyncTime", s.lastSyncTime() == null ? null : s.lastSyncTime().toString())
+        .put("lastSyncDurationSeconds", s.lastSyncDuration() == null ? null : s.lastSyncDuration().toMillis() / 1000.0)
+        .put("lastSuccessTime", s.lastSuccessTime() == null ? null : s.lastSuccessTime().toString())
+        .put("driftCorrections", s.driftCorrections())
+        .put("objects", new JsonArray(s.objects().stream().map(o -> new JsonObject()
+            .put("kind", o.kind()).put("name", o.name()).put("action", o.action())
+            .put("driftCorrected", o.driftCorrected())).toList()));
+  }
+
+  private static JsonObject git(StatusBoard.GitStatus g) {
+    return new JsonObject().put("url", g.url()).put("branch", g.branch()).put("revision", g.revision())
+        .put("lastFetch", g.lastFetch() == null ? null : g.lastFetch().toString())
+        .put("lastError", g.lastError())
+        .put("lastErrorTime", g.lastErrorTime() == null ? null : g.lastErrorTime().toString());
+  }
+
+  private static String titleCase(String name) {
+    return name.charAt(0) + name.substring(1).toLowerCase();
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encodePrettily());
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, new JsonObject().put("error", message));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

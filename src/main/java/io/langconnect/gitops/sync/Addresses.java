@@ -1,0 +1,16 @@
+package io.langconnect.gitops.sync;
+
+/** Event-bus addresses: one per fact. */
+public final class Addresses {
+
+  /** A new commit was fetched: {@code {revision, files: {name: content}}} (files absent when the path is missing). */
+  public static final String REVISION_FETCHED = "revision.fetched";
+  /** Sync now: {@code {environment?}} (all environments when absent) and a {@code reason}. */
+  public static final String SYNC_REQUESTED = "sync.requested";
+  /** An environment finished a sync: {@code {environment, revision, result}}. */
+  public static final String SYNC_FINISHED = "sync.finished";
+  /** Ask the remote now instead of at the next poll (webhooks): {@code {after?}}. */
+  public static final String POLL_REQUESTED = "git.poll.requested";
+
+  private Addresses() {}
+}

@@ -1,0 +1,159 @@
+package io.langconnect.gitops.sync;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.langconnect.gitops.apply.Applier;
+import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.git.ValuesRepository;
+import io.langconnect.gitops.http.HttpApiVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running controller: every replica serves HTTP; only the leader (a coordination.k8s.io Lease)
+ * polls git and syncs. Losing the lease undeploys the sync side at once.
+ */
+public final class Controller implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
+
+  private final Vertx vertx;
+  private final KubernetesClient client;
+  private final ControllerConfig config;
+  private final StatusBoard board = new StatusBoard();
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final String identity;
+  private final List<String> syncDeployments = new ArrayList<>();
+  private HttpApiVerticle http;
+  private ValuesRepository repository;
+  private CompletableFuture<?> election;
+
+  public Controller(Vertx vertx, KubernetesClient client, ControllerConfig config) {
+    this.vertx = vertx;
+    this.client = client;
+    this.config = config;
+    this.identity = Optional.ofNullable(System.getenv("POD_NAME")).orElseGet(Controller::hostname)
+        + "-" + UUID.randomUUID().toString().substring(0, 6);
+  }
+
+  public StatusBoard board() {
+    return board;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public int httpPort() {
+    return http.actualPort();
+  }
+
+  public Future<Void> start() throws Exception {
+    repository = new ValuesRepository(config.git());
+    http = new HttpApiVerticle(board, registry, readToken(config.http().apiTokenFile()), config.http().host(),
+        config.http().port());
+    return vertx.deployVerticle(http).compose(id -> {
+      checkApi();
+      if (config.kubernetes().leaderElection()) startElection();
+      else {
+        board.leader(true);
+        return startSyncing();
+      }
+      return Future.succeededFuture();
+    }).mapEmpty();
+  }
+
+  /** One cheap call, so /readyz can say the API server was reached. */
+  private void checkApi() {
+    vertx.executeBlocking(() -> client.getKubernetesVersion().getGitVersion()).onSuccess(version -> {
+      board.markApiReady();
+      LOG.info("connected to Kubernetes {} at {}", version, client.getMasterUrl());
+    }).onFailure(e -> {
+      LOG.warn("cannot reach the Kubernetes API at {}: {}; retrying", client.getMasterUrl(), e.getMessage());
+      vertx.setTimer(5_000, id -> checkApi());
+    });
+  }
+
+  private Future<Void> startSyncing() {
+    Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
+    SyncService service = new SyncService(new Applier(client, retry),
+        new InventoryStore(client, config.kubernetes().stateNamespace()),
+        new EventRecorder(client, identity), new SyncMetrics(registry), board, config.sync());
+    String prefix = repository.normalizedPath().isEmpty() ? "" : repository.normalizedPath() + "/";
+    return vertx.deployVerticle(new SyncVerticle(service, prefix, config.sync().driftInterval(), config.sync().parallelism()))
+        .compose(id -> {
+          syncDeployments.add(id);
+          return vertx.deployVerticle(new GitPollerVerticle(repository, config.git().interval(), new SyncMetrics(registry), board));
+        })
+        .onSuccess(syncDeployments::add)
+        .mapEmpty();
+  }
+
+  private Future<Void> stopSyncing() {
+    List<Future<Void>> stops = syncDeployments.stream().map(vertx::undeploy).toList();
+    syncDeployments.clear();
+    return Future.all(stops).mapEmpty();
+  }
+
+  private void startElection() {
+    LeaderElector elector = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
+        .withName(config.kubernetes().leaseName())
+        .withLock(new LeaseLock(config.kubernetes().stateNamespace(), config.kubernetes().leaseName(), identity))
+        .withLeaseDuration(Duration.ofSeconds(15))
+        .withRenewDeadline(Duration.ofSeconds(10))
+        .withRetryPeriod(Duration.ofSeconds(2))
+        .withReleaseOnCancel(true)
+        .withLeaderCallbacks(new LeaderCallbacks(
+            () -> vertx.runOnContext(v -> {
+              LOG.info("{} is the leader: syncing", identity);
+              board.leader(true);
+              startSyncing();
+            }),
+            () -> vertx.runOnContext(v -> {
+              LOG.info("{} is no longer the leader: stopped syncing", identity);
+              board.leader(false);
+              stopSyncing();
+            }),
+            leader -> LOG.info("leader is {}", leader)))
+        .build()).build();
+    election = elector.start();
+  }
+
+  private static Optional<String> readToken(String file) throws IOException {
+    if (file == null) return Optional.empty();
+    return Optional.of(Files.readString(Path.of(file)).strip());
+  }
+
+  private static String hostname() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "langconnect-gitops";
+    }
+  }
+
+  @Override
+  public void close() {
+    if (election != null) election.cancel(true);
+    stopSyncing().await();
+    if (repository != null) repository.close();
+  }
+}

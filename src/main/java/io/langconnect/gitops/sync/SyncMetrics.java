@@ -1,0 +1,69 @@
+package io.langconnect.gitops.sync;
+
+import io.langconnect.gitops.apply.SyncResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The sync side's meters. Names follow Prometheus conventions; the README lists them. */
+public final class SyncMetrics {
+
+  private final MeterRegistry registry;
+  private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
+
+  public SyncMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void syncFinished(String environment, EnvironmentStatus.Result result, Duration duration) {
+    Counter.builder("langconnect.sync").description("Environment syncs by result")
+        .tag("environment", environment).tag("result", result.name().toLowerCase())
+        .register(registry).increment();
+    Timer.builder("langconnect.sync.duration").description("Time to validate, render, apply and prune one environment")
+        .tag("environment", environment)
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofMinutes(10))
+        .register(registry).record(duration);
+    if (result == EnvironmentStatus.Result.SYNCED) {
+      lastSuccess.computeIfAbsent(environment, env -> registry.gauge("langconnect.sync.last.success.timestamp.seconds",
+          io.micrometer.core.instrument.Tags.of("environment", env), new AtomicLong()))
+          .set(System.currentTimeMillis() / 1000);
+    }
+  }
+
+  public void objects(String environment, SyncResult result) {
+    for (SyncResult.ObjectResult object : result.objects()) {
+      String kind = object.ref().kind();
+      switch (object.action()) {
+        case CREATED, CONFIGURED -> Counter.builder("langconnect.objects.applied")
+            .description("Objects written with server-side apply")
+            .tag("environment", environment).tag("kind", kind).tag("action", object.action().name().toLowerCase())
+            .register(registry).increment();
+        case PRUNED -> Counter.builder("langconnect.objects.pruned").description("Objects deleted because the render no longer has them")
+            .tag("environment", environment).tag("kind", kind).register(registry).increment();
+        default -> { }
+      }
+      if (object.driftCorrected()) {
+        Counter.builder("langconnect.drift.corrections").description("Objects re-applied because they were changed in the cluster")
+            .tag("environment", environment).tag("kind", kind).register(registry).increment();
+      }
+    }
+  }
+
+  public void gitFetch(boolean success, Duration duration) {
+    Timer.builder("langconnect.git.fetch.duration").description("Duration of git fetches of the values repository")
+        .tag("result", success ? "success" : "failure").register(registry).record(duration);
+  }
+
+  public void gitPoll(String outcome) {
+    Counter.builder("langconnect.git.polls").description("Polls of the remote branch head, by outcome")
+        .tag("outcome", outcome).register(registry).increment();
+  }
+}

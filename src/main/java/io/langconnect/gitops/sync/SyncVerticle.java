@@ -1,0 +1,159 @@
+package io.langconnect.gitops.sync;
+
+import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.values.ValuesFolder;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns "new revision", "sync requested" and the drift timer into one serialized sync per environment.
+ * Syncs of one environment never overlap: a request during a sync collapses into one follow-up. Each
+ * environment syncs on its own worker, so one slow or failing environment never holds another; a failed
+ * one is retried with backoff until it succeeds or a newer revision replaces it. State is touched only on
+ * the event loop; blocking work runs on the sync worker pool.
+ */
+public final class SyncVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SyncVerticle.class);
+
+  /** Per environment: is a sync running, is another one wanted after it, and how often it failed in a row. */
+  private static final class Lane {
+    boolean running;
+    boolean pending;
+    int failures;
+    long retryTimer = -1;
+  }
+
+  private final SyncService service;
+  private final String pathPrefix;
+  private final Duration driftInterval;
+  private final int parallelism;
+
+  private final Map<String, Lane> lanes = new HashMap<>();
+  private Map<String, ValuesFolder.Environment> environments = new LinkedHashMap<>();
+  private String revision;
+  private WorkerExecutor workers;
+
+  public SyncVerticle(SyncService service, String pathPrefix, Duration driftInterval, int parallelism) {
+    this.service = service;
+    this.pathPrefix = pathPrefix;
+    this.driftInterval = driftInterval;
+    this.parallelism = parallelism;
+  }
+
+  @Override
+  public Future<?> start() {
+    workers = vertx.createSharedWorkerExecutor("langconnect-sync", parallelism);
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVISION_FETCHED, message -> onRevision(message.body()));
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.SYNC_REQUESTED, message -> {
+      String env = message.body() == null ? null : message.body().getString("environment");
+      if (env == null) environments.keySet().forEach(this::request);
+      else request(env);
+    });
+    vertx.setPeriodic(driftInterval.toMillis(), id -> environments.keySet().forEach(this::request));
+    return Future.succeededFuture();
+  }
+
+  private void onRevision(JsonObject message) {
+    revision = message.getString("revision");
+    JsonObject files = message.getJsonObject("files");
+    if (files == null) {
+      LOG.error("the values path {} does not exist at {}; nothing is synced or pruned until it does",
+          pathPrefix.isEmpty() ? "." : pathPrefix, SyncService.shortRevision(revision));
+      return;
+    }
+    Map<String, String> contents = files.getMap().entrySet().stream()
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> String.valueOf(e.getValue())));
+    List<ValuesFolder.Environment> loaded = ValuesFolder.load(contents, pathPrefix);
+    environments = new LinkedHashMap<>();
+    loaded.forEach(env -> environments.put(env.name(), env));
+    environments.keySet().forEach(env -> {
+      Lane lane = lane(env);
+      lane.failures = 0;
+      if (lane.retryTimer >= 0) vertx.cancelTimer(lane.retryTimer);
+      lane.retryTimer = -1;
+      request(env);
+    });
+    pruneRemoved();
+  }
+
+  private void pruneRemoved() {
+    List<String> present = List.copyOf(environments.keySet());
+    String rev = revision;
+    workers.executeBlocking(() -> service.removedEnvironments(present), false).onSuccess(removed -> removed.forEach(env -> {
+      Lane lane = lane(env);
+      if (lane.running) {
+        lane.pending = true;
+        return;
+      }
+      lane.running = true;
+      workers.executeBlocking(() -> service.pruneRemoved(env, rev, false), false).onComplete(done -> {
+        lane.running = false;
+        lanes.remove(env);
+        publishFinished(env, rev, done.succeeded() ? done.result().result().name() : "FAILED");
+      });
+    })).onFailure(e -> LOG.warn("could not list inventories to find removed environments: {}", e.getMessage()));
+  }
+
+  private Lane lane(String env) {
+    return lanes.computeIfAbsent(env, e -> new Lane());
+  }
+
+  private void request(String env) {
+    Lane lane = lane(env);
+    if (lane.running) {
+      lane.pending = true;
+      return;
+    }
+    Optional<ValuesFolder.Environment> environment = Optional.ofNullable(environments.get(env));
+    if (environment.isEmpty() || revision == null) return;
+    lane.running = true;
+    String rev = revision;
+    workers.executeBlocking(() -> service.sync(environment.get(), rev, false), false).onComplete(done -> {
+      lane.running = false;
+      EnvironmentStatus.Result result = done.succeeded() ? done.result().result() : EnvironmentStatus.Result.FAILED;
+      if (done.failed()) LOG.error("sync of {} crashed", env, done.cause());
+      publishFinished(env, rev, result.name());
+      if (lane.pending) {
+        lane.pending = false;
+        request(env);
+      } else if ((result == EnvironmentStatus.Result.FAILED || result == EnvironmentStatus.Result.PROGRESSING)
+          && environment.get().isValid()) {
+        // Invalid values cannot heal by retrying; only a new revision can fix them.
+        scheduleRetry(env, lane);
+      } else {
+        lane.failures = 0;
+      }
+    });
+  }
+
+  private void scheduleRetry(String env, Lane lane) {
+    lane.failures++;
+    Duration wait = Retry.backoff(lane.failures, Duration.ofSeconds(5), Duration.ofMinutes(5));
+    lane.retryTimer = vertx.setTimer(wait.toMillis(), id -> {
+      lane.retryTimer = -1;
+      request(env);
+    });
+  }
+
+  private void publishFinished(String env, String rev, String result) {
+    vertx.eventBus().publish(Addresses.SYNC_FINISHED,
+        new JsonObject().put("environment", env).put("revision", rev).put("result", result));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return workers == null ? Future.succeededFuture() : workers.close();
+  }
+}
