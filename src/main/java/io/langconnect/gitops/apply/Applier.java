@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.apply.SyncResult.Action;
 import io.langconnect.gitops.apply.SyncResult.ObjectResult;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -141,16 +139,24 @@ public final class Applier {
     return object instanceof Deployment && Labels.POSTGRES.equals(object.getMetadata().getLabels().get(Labels.COMPONENT));
   }
 
-  /** Waits for the database to be available; a zero timeout means do not wait. */
+  /**
+   * Waits for the database to be available, polling (a watch would be cheaper but does not survive the
+   * proxies some clusters put in front of the API server); a zero timeout means do not wait.
+   */
   private boolean awaitAvailable(Deployment deployment, Duration timeout) {
     if (timeout.isZero()) return true;
-    try {
-      client.apps().deployments().inNamespace(deployment.getMetadata().getNamespace())
-          .withName(deployment.getMetadata().getName())
-          .waitUntilCondition(Applier::isAvailable, timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (KubernetesClientTimeoutException e) {
-      return false;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    var resource = client.apps().deployments().inNamespace(deployment.getMetadata().getNamespace())
+        .withName(deployment.getMetadata().getName());
+    while (true) {
+      if (isAvailable(retry.call(resource::get))) return true;
+      if (System.nanoTime() > deadline) return false;
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
     }
   }
 

@@ -1,7 +1,6 @@
 package io.langconnect.gitops.sync;
 
 import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.render.Labels;
@@ -25,16 +24,16 @@ public final class EventRecorder {
 
   /** Best effort: an event that cannot be written is logged, never fails the sync. */
   public void warning(String namespace, String reason, String message) {
-    String now = DateTimeFormatter.ISO_INSTANT.format(Instant.now());
+    String now = DateTimeFormatter.ISO_INSTANT.format(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     try {
       if (client.namespaces().withName(namespace).get() == null) return;
       client.v1().events().inNamespace(namespace).resource(new EventBuilder()
           .withNewMetadata().withGenerateName("langconnect-gitops.").withNamespace(namespace)
           .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata()
-          .withNewInvolvedObject().withApiVersion("v1").withKind("Namespace").withName(namespace).endInvolvedObject()
+          .withNewInvolvedObject().withApiVersion("v1").withKind("Namespace").withName(namespace)
+          .withNamespace(namespace).endInvolvedObject()
           .withType("Warning").withReason(reason).withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
           .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
-          .withEventTime(new MicroTime(now)).withAction("Sync")
           .withReportingComponent(Labels.MANAGER).withReportingInstance(instance)
           .withNewSource().withComponent(Labels.MANAGER).endSource()
           .build()).create();

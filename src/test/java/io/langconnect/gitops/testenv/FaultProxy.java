@@ -54,6 +54,7 @@ public final class FaultProxy implements AutoCloseable {
   private final URI target;
   private final ConcurrentLinkedQueue<Rule> rules = new ConcurrentLinkedQueue<>();
   private final AtomicInteger injected = new AtomicInteger();
+  private final AtomicInteger writes = new AtomicInteger();
 
   private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, URI target) {
     this.vertx = vertx;
@@ -102,8 +103,15 @@ public final class FaultProxy implements AutoCloseable {
     return injected.get();
   }
 
+  /** Requests that asked to change something (anything but GET, HEAD, OPTIONS), dry runs included. */
+  public int writeCount() {
+    return writes.get();
+  }
+
   private void handle(HttpServerRequest request) {
     Future<Buffer> body = request.body();
+    String method = request.method().name();
+    if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("OPTIONS")) writes.incrementAndGet();
     for (Rule rule : rules) {
       if (rule.match().test(request) && rule.remaining().getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
         injected.incrementAndGet();

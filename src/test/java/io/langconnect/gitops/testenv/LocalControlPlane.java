@@ -119,6 +119,13 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return name;
   }
 
+  /** A unique name for a namespace the code under test creates; it is deleted after the test. */
+  public String uniqueNamespace(String prefix) {
+    String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    namespaces.add(name);
+    return name;
+  }
+
   public static Vertx vertx() {
     if (vertx == null) {
       synchronized (LocalControlPlane.class) {
@@ -187,7 +194,7 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
 
   @Override
   public void afterEach(ExtensionContext extension) {
-    namespaces.forEach(ns -> admin().namespaces().withName(ns).delete());
+    namespaces.forEach(ns -> admin().namespaces().withName(ns).withGracePeriod(0).delete());
     namespaces.clear();
     if (!databases.isEmpty()) {
       Pool admin = pool("postgres");

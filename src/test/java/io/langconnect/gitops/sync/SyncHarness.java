@@ -1,0 +1,57 @@
+package io.langconnect.gitops.sync;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.apply.Applier;
+import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.git.ValuesRepository;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.values.ValuesFolder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jgit.lib.ObjectId;
+
+/** One sync pass as the controller runs it (fetch, load, sync each environment, prune removed ones), for tests. */
+final class SyncHarness implements AutoCloseable {
+
+  final ControllerConfig config;
+  final SyncService service;
+  final StatusBoard board = new StatusBoard();
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final ValuesRepository repository;
+
+  SyncHarness(LocalControlPlane plane, KubernetesClient client, String repoUrl, Path workDir, String stateNamespace,
+              Duration databaseReadyTimeout) throws Exception {
+    config = ControllerConfig.defaults()
+        .withGit(new ControllerConfig.Git(repoUrl, "main", ".", Duration.ofSeconds(1), Duration.ofSeconds(10),
+            workDir.toString(), null))
+        .withKubernetes(new ControllerConfig.Kubernetes(stateNamespace, null, false, null, null));
+    repository = new ValuesRepository(config.git());
+    service = new SyncService(new Applier(client, new Retry(5, Duration.ofMillis(50), Duration.ofMillis(500))),
+        new InventoryStore(client, stateNamespace), new EventRecorder(client, "test"), new SyncMetrics(registry), board,
+        new ControllerConfig.Sync(Duration.ofMinutes(5), databaseReadyTimeout, 2, 5));
+  }
+
+  Map<String, EnvironmentStatus> syncAll() throws Exception {
+    ObjectId head = repository.fetch();
+    List<ValuesFolder.Environment> environments = ValuesFolder.load(repository.valuesFiles(head).orElseThrow(), "");
+    Map<String, EnvironmentStatus> results = new LinkedHashMap<>();
+    for (ValuesFolder.Environment environment : environments) {
+      results.put(environment.name(), service.sync(environment, head.name(), false));
+    }
+    for (String removed : service.removedEnvironments(environments.stream().map(ValuesFolder.Environment::name).toList())) {
+      results.put(removed, service.pruneRemoved(removed, head.name(), false));
+    }
+    return results;
+  }
+
+  @Override
+  public void close() {
+    repository.close();
+  }
+}

@@ -1,0 +1,327 @@
+package io.langconnect.gitops.sync;
+
+import static io.langconnect.gitops.testenv.FaultProxy.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.langconnect.gitops.render.Labels;
+import io.langconnect.gitops.sync.EnvironmentStatus.Result;
+import io.langconnect.gitops.testenv.FaultProxy;
+import io.langconnect.gitops.testenv.FaultProxy.Fault;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.testenv.ValuesRepo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Syncs against the real local API server from a real git repository, as the controller does. */
+@ExtendWith(LocalControlPlane.class)
+class SyncIT {
+
+  @TempDir
+  Path tmp;
+
+  private LocalControlPlane plane;
+  private KubernetesClient admin;
+  private ValuesRepo repo;
+  private PodReadiness kubelet;
+  private String stagingNs;
+  private String prodNs;
+  private String stateNs;
+
+  @BeforeEach
+  void setUp(LocalControlPlane plane) throws Exception {
+    this.plane = plane;
+    this.admin = plane.admin();
+    stagingNs = plane.uniqueNamespace("it-staging");
+    prodNs = plane.uniqueNamespace("it-prod");
+    stateNs = plane.uniqueNamespace("it-state");
+    kubelet = PodReadiness.markReady(admin, "it-");
+    repo = ValuesRepo.create(plane, tmp.resolve("work"));
+    repo.write("values.yaml", """
+            langconnect:
+              image:
+                repository: registry.example.com/langconnect
+                tag: "1.0.0"
+            """)
+        .write("values-staging.yaml", """
+            namespace: %s
+            langconnect:
+              env:
+                ALLOW_ORIGINS: '["*"]'
+                LOG_LEVEL: debug
+            postgres:
+              auth:
+                password: staging-password
+            """.formatted(stagingNs))
+        .write("values-prod.yaml", """
+            namespace: %s
+            postgres:
+              persistence:
+                enabled: true
+                size: 1Gi
+            """.formatted(prodNs));
+    repo.commitAndPush("first values");
+  }
+
+  @AfterEach
+  void tearDown() {
+    kubelet.close();
+    repo.close();
+  }
+
+  private SyncHarness harness(KubernetesClient client) throws Exception {
+    return new SyncHarness(plane, client, repo.gitUrl(), tmp.resolve("clone-" + System.nanoTime()), stateNs,
+        Duration.ofSeconds(60));
+  }
+
+  private Map<String, String> resourceVersions(String namespace) {
+    Map<String, String> versions = new HashMap<>();
+    List<List<? extends HasMetadata>> lists = List.of(
+        admin.secrets().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
+        admin.services().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
+        admin.apps().deployments().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
+        admin.persistentVolumeClaims().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems());
+    lists.forEach(list -> list.forEach(o -> versions.put(o.getKind() + "/" + o.getMetadata().getName(),
+        o.getMetadata().getResourceVersion())));
+    return versions;
+  }
+
+  private Deployment langconnect(String namespace) {
+    return admin.apps().deployments().inNamespace(namespace).withName("langconnect-langconnect").get();
+  }
+
+  private static Map<String, String> env(Deployment deployment) {
+    return deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(e -> e.getValue() != null).collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+  }
+
+  @Test
+  void firstSyncCreatesEveryObjectAndASecondMakesNoWrites() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      Map<String, EnvironmentStatus> first = sync.syncAll();
+      assertThat(first.values()).extracting(EnvironmentStatus::result).containsOnly(Result.SYNCED);
+      assertThat(resourceVersions(stagingNs)).containsOnlyKeys("Secret/langconnect-postgres",
+          "Service/langconnect-postgres", "Deployment/langconnect-postgres",
+          "Deployment/langconnect-langconnect", "Service/langconnect-langconnect");
+      assertThat(resourceVersions(prodNs)).containsKey("PersistentVolumeClaim/langconnect-postgres");
+      Deployment deployment = langconnect(stagingNs);
+      assertThat(deployment.getMetadata().getAnnotations()).containsKey(Labels.REVISION_ANNOTATION);
+      assertThat(deployment.getMetadata().getManagedFields()).extracting(m -> m.getManager()).contains(Labels.MANAGER);
+    }
+    // A fresh controller (as after a restart) with the same repository: nothing to write, so nothing is written.
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient counted = plane.client(proxy.url(), plane.adminToken());
+         SyncHarness again = harness(counted)) {
+      Map<String, EnvironmentStatus> second = again.syncAll();
+      assertThat(second.values()).extracting(EnvironmentStatus::message).containsOnly("in sync");
+      assertThat(proxy.writeCount()).isZero();
+    }
+  }
+
+  @Test
+  void valuesChangeUpdatesOnlyWhatChanged() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      Map<String, String> stagingBefore = resourceVersions(stagingNs);
+      Map<String, String> prodBefore = resourceVersions(prodNs);
+
+      repo.write("values-staging.yaml", """
+          namespace: %s
+          langconnect:
+            replicaCount: 2
+            env:
+              ALLOW_ORIGINS: '["*"]'
+          postgres:
+            auth:
+              password: staging-password
+          """.formatted(stagingNs));
+      String revision = repo.commitAndPush("scale staging, drop LOG_LEVEL");
+      sync.syncAll();
+
+      Map<String, String> stagingAfter = resourceVersions(stagingNs);
+      assertThat(stagingAfter.get("Deployment/langconnect-langconnect"))
+          .isNotEqualTo(stagingBefore.get("Deployment/langconnect-langconnect"));
+      stagingBefore.remove("Deployment/langconnect-langconnect");
+      stagingAfter.remove("Deployment/langconnect-langconnect");
+      assertThat(stagingAfter).isEqualTo(stagingBefore);
+      assertThat(resourceVersions(prodNs)).isEqualTo(prodBefore);
+
+      Deployment deployment = langconnect(stagingNs);
+      assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
+      assertThat(env(deployment)).containsKey("ALLOW_ORIGINS").doesNotContainKey("LOG_LEVEL");
+      assertThat(deployment.getMetadata().getAnnotations()).containsEntry(Labels.REVISION_ANNOTATION, revision);
+    }
+  }
+
+  @Test
+  void removedEnvironmentIsPrunedButKeepsItsVolumeClaimAndNamespace() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      repo.delete("values-prod.yaml").commitAndPush("retire prod");
+      Map<String, EnvironmentStatus> results = sync.syncAll();
+
+      assertThat(results.get("prod").result()).isEqualTo(Result.PRUNED);
+      assertThat(results.get("prod").message()).contains("pruned 5 object(s), kept 1 volume claim(s)");
+      assertThat(admin.apps().deployments().inNamespace(prodNs).list().getItems()).isEmpty();
+      assertThat(admin.services().inNamespace(prodNs).withLabel(Labels.MANAGED_BY).list().getItems()).isEmpty();
+      assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get()).isNotNull();
+      assertThat(admin.namespaces().withName(prodNs).get()).isNotNull();
+      assertThat(resourceVersions(stagingNs)).hasSize(5);
+    }
+  }
+
+  @Test
+  void badValuesLeaveLiveObjectsUntouchedAndOtherEnvironmentsSyncing() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      Map<String, String> stagingBefore = resourceVersions(stagingNs);
+      repo.write("values-staging.yaml", "namespace: " + stagingNs + "\npostgres:\n  persistence:\n    enabled: yes\n")
+          .write("values-prod.yaml", "namespace: " + prodNs + "\nlangconnect:\n  replicaCount: 3\n"
+              + "postgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n");
+      repo.commitAndPush("break staging, scale prod");
+      Map<String, EnvironmentStatus> results = sync.syncAll();
+
+      assertThat(results.get("staging").result()).isEqualTo(Result.FAILED);
+      assertThat(results.get("staging").message()).contains("values-staging.yaml:4: postgres.persistence.enabled");
+      assertThat(resourceVersions(stagingNs)).isEqualTo(stagingBefore);
+      assertThat(results.get("prod").result()).isEqualTo(Result.SYNCED);
+      assertThat(langconnect(prodNs).getSpec().getReplicas()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void driftIsCorrected() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      // As `kubectl set image` would: a patch, not a read-modify-write that races the controllers.
+      admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-langconnect")
+          .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/image\","
+              + "\"value\":\"registry.example.com/evil:latest\"}]");
+      admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
+      admin.services().inNamespace(stagingNs).withName("langconnect-langconnect").delete();
+      admin.services().inNamespace(stagingNs).withName("langconnect-langconnect")
+          .waitUntilCondition(s -> s == null, 30, java.util.concurrent.TimeUnit.SECONDS);
+
+      EnvironmentStatus status = sync.syncAll().get("staging");
+
+      assertThat(status.result()).isEqualTo(Result.SYNCED);
+      assertThat(langconnect(stagingNs).getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+          .isEqualTo("registry.example.com/langconnect:1.0.0");
+      assertThat(admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").get()
+          .getSpec().getReplicas()).isEqualTo(1);
+      assertThat(admin.services().inNamespace(stagingNs).withName("langconnect-langconnect").get()).isNotNull();
+      assertThat(status.driftCorrections()).isEqualTo(2);
+      assertThat(status.objects()).filteredOn(o -> o.action().equals("created"))
+          .extracting(EnvironmentStatus.ObjectStatus::name).containsExactly("langconnect-langconnect");
+      assertThat(sync.registry.find("langconnect.drift.corrections").tag("kind", "Deployment").counter().count())
+          .isEqualTo(2.0);
+    }
+  }
+
+  @Test
+  void transientApiErrorsAreRetried() throws Exception {
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient client = plane.client(proxy.url(), plane.adminToken());
+         SyncHarness sync = harness(client)) {
+      proxy.inject(1, request("PATCH", "/secrets/langconnect-postgres"), Fault.status(500))
+          .inject(1, request("PATCH", "/services/langconnect-postgres"), Fault.status(409))
+          .inject(1, request("PATCH", "/deployments/langconnect-langconnect"), Fault.status(429))
+          .inject(1, request("GET", "/services/langconnect-langconnect"), Fault.delay(Duration.ofMillis(500)));
+
+      Map<String, EnvironmentStatus> results = sync.syncAll();
+
+      assertThat(results.values()).extracting(EnvironmentStatus::result).containsOnly(Result.SYNCED);
+      assertThat(proxy.injectedCount()).isGreaterThanOrEqualTo(4);
+      assertThat(resourceVersions(stagingNs)).hasSize(5);
+    }
+  }
+
+  @Test
+  void failedSyncPrunesNothingAndTheNextOneConverges() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+    }
+    repo.write("values-staging.yaml", """
+        namespace: %s
+        langconnect:
+          service:
+            port: 9090
+        postgres:
+          auth:
+            existingSecret: team-db
+        """.formatted(stagingNs));
+    repo.commitAndPush("bring our own Secret (removes ours), move the port");
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient client = plane.client(proxy.url(), plane.adminToken());
+         SyncHarness sync = harness(client)) {
+      // The API server keeps failing the LangConnect Service: the sync stops there, as after a crash mid-sync.
+      proxy.inject(100, request("PATCH", "/services/langconnect-langconnect"), Fault.status(503));
+      EnvironmentStatus failed = sync.syncAll().get("staging");
+      assertThat(failed.result()).isEqualTo(Result.FAILED);
+      assertThat(failed.message()).contains("503");
+      assertThat(admin.secrets().inNamespace(stagingNs).withName("langconnect-postgres").get())
+          .as("a failed sync prunes nothing").isNotNull();
+    }
+    try (SyncHarness restarted = harness(admin)) {
+      EnvironmentStatus converged = restarted.syncAll().get("staging");
+      assertThat(converged.result()).isEqualTo(Result.SYNCED);
+      assertThat(admin.secrets().inNamespace(stagingNs).withName("langconnect-postgres").get()).isNull();
+      assertThat(admin.services().inNamespace(stagingNs).withName("langconnect-langconnect").get()
+          .getSpec().getPorts().get(0).getPort()).isEqualTo(9090);
+      Map<String, String> settled = resourceVersions(stagingNs);
+      assertThat(restarted.syncAll().get("staging").message()).isEqualTo("in sync");
+      assertThat(resourceVersions(stagingNs)).isEqualTo(settled);
+    }
+  }
+
+  @Test
+  void generatedPasswordIsCreatedOnceAndKept() throws Exception {
+    repo.write("values-staging.yaml", "namespace: " + stagingNs + "\n").commitAndPush("no password: generate one");
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      Secret first = admin.secrets().inNamespace(stagingNs).withName("langconnect-postgres").get();
+      String password = first.getData().get("postgres-password");
+      assertThat(java.util.Base64.getDecoder().decode(password)).hasSizeGreaterThanOrEqualTo(24);
+
+      repo.write("values-staging.yaml", "namespace: " + stagingNs + "\nlangconnect:\n  replicaCount: 2\n")
+          .commitAndPush("scale");
+      sync.syncAll();
+      Secret later = admin.secrets().inNamespace(stagingNs).withName("langconnect-postgres").get();
+      assertThat(later.getData().get("postgres-password")).isEqualTo(password);
+      assertThat(later.getMetadata().getResourceVersion()).isEqualTo(first.getMetadata().getResourceVersion());
+    }
+  }
+
+  @Test
+  void databaseThatNeverBecomesAvailableHoldsBackLangConnect() throws Exception {
+    kubelet.close();
+    try (SyncHarness sync = new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone"), stateNs,
+        Duration.ofSeconds(3))) {
+      Map<String, EnvironmentStatus> results = sync.syncAll();
+      EnvironmentStatus staging = results.get("staging");
+      assertThat(staging.result()).isEqualTo(Result.PROGRESSING);
+      assertThat(staging.message()).contains("PostgreSQL Deployment langconnect-postgres in " + stagingNs
+          + " is not available after 3s; LangConnect was not updated");
+      assertThat(langconnect(stagingNs)).isNull();
+      assertThat(admin.v1().events().inNamespace(stagingNs).list().getItems())
+          .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("WaitingForDatabase"));
+    }
+  }
+
+}

@@ -1,0 +1,71 @@
+package io.langconnect.gitops.testenv;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.revwalk.RevCommit;
+
+/**
+ * A real values repository for tests: a bare repository served by the local git daemon (or read over
+ * file://), and a work tree to edit, commit and push from, as a user would.
+ */
+public final class ValuesRepo implements AutoCloseable {
+
+  private final Path bare;
+  private final Path work;
+  private final Git git;
+  private final String daemonUrl;
+
+  private ValuesRepo(Path bare, Path work, Git git, String daemonUrl) {
+    this.bare = bare;
+    this.work = work;
+    this.git = git;
+    this.daemonUrl = daemonUrl;
+  }
+
+  public static ValuesRepo create(LocalControlPlane plane, Path workTree) throws GitAPIException, IOException {
+    String name = "values-" + System.nanoTime() + ".git";
+    Path bare = plane.gitDaemonRoot().resolve(name);
+    Git.init().setBare(true).setInitialBranch("main").setDirectory(bare.toFile()).call().close();
+    Git git = Git.init().setInitialBranch("main").setDirectory(workTree.toFile()).call();
+    return new ValuesRepo(bare, workTree, git, plane.gitDaemonUrl() + "/" + name);
+  }
+
+  /** The repository over the git protocol, from the local git daemon. */
+  public String gitUrl() {
+    return daemonUrl;
+  }
+
+  public String fileUrl() {
+    return bare.toUri().toString();
+  }
+
+  public ValuesRepo write(String file, String content) throws IOException {
+    Path path = work.resolve(file);
+    Files.createDirectories(path.getParent());
+    Files.writeString(path, content);
+    return this;
+  }
+
+  public ValuesRepo delete(String file) throws IOException {
+    Files.deleteIfExists(work.resolve(file));
+    return this;
+  }
+
+  /** Commits everything in the work tree and pushes it; returns the commit id. */
+  public String commitAndPush(String message) throws GitAPIException {
+    git.add().addFilepattern(".").call();
+    git.add().setUpdate(true).addFilepattern(".").call();
+    RevCommit commit = git.commit().setMessage(message).setAuthor("test", "test@example.com")
+        .setCommitter("test", "test@example.com").setAllowEmpty(true).call();
+    git.push().setRemote(bare.toUri().toString()).add("main").setForce(true).call();
+    return commit.getId().name();
+  }
+
+  @Override
+  public void close() {
+    git.close();
+  }
+}
