@@ -72,7 +72,7 @@ public final class Controller implements AutoCloseable {
         config.http().port());
     return vertx.deployVerticle(http).compose(id -> {
       checkApi();
-      if (config.kubernetes().leaderElection()) startElection();
+      if (config.kubernetes().leaderElection()) vertx.executeBlocking(this::ensureStateNamespace).onComplete(done -> startElection());
       else {
         board.leader(true);
         return startSyncing();
@@ -90,6 +90,21 @@ public final class Controller implements AutoCloseable {
       LOG.warn("cannot reach the Kubernetes API at {}: {}; retrying", client.getMasterUrl(), e.getMessage());
       vertx.setTimer(5_000, id -> checkApi());
     });
+  }
+
+  /** The Lease and the inventories live there; the manifests create it, a local run may not have. */
+  private Void ensureStateNamespace() {
+    String ns = config.kubernetes().stateNamespace();
+    try {
+      if (client.namespaces().withName(ns).get() == null) {
+        client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(ns)
+            .addToLabels(io.langconnect.gitops.render.Labels.MANAGED_BY, io.langconnect.gitops.render.Labels.MANAGER)
+            .endMetadata().build()).create();
+      }
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      LOG.warn("cannot create the state namespace {}: {}", ns, e.getMessage());
+    }
+    return null;
   }
 
   private Future<Void> startSyncing() {

@@ -1,0 +1,198 @@
+package io.langconnect.gitops.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.testenv.ValuesRepo;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole controller (verticles, git poller, HTTP API, leader election) against the local control plane. */
+@ExtendWith(LocalControlPlane.class)
+class ControllerIT {
+
+  @TempDir
+  Path tmp;
+
+  private LocalControlPlane plane;
+  private KubernetesClient admin;
+  private ValuesRepo repo;
+  private PodReadiness kubelet;
+  private String ns;
+  private String stateNs;
+  private Vertx vertx;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void setUp(LocalControlPlane plane) throws Exception {
+    this.plane = plane;
+    admin = plane.admin();
+    ns = plane.uniqueNamespace("it-ctl");
+    stateNs = plane.uniqueNamespace("it-ctl-state");
+    kubelet = PodReadiness.markReady(admin, "it-ctl");
+    repo = ValuesRepo.create(plane, tmp.resolve("work"));
+    repo.write("values-dev.yaml", """
+        namespace: %s
+        langconnect:
+          image:
+            repository: registry.example.com/langconnect
+            tag: "1.0.0"
+        postgres:
+          auth:
+            password: dev-password
+        """.formatted(ns)).commitAndPush("dev");
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void tearDown() {
+    kubelet.close();
+    repo.close();
+    vertx.close().await();
+  }
+
+  private ControllerConfig config(String url, boolean leaderElection, Path tokenFile) {
+    return new ControllerConfig(
+        new ControllerConfig.Git(url, "main", ".", Duration.ofMillis(300), Duration.ofSeconds(5),
+            tmp.resolve("clone-" + System.nanoTime()).toString(), null),
+        new ControllerConfig.Kubernetes(stateNs, null, leaderElection, "it-lease", null),
+        new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 5),
+        new ControllerConfig.Http(0, "127.0.0.1", tokenFile == null ? null : tokenFile.toString()),
+        null);
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) throw new AssertionError("timed out waiting for " + what);
+      Thread.sleep(100);
+    }
+  }
+
+  private HttpResponse<String> get(Controller controller, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private Deployment langconnect() {
+    return admin.apps().deployments().inNamespace(ns).withName("langconnect-langconnect").get();
+  }
+
+  @Test
+  void pushedChangeIsLiveWithinAPollAndReportedByTheApi() throws Exception {
+    Path token = Files.writeString(tmp.resolve("token"), "s3cret-token\n");
+    try (Controller controller = new Controller(vertx, admin, config(repo.gitUrl(), false, token))) {
+      controller.start().await();
+      await("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      assertThat(get(controller, "/readyz").statusCode()).isEqualTo(200);
+
+      String revision = repo.write("values-dev.yaml", """
+          namespace: %s
+          langconnect:
+            replicaCount: 3
+            image:
+              repository: registry.example.com/langconnect
+              tag: "1.0.1"
+          postgres:
+            auth:
+              password: dev-password
+          """.formatted(ns)).commitAndPush("release 1.0.1");
+      await("revision applied", () -> langconnect() != null && langconnect().getSpec().getReplicas() == 3);
+      assertThat(langconnect().getSpec().getTemplate().getSpec().getContainers().get(0).getImage()).endsWith(":1.0.1");
+      await("status updated", () -> controller.board().get("dev").map(s -> s.revision().equals(revision)).orElse(false));
+
+      JsonObject body = new JsonObject(get(controller, "/api/v1/environments/dev").body());
+      assertThat(body.getString("namespace")).isEqualTo(ns);
+      assertThat(body.getString("revision")).isEqualTo(revision);
+      assertThat(body.getString("result")).isEqualTo("Synced");
+      assertThat(body.getJsonArray("objects").stream().map(o -> ((JsonObject) o).getString("name") + ":"
+          + ((JsonObject) o).getString("action")).toList()).contains("langconnect-langconnect:configured",
+          "langconnect-postgres:unchanged");
+      assertThat(get(controller, "/api/v1/environments/nope").statusCode()).isEqualTo(404);
+
+      String metrics = get(controller, "/metrics").body();
+      assertThat(metrics).contains("langconnect_sync_total{environment=\"dev\",result=\"synced\"}")
+          .contains("langconnect_sync_duration_seconds_bucket").contains("langconnect_git_fetch_duration_seconds_count")
+          .contains("langconnect_objects_applied_total").contains("langconnect_sync_last_success_timestamp_seconds");
+
+      HttpResponse<String> unauthorized = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + controller.httpPort() + "/api/v1/environments/dev/sync"))
+          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(unauthorized.statusCode()).isEqualTo(401);
+      HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + controller.httpPort() + "/api/v1/environments/dev/sync"))
+          .header("Authorization", "Bearer s3cret-token").POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(accepted.statusCode()).isEqualTo(202);
+    }
+  }
+
+  @Test
+  void idlePollsFetchNothingAndWriteNothing() throws Exception {
+    try (Controller controller = new Controller(vertx, admin, config(repo.gitUrl(), false, null))) {
+      controller.start().await();
+      await("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      String version = langconnect().getMetadata().getResourceVersion();
+      long fetches = controller.registry().find("langconnect.git.fetch.duration").timer().count();
+      await("five idle polls", () -> {
+        var polls = controller.registry().find("langconnect.git.polls").tag("outcome", "unchanged").counter();
+        return polls != null && polls.count() >= 5;
+      });
+      assertThat(controller.registry().find("langconnect.git.fetch.duration").timer().count()).isEqualTo(fetches);
+      assertThat(langconnect().getMetadata().getResourceVersion()).isEqualTo(version);
+    }
+  }
+
+  @Test
+  void unreachableGitIsRetriedWithBackoffAndReportedWhileNothingIsTouched() throws Exception {
+    try (Controller controller = new Controller(vertx, admin,
+        config("git://127.0.0.1:1/nothing-listens-here.git", false, null))) {
+      controller.start().await();
+      await("git error reported", () -> controller.board().git().map(g -> g.lastError() != null).orElse(false));
+      assertThat(controller.board().git().get().lastError()).contains("git ls-remote git://127.0.0.1:1/");
+      assertThat(get(controller, "/readyz").statusCode()).isEqualTo(503);
+      assertThat(new JsonObject(get(controller, "/api/v1/environments").body()).getJsonObject("git")
+          .getString("lastError")).contains("failed");
+      assertThat(controller.board().all()).isEmpty();
+      assertThat(admin.namespaces().withName(ns).get()).isNull();
+    }
+  }
+
+  @Test
+  void ofTwoReplicasOnlyTheLeaderSyncs() throws Exception {
+    try (Controller first = new Controller(vertx, admin, config(repo.gitUrl(), true, null));
+         Controller second = new Controller(vertx, admin, config(repo.gitUrl(), true, null))) {
+      first.start().await();
+      second.start().await();
+      await("a leader", () -> first.board().leader() || second.board().leader());
+      await("dev synced", () -> langconnect() != null);
+      Thread.sleep(2_000);
+      List<Controller> leaders = List.of(first, second).stream().filter(c -> c.board().leader()).toList();
+      assertThat(leaders).hasSize(1);
+      Controller follower = leaders.get(0) == first ? second : first;
+      assertThat(follower.board().all()).isEmpty();
+      assertThat(get(follower, "/healthz").statusCode()).isEqualTo(200);
+      assertThat(get(follower, "/metrics").statusCode()).isEqualTo(200);
+      assertThat(admin.leases().inNamespace(stateNs).withName("it-lease").get().getSpec().getHolderIdentity()).isNotBlank();
+    }
+  }
+}
