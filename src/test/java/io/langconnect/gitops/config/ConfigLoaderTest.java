@@ -1,0 +1,64 @@
+package io.langconnect.gitops.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void exampleConfigLoads() {
+    ControllerConfig config = ConfigLoader.load(Optional.of(Path.of("config/controller.yaml")), Map.of());
+    assertThat(config.git().url()).startsWith("https://");
+    assertThat(config.git().interval()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(config.sync().driftInterval()).isEqualTo(Duration.ofMinutes(5));
+  }
+
+  @Test
+  void environmentOverridesTheFileAndDefaultsFillTheRest() throws IOException {
+    Path file = Files.writeString(dir.resolve("c.yaml"), "git:\n  url: https://example.com/a.git\n  interval: 2m\n");
+    ControllerConfig config = ConfigLoader.load(Optional.of(file), Map.of(
+        "LANGCONNECT_GITOPS_GIT_INTERVAL", "15s",
+        "LANGCONNECT_GITOPS_SYNC_DATABASE_READY_TIMEOUT", "90s",
+        "LANGCONNECT_GITOPS_HTTP_PORT", "9000"));
+    assertThat(config.git().url()).isEqualTo("https://example.com/a.git");
+    assertThat(config.git().interval()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(config.git().branch()).isEqualTo("main");
+    assertThat(config.sync().databaseReadyTimeout()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(config.http().port()).isEqualTo(9000);
+    assertThat(config.kubernetes().stateNamespace()).isEqualTo("langconnect-gitops");
+  }
+
+  @Test
+  void unknownKeyIsOneLineNamingFileAndKey() throws IOException {
+    Path file = Files.writeString(dir.resolve("c.yaml"), "git:\n  intervall: 2m\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of()))
+        .hasMessageStartingWith(file + ": git.intervall: unknown key; expected one of ")
+        .hasMessageContaining("interval");
+  }
+
+  @Test
+  void badDurationNamesTheKey() throws IOException {
+    Path file = Files.writeString(dir.resolve("c.yaml"), "sync:\n  driftInterval: soon\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of()))
+        .hasMessage(file + ": sync.driftInterval: \"soon\" is not a duration; expected e.g. 30s, 5m, 1h30m or 500ms");
+  }
+
+  @Test
+  void durationsReadAsOperatorsWriteThem() {
+    assertThat(Durations.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
+    assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThatThrownBy(() -> Durations.parse("5 minutes")).isInstanceOf(IllegalArgumentException.class);
+  }
+}
