@@ -56,10 +56,16 @@ public final class Applier {
     List<ObjectResult> results = new ArrayList<>();
     Map<ObjectRef, Inventory.Entry> applied = new LinkedHashMap<>();
     try {
+      // A dry run cannot ask the API server about objects in a namespace that does not exist yet: all are new.
+      boolean allNew = options.dryRun() && !namespaceExists(namespace);
       ensureNamespace(namespace, environment, options.dryRun());
       for (HasMetadata object : desired) {
         ObjectRef ref = ObjectRef.of(object);
         String hash = hash(object);
+        if (allNew) {
+          results.add(new ObjectResult(ref, Action.CREATED, List.of()));
+          continue;
+        }
         Inventory.Entry before = previous.entry(ref).orElse(null);
         ObjectResult result = applyOne(prepare(object), hash, before, revision, options.dryRun());
         results.add(result);
