@@ -1,7 +1,6 @@
 package io.langconnect.gitops.apply;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -197,11 +196,10 @@ public final class Applier {
   }
 
   private void ensureNamespace(String namespace, String environment, boolean dryRun) {
-    if (retry.call(() -> client.namespaces().withName(namespace).get()) != null || dryRun) return;
-    retry.run(() -> client.resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
-        .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).addToLabels(Labels.ENVIRONMENT, environment)
-        .endMetadata().build()).create());
-    LOG.info("created namespace {} for environment {}", namespace, environment);
+    if (dryRun) return;
+    if (retry.call(() -> Namespaces.ensure(client, namespace, Map.of(Labels.ENVIRONMENT, environment)))) {
+      LOG.info("created namespace {} for environment {}", namespace, environment);
+    }
   }
 
   /** The content hash of a rendered object (its revision annotation excluded, so a new commit alone changes nothing). */

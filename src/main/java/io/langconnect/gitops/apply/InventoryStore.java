@@ -2,7 +2,6 @@ package io.langconnect.gitops.apply;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.render.Labels;
@@ -73,10 +72,7 @@ public final class InventoryStore {
   }
 
   private void ensureNamespace() {
-    if (client.namespaces().withName(namespace).get() == null) {
-      client.resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
-          .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata().build()).create();
-    }
+    Namespaces.ensure(client, namespace, Map.of());
   }
 
   private static Inventory decode(ConfigMap cm) {

@@ -96,11 +96,7 @@ public final class Controller implements AutoCloseable {
   private Void ensureStateNamespace() {
     String ns = config.kubernetes().stateNamespace();
     try {
-      if (client.namespaces().withName(ns).get() == null) {
-        client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(ns)
-            .addToLabels(io.langconnect.gitops.render.Labels.MANAGED_BY, io.langconnect.gitops.render.Labels.MANAGER)
-            .endMetadata().build()).create();
-      }
+      io.langconnect.gitops.apply.Namespaces.ensure(client, ns, java.util.Map.of());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       LOG.warn("cannot create the state namespace {}: {}", ns, e.getMessage());
     }

@@ -65,7 +65,6 @@ public final class GitPollerVerticle extends VerticleBase {
         schedule(interval);
       } else {
         failures++;
-        metrics.gitPoll("failed");
         Duration wait = Retry.backoff(failures, Duration.ofSeconds(2), interval.compareTo(Duration.ofMinutes(5)) > 0
             ? interval : Duration.ofMinutes(5));
         String error = result.cause().getMessage();
@@ -91,16 +90,23 @@ public final class GitPollerVerticle extends VerticleBase {
 
   /** Runs on a worker: ls-remote, and fetch + read only when the head moved. */
   private Optional<Fetched> pollBlocking() throws Exception {
-    ObjectId head = repository.remoteHead();
+    Instant asked = Instant.now();
+    ObjectId head;
+    try {
+      head = repository.remoteHead();
+    } catch (Exception e) {
+      metrics.gitPoll("failed", Duration.between(asked, Instant.now()));
+      throw e;
+    }
     if (head.name().equals(published)) {
-      metrics.gitPoll("unchanged");
+      metrics.gitPoll("unchanged", Duration.between(asked, Instant.now()));
       return Optional.empty();
     }
+    metrics.gitPoll("fetched", Duration.between(asked, Instant.now()));
     Instant start = Instant.now();
     try {
       ObjectId fetched = repository.fetch();
       metrics.gitFetch(true, Duration.between(start, Instant.now()));
-      metrics.gitPoll("fetched");
       return Optional.of(new Fetched(fetched.name(), repository.valuesFiles(fetched)));
     } catch (Exception e) {
       metrics.gitFetch(false, Duration.between(start, Instant.now()));

@@ -62,8 +62,9 @@ public final class SyncMetrics {
         .tag("result", success ? "success" : "failure").register(registry).record(duration);
   }
 
-  public void gitPoll(String outcome) {
-    Counter.builder("langconnect.git.polls").description("Polls of the remote branch head, by outcome")
-        .tag("outcome", outcome).register(registry).increment();
+  /** One ask of the remote for the branch head (ls-remote), by outcome: unchanged, fetched or failed. */
+  public void gitPoll(String outcome, Duration duration) {
+    Timer.builder("langconnect.git.poll.duration").description("Polls of the remote branch head (ls-remote), by outcome")
+        .tag("outcome", outcome).register(registry).record(duration);
   }
 }

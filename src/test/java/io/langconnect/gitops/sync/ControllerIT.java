@@ -154,7 +154,7 @@ class ControllerIT {
       String version = langconnect().getMetadata().getResourceVersion();
       long fetches = controller.registry().find("langconnect.git.fetch.duration").timer().count();
       await("five idle polls", () -> {
-        var polls = controller.registry().find("langconnect.git.polls").tag("outcome", "unchanged").counter();
+        var polls = controller.registry().find("langconnect.git.poll.duration").tag("outcome", "unchanged").timer();
         return polls != null && polls.count() >= 5;
       });
       assertThat(controller.registry().find("langconnect.git.fetch.duration").timer().count()).isEqualTo(fetches);

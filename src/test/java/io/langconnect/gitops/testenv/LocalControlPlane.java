@@ -126,6 +126,12 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return name;
   }
 
+  /** Registers a namespace of a given name for deletion after the test. */
+  public String uniqueNamespaceNamed(String name) {
+    namespaces.add(name);
+    return name;
+  }
+
   public static Vertx vertx() {
     if (vertx == null) {
       synchronized (LocalControlPlane.class) {

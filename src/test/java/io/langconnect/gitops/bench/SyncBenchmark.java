@@ -1,0 +1,158 @@
+package io.langconnect.gitops.bench;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.sync.EnvironmentStatus;
+import io.langconnect.gitops.testenv.FaultProxy;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.testenv.ValuesRepo;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Prints the sync figures the README quotes; not a test. Needs the local control plane
+ * (scripts/bench.sh starts it). Three measurements:
+ * 1. commit-to-applied latency for one environment (poll interval 500 ms), median and p99 over 30 commits;
+ * 2. the cost of an idle poll: wall time, API writes and git fetches while nothing changes;
+ * 3. the first sync of 200 environments: wall time and heap.
+ */
+public final class SyncBenchmark {
+
+  private static final LocalControlPlane PLANE = new LocalControlPlane();
+
+  public static void main(String[] args) throws Exception {
+    int environments = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    Path tmp = Files.createTempDirectory("lcg-bench");
+    Vertx vertx = Vertx.vertx();
+    try {
+      latencyAndIdle(vertx, tmp);
+      manyEnvironments(vertx, tmp, environments);
+    } finally {
+      vertx.close().await();
+      PLANE.afterEach(null);
+    }
+  }
+
+  private static ControllerConfig config(String url, Path tmp, String stateNs, Duration interval, int parallelism) {
+    return new ControllerConfig(
+        new ControllerConfig.Git(url, "main", ".", interval, Duration.ofSeconds(10),
+            tmp.resolve("clone-" + UUID.randomUUID()).toString(), null),
+        new ControllerConfig.Kubernetes(stateNs, null, false, null, null),
+        new ControllerConfig.Sync(Duration.ofHours(1), Duration.ofSeconds(60), parallelism, 5),
+        new ControllerConfig.Http(0, "127.0.0.1", null), null);
+  }
+
+  private static void latencyAndIdle(Vertx vertx, Path tmp) throws Exception {
+    KubernetesClient admin = PLANE.admin();
+    String ns = PLANE.uniqueNamespace("bench-latency");
+    String state = PLANE.uniqueNamespace("bench-state");
+    try (PodReadiness kubelet = PodReadiness.markReady(admin, "bench-");
+         ValuesRepo repo = ValuesRepo.create(PLANE, tmp.resolve("latency"));
+         FaultProxy proxy = FaultProxy.start(PLANE);
+         KubernetesClient counted = PLANE.client(proxy.url(), PLANE.adminToken())) {
+      repo.write("values-dev.yaml", values(ns, 1)).commitAndPush("dev");
+      try (Controller controller = new Controller(vertx, counted, config(repo.gitUrl(), tmp, state, Duration.ofMillis(500), 2))) {
+        controller.start().await();
+        waitFor(() -> synced(controller, "dev"));
+        List<Long> latencies = new ArrayList<>();
+        String last = "";
+        for (int i = 2; i <= 31; i++) {
+          int replicas = i;
+          repo.write("values-dev.yaml", values(ns, replicas));
+          long start = System.nanoTime();
+          last = repo.commitAndPush("replicas " + replicas);
+          waitFor(() -> replicas(admin, ns) == replicas);
+          latencies.add((System.nanoTime() - start) / 1_000_000);
+        }
+        String lastRevision = last;
+        // The sync that applied the last commit also records its inventory; let it finish before measuring idle.
+        waitFor(() -> controller.board().get("dev").map(s -> s.revision().equals(lastRevision)).orElse(false));
+        Collections.sort(latencies);
+        System.out.printf("commit-to-applied, 1 environment, poll interval 500 ms, %d commits: median %d ms, p99 %d ms,"
+            + " min %d ms, max %d ms%n", latencies.size(), latencies.get(latencies.size() / 2),
+            latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1), latencies.get(0), latencies.get(latencies.size() - 1));
+
+        var fetchTimer = controller.registry().find("langconnect.git.fetch.duration").timer();
+        long fetchesBefore = fetchTimer.count();
+        int writesBefore = proxy.writeCount();
+        var polls = controller.registry().find("langconnect.git.poll.duration").tag("outcome", "unchanged").timer();
+        long pollsBefore = polls.count();
+        double secondsBefore = polls.totalTime(java.util.concurrent.TimeUnit.SECONDS);
+        Thread.sleep(10_000);
+        long idlePolls = polls.count() - pollsBefore;
+        System.out.printf("idle, 10 s: %d polls, %d API writes, %d git fetches; one idle poll (an ls-remote over git://)"
+            + " takes %.1f ms on average%n", idlePolls, proxy.writeCount() - writesBefore, fetchTimer.count() - fetchesBefore,
+            (polls.totalTime(java.util.concurrent.TimeUnit.SECONDS) - secondsBefore) * 1000 / Math.max(1, idlePolls));
+      }
+    }
+  }
+
+  private static void manyEnvironments(Vertx vertx, Path tmp, int count) throws Exception {
+    String state = PLANE.uniqueNamespace("bench-state");
+    String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 4);
+    try (ValuesRepo repo = ValuesRepo.create(PLANE, tmp.resolve("many"))) {
+      repo.write("values.yaml", "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n"
+          + "postgres:\n  auth:\n    password: bench-password\n");
+      for (int i = 0; i < count; i++) {
+        String ns = prefix + "-" + i;
+        PLANE.uniqueNamespaceNamed(ns);
+        repo.write("values-e" + i + ".yaml", "namespace: " + ns + "\n");
+      }
+      repo.commitAndPush(count + " environments");
+      System.gc();
+      long heapBefore = usedHeap();
+      ControllerConfig config = config(repo.gitUrl(), tmp, state, Duration.ofSeconds(60), 4);
+      config = new ControllerConfig(config.git(), config.kubernetes(),
+          new ControllerConfig.Sync(Duration.ofHours(1), Duration.ZERO, 4, 5), config.http(), null);
+      long start = System.nanoTime();
+      try (Controller controller = new Controller(vertx, PLANE.admin(), config)) {
+        controller.start().await();
+        waitFor(() -> controller.board().all().size() == count
+            && controller.board().all().stream().allMatch(s -> s.result() == EnvironmentStatus.Result.SYNCED));
+        long took = (System.nanoTime() - start) / 1_000_000;
+        long heapPeak = usedHeap();
+        System.gc();
+        System.out.printf("first sync of %d environments (%d objects, parallelism 4): %.1f s, %.1f ms per environment;"
+                + " heap in use %d MiB at the end (%d MiB before, %d MiB after GC)%n", count, count * 5, took / 1000.0,
+            (double) took / count, heapPeak >> 20, heapBefore >> 20, usedHeap() >> 20);
+      }
+    }
+  }
+
+  private static long usedHeap() {
+    Runtime r = Runtime.getRuntime();
+    return r.totalMemory() - r.freeMemory();
+  }
+
+  private static String values(String ns, int replicas) {
+    return "namespace: " + ns + "\nlangconnect:\n  replicaCount: " + replicas
+        + "\n  image:\n    repository: registry.example.com/langconnect\npostgres:\n  auth:\n    password: bench\n";
+  }
+
+  private static boolean synced(Controller controller, String env) {
+    return controller.board().get(env).map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false);
+  }
+
+  private static int replicas(KubernetesClient client, String ns) {
+    Deployment d = client.apps().deployments().inNamespace(ns).withName("langconnect-langconnect").get();
+    return d == null || d.getSpec().getReplicas() == null ? -1 : d.getSpec().getReplicas();
+  }
+
+  private static void waitFor(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("benchmark condition not reached in 10 minutes");
+      Thread.sleep(20);
+    }
+  }
+}
