@@ -46,9 +46,8 @@ final class SyncCommand implements Callable<Integer> {
     ControllerConfig config = options.load();
     if (databaseReadyTimeout != null) {
       ControllerConfig.Sync s = config.sync();
-      config = new ControllerConfig(config.git(), config.kubernetes(), new ControllerConfig.Sync(s.driftInterval(),
-          ControllerOptions.duration("--database-ready-timeout", databaseReadyTimeout), s.parallelism(), s.retries()),
-          config.http(), config.databases());
+      config = config.withSync(new ControllerConfig.Sync(s.driftInterval(),
+          ControllerOptions.duration("--database-ready-timeout", databaseReadyTimeout), s.parallelism(), s.retries()));
     }
     DesiredState desired = DesiredState.from(values, config);
     PrintWriter out = spec.commandLine().getOut();

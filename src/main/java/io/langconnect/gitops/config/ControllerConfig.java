@@ -9,7 +9,7 @@ import java.util.Optional;
  * is the example), then environment variables ({@code LANGCONNECT_GITOPS_GIT_URL}, ...), then command-line
  * flags, each overriding the one before.
  */
-public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http,
+public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks,
                                Map<String, DatabaseEndpoint> databases) {
 
   public ControllerConfig {
@@ -17,11 +17,12 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     kubernetes = kubernetes == null ? Kubernetes.DEFAULT : kubernetes;
     sync = sync == null ? Sync.DEFAULT : sync;
     http = http == null ? Http.DEFAULT : http;
+    webhooks = webhooks == null ? Webhooks.DEFAULT : webhooks;
     databases = databases == null ? Map.of() : Map.copyOf(databases);
   }
 
   public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, null, null, null);
+    return new ControllerConfig(null, null, null, null, null, null);
   }
 
   /** Where the values live and how to reach them. */
@@ -83,19 +84,44 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     }
   }
 
+  /**
+   * Push webhooks. A provider without a secret is off (its endpoint answers 404): nothing is ever accepted
+   * unsigned. {@code debounce} collapses bursts of pushes into one fetch.
+   */
+  public record Webhooks(WebhookSecret github, WebhookSecret gitlab, WebhookSecret gitea, WebhookSecret generic,
+                         Duration debounce, Integer maxBodyBytes) {
+    static final Webhooks DEFAULT = new Webhooks(null, null, null, null, null, null);
+
+    public Webhooks {
+      debounce = debounce == null ? Duration.ofMillis(200) : debounce;
+      maxBodyBytes = maxBodyBytes == null ? 1024 * 1024 : maxBodyBytes;
+    }
+  }
+
+  /** A webhook secret, read from a file (a mounted Secret) or from the environment variable it names. */
+  public record WebhookSecret(String secretFile, String secretEnv) {}
+
   /** Where the observer reaches an environment's database, when not at its in-cluster Service. */
   public record DatabaseEndpoint(String host, Integer port, String database, String username, String passwordFile,
                                  Boolean ssl) {}
 
   public ControllerConfig withGit(Git git) {
-    return new ControllerConfig(git, kubernetes, sync, http, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
   }
 
   public ControllerConfig withHttp(Http http) {
-    return new ControllerConfig(git, kubernetes, sync, http, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
   }
 
   public ControllerConfig withKubernetes(Kubernetes kubernetes) {
-    return new ControllerConfig(git, kubernetes, sync, http, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
+  }
+
+  public ControllerConfig withSync(Sync sync) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
+  }
+
+  public ControllerConfig withWebhooks(Webhooks webhooks) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
   }
 }

@@ -16,7 +16,8 @@ import java.security.MessageDigest;
 import java.util.Optional;
 
 /**
- * The controller's HTTP surface: {@code /metrics}, {@code /healthz}, {@code /readyz} and the status API.
+ * The controller's HTTP surface: {@code /metrics}, {@code /healthz}, {@code /readyz}, the status API and
+ * the webhooks.
  * It only reads the status board and puts requests on the event bus; no handler blocks.
  */
 public final class HttpApiVerticle extends VerticleBase {
@@ -24,15 +25,17 @@ public final class HttpApiVerticle extends VerticleBase {
   private final StatusBoard board;
   private final PrometheusMeterRegistry registry;
   private final Optional<String> apiToken;
+  private final WebhookRoutes webhooks;
   private final String host;
   private final int port;
   private HttpServer server;
 
-  public HttpApiVerticle(StatusBoard board, PrometheusMeterRegistry registry, Optional<String> apiToken, String host,
-                         int port) {
+  public HttpApiVerticle(StatusBoard board, PrometheusMeterRegistry registry, Optional<String> apiToken,
+                         WebhookRoutes webhooks, String host, int port) {
     this.board = board;
     this.registry = registry;
     this.apiToken = apiToken;
+    this.webhooks = webhooks;
     this.host = host;
     this.port = port;
   }
@@ -56,6 +59,7 @@ public final class HttpApiVerticle extends VerticleBase {
         .ifPresentOrElse(status -> json(ctx, 200, environment(status)),
             () -> error(ctx, 404, "no environment \"" + ctx.pathParam("name") + "\"")));
     router.post("/api/v1/environments/:name/sync").handler(this::requestSync);
+    webhooks.mount(router);
     return vertx.createHttpServer().requestHandler(router).listen(port, host).onSuccess(s -> server = s);
   }
 

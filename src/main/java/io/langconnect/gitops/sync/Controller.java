@@ -11,6 +11,7 @@ import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.http.HttpApiVerticle;
+import io.langconnect.gitops.http.WebhookRoutes;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -40,6 +41,7 @@ public final class Controller implements AutoCloseable {
   private final ControllerConfig config;
   private final StatusBoard board = new StatusBoard();
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final SyncMetrics metrics = new SyncMetrics(registry);
   private final String identity;
   private final List<String> syncDeployments = new ArrayList<>();
   private HttpApiVerticle http;
@@ -68,8 +70,10 @@ public final class Controller implements AutoCloseable {
 
   public Future<Void> start() throws Exception {
     repository = new ValuesRepository(config.git());
-    http = new HttpApiVerticle(board, registry, readToken(config.http().apiTokenFile()), config.http().host(),
-        config.http().port());
+    WebhookRoutes webhooks = new WebhookRoutes(WebhookRoutes.secrets(config.webhooks(), System.getenv()),
+        config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics);
+    http = new HttpApiVerticle(board, registry, readToken(config.http().apiTokenFile()), webhooks,
+        config.http().host(), config.http().port());
     return vertx.deployVerticle(http).compose(id -> {
       checkApi();
       if (config.kubernetes().leaderElection()) vertx.executeBlocking(this::ensureStateNamespace).onComplete(done -> startElection());
@@ -79,6 +83,11 @@ public final class Controller implements AutoCloseable {
       }
       return Future.succeededFuture();
     }).mapEmpty();
+  }
+
+  /** The values folder inside the repository as file names in it start: "" or "envs/". */
+  private String pathPrefix() {
+    return repository.normalizedPath().isEmpty() ? "" : repository.normalizedPath() + "/";
   }
 
   /** One cheap call, so /readyz can say the API server was reached. */
@@ -107,12 +116,13 @@ public final class Controller implements AutoCloseable {
     Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
     SyncService service = new SyncService(new Applier(client, retry),
         new InventoryStore(client, config.kubernetes().stateNamespace()),
-        new EventRecorder(client, identity), new SyncMetrics(registry), board, config.sync());
-    String prefix = repository.normalizedPath().isEmpty() ? "" : repository.normalizedPath() + "/";
-    return vertx.deployVerticle(new SyncVerticle(service, prefix, config.sync().driftInterval(), config.sync().parallelism()))
+        new EventRecorder(client, identity), metrics, board, config.sync());
+    return vertx.deployVerticle(new SyncVerticle(service, metrics, pathPrefix(), config.sync().driftInterval(),
+            config.sync().parallelism()))
         .compose(id -> {
           syncDeployments.add(id);
-          return vertx.deployVerticle(new GitPollerVerticle(repository, config.git().interval(), new SyncMetrics(registry), board));
+          return vertx.deployVerticle(new GitPollerVerticle(repository, config.git().interval(),
+              config.webhooks().debounce(), metrics, board));
         })
         .onSuccess(syncDeployments::add)
         .mapEmpty();

@@ -4,11 +4,14 @@ import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jgit.lib.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,36 +20,83 @@ import org.slf4j.LoggerFactory;
  * Polls the remote branch head. When it equals the last published commit the poll stops there: no fetch,
  * no render, no API call. Otherwise it fetches, reads the values files of the new commit and publishes
  * them. A failing remote is retried with exponential backoff and jitter; the status board says so.
+ * Push webhooks ask for a poll now: deliveries within the debounce window collapse into one poll, which
+ * names the environments the pushes changed when it knows them.
  */
 public final class GitPollerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GitPollerVerticle.class);
+  /** How long to wait for a mirror that answered with an older head than the webhook's "after". */
+  private static final int LAGGING_MIRROR_RETRIES = 10;
 
   private record Fetched(String revision, Optional<Map<String, String>> files) {}
 
+  /** Webhook deliveries collapsed into one poll. */
+  private static final class Batch {
+    String before;
+    String after;
+    boolean all;
+    final Set<String> environments = new HashSet<>();
+    long receivedAt = Long.MAX_VALUE;
+  }
+
   private final ValuesRepository repository;
   private final Duration interval;
+  private final Duration debounce;
   private final SyncMetrics metrics;
   private final StatusBoard board;
 
   private String published;
   private long timer = -1;
+  private long debounceTimer = -1;
   private boolean polling;
   private boolean pollAgain;
+  private Batch collecting;
+  private Batch ready;
   private int failures;
 
-  public GitPollerVerticle(ValuesRepository repository, Duration interval, SyncMetrics metrics, StatusBoard board) {
+  public GitPollerVerticle(ValuesRepository repository, Duration interval, Duration debounce, SyncMetrics metrics,
+                           StatusBoard board) {
     this.repository = repository;
     this.interval = interval;
+    this.debounce = debounce;
     this.metrics = metrics;
     this.board = board;
   }
 
   @Override
   public Future<?> start() {
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.POLL_REQUESTED, message -> pollNow());
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.POLL_REQUESTED, message -> onWebhook(message.body()));
     pollNow();
     return Future.succeededFuture();
+  }
+
+  private void onWebhook(JsonObject push) {
+    if (collecting == null) collecting = new Batch();
+    Batch batch = collecting;
+    if (batch.before == null) batch.before = push.getString("before");
+    batch.after = push.getString("after");
+    JsonArray environments = push.getJsonArray("environments");
+    if (environments == null) batch.all = true;
+    else environments.forEach(env -> batch.environments.add(String.valueOf(env)));
+    batch.receivedAt = Math.min(batch.receivedAt, push.getLong("receivedAt", System.currentTimeMillis()));
+    if (debounceTimer < 0) {
+      debounceTimer = vertx.setTimer(Math.max(1, debounce.toMillis()), id -> {
+        debounceTimer = -1;
+        ready = merge(ready, collecting);
+        collecting = null;
+        pollNow();
+      });
+    }
+  }
+
+  private static Batch merge(Batch older, Batch newer) {
+    if (older == null) return newer;
+    newer.before = older.before;
+    newer.all |= older.all;
+    newer.environments.addAll(older.environments);
+    newer.receivedAt = Math.min(older.receivedAt, newer.receivedAt);
+    return newer;
   }
 
   private void pollNow() {
@@ -57,11 +107,14 @@ public final class GitPollerVerticle extends VerticleBase {
     if (timer >= 0) vertx.cancelTimer(timer);
     timer = -1;
     polling = true;
-    vertx.executeBlocking(this::pollBlocking, false).onComplete(result -> {
+    Batch batch = ready;
+    ready = null;
+    String expected = batch == null ? null : batch.after;
+    vertx.executeBlocking(() -> pollBlocking(expected), false).onComplete(result -> {
       polling = false;
       if (result.succeeded()) {
         failures = 0;
-        result.result().ifPresent(this::publish);
+        result.result().ifPresent(fetched -> publish(fetched, batch));
         schedule(interval);
       } else {
         failures++;
@@ -71,6 +124,7 @@ public final class GitPollerVerticle extends VerticleBase {
         LOG.warn("{}; retrying in {} s (failure {})", error, wait.toSeconds(), failures);
         board.git(new StatusBoard.GitStatus(repository.url(), repository.branch(), published,
             board.git().map(StatusBoard.GitStatus::lastFetch).orElse(null), error, Instant.now()));
+        if (batch != null) ready = merge(batch, ready == null ? new Batch() : ready);
         schedule(wait);
       }
       if (pollAgain) {
@@ -89,11 +143,16 @@ public final class GitPollerVerticle extends VerticleBase {
   }
 
   /** Runs on a worker: ls-remote, and fetch + read only when the head moved. */
-  private Optional<Fetched> pollBlocking() throws Exception {
+  private Optional<Fetched> pollBlocking(String expected) throws Exception {
     Instant asked = Instant.now();
     ObjectId head;
     try {
       head = repository.remoteHead();
+      // A webhook can arrive before every mirror behind the URL has the pushed commit: ask again, briefly.
+      for (int i = 0; expected != null && !head.name().equals(expected) && i < LAGGING_MIRROR_RETRIES; i++) {
+        Thread.sleep(200);
+        head = repository.remoteHead();
+      }
     } catch (Exception e) {
       metrics.gitPoll("failed", Duration.between(asked, Instant.now()));
       throw e;
@@ -114,12 +173,19 @@ public final class GitPollerVerticle extends VerticleBase {
     }
   }
 
-  private void publish(Fetched fetched) {
+  private void publish(Fetched fetched, Batch batch) {
+    String previous = published;
     published = fetched.revision();
     board.git(new StatusBoard.GitStatus(repository.url(), repository.branch(), published, Instant.now(), null, null));
     board.markGitReady();
     JsonObject message = new JsonObject().put("revision", fetched.revision());
     fetched.files().ifPresent(files -> message.put("files", new JsonObject(Map.copyOf(files))));
+    if (batch != null) {
+      message.put("webhookReceivedAt", batch.receivedAt);
+      // Only when the pushes start where we were do their file lists cover everything that changed.
+      boolean coversAll = previous != null && previous.equals(batch.before) && batch.after.equals(published);
+      if (!batch.all && coversAll) message.put("environments", new JsonArray(batch.environments.stream().sorted().toList()));
+    }
     LOG.info("fetched {} at {}", repository.branch(), SyncService.shortRevision(fetched.revision()));
     vertx.eventBus().publish(Addresses.REVISION_FETCHED, message);
   }
@@ -127,6 +193,7 @@ public final class GitPollerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     if (timer >= 0) vertx.cancelTimer(timer);
+    if (debounceTimer >= 0) vertx.cancelTimer(debounceTimer);
     return Future.succeededFuture();
   }
 }

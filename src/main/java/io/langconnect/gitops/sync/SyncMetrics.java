@@ -57,6 +57,20 @@ public final class SyncMetrics {
     }
   }
 
+  /** A webhook delivery and what became of it (queued, ignored, ping, unauthorized, malformed, ...). */
+  public void webhook(String provider, String outcome) {
+    Counter.builder("langconnect.webhook.requests").description("Webhook deliveries by provider and outcome")
+        .tag("provider", provider).tag("outcome", outcome).register(registry).increment();
+  }
+
+  /** From a push webhook's arrival to its environment synced. */
+  public void webhookToSync(String environment, Duration duration) {
+    Timer.builder("langconnect.webhook.to.sync.duration").description("From a push webhook received to the environment synced")
+        .tag("environment", environment).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofMinutes(5))
+        .register(registry).record(duration);
+  }
+
   public void gitFetch(boolean success, Duration duration) {
     Timer.builder("langconnect.git.fetch.duration").description("Duration of git fetches of the values repository")
         .tag("result", success ? "success" : "failure").register(registry).record(duration);

@@ -5,6 +5,7 @@ import io.langconnect.gitops.values.ValuesFolder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.HashMap;
@@ -33,9 +34,12 @@ public final class SyncVerticle extends VerticleBase {
     boolean pending;
     int failures;
     long retryTimer = -1;
+    /** When the oldest push webhook not yet reflected in a sync arrived, or 0. */
+    long webhookSince;
   }
 
   private final SyncService service;
+  private final SyncMetrics metrics;
   private final String pathPrefix;
   private final Duration driftInterval;
   private final int parallelism;
@@ -45,8 +49,10 @@ public final class SyncVerticle extends VerticleBase {
   private String revision;
   private WorkerExecutor workers;
 
-  public SyncVerticle(SyncService service, String pathPrefix, Duration driftInterval, int parallelism) {
+  public SyncVerticle(SyncService service, SyncMetrics metrics, String pathPrefix, Duration driftInterval,
+                      int parallelism) {
     this.service = service;
+    this.metrics = metrics;
     this.pathPrefix = pathPrefix;
     this.driftInterval = driftInterval;
     this.parallelism = parallelism;
@@ -78,8 +84,12 @@ public final class SyncVerticle extends VerticleBase {
     List<ValuesFolder.Environment> loaded = ValuesFolder.load(contents, pathPrefix);
     environments = new LinkedHashMap<>();
     loaded.forEach(env -> environments.put(env.name(), env));
-    environments.keySet().forEach(env -> {
+    // A webhook that listed its changed files names the environments to sync; otherwise all of them.
+    JsonArray targets = message.getJsonArray("environments");
+    long webhookAt = message.getLong("webhookReceivedAt", 0L);
+    environments.keySet().stream().filter(env -> targets == null || targets.contains(env)).forEach(env -> {
       Lane lane = lane(env);
+      if (webhookAt > 0 && lane.webhookSince == 0) lane.webhookSince = webhookAt;
       lane.failures = 0;
       if (lane.retryTimer >= 0) vertx.cancelTimer(lane.retryTimer);
       lane.retryTimer = -1;
@@ -125,6 +135,10 @@ public final class SyncVerticle extends VerticleBase {
       EnvironmentStatus.Result result = done.succeeded() ? done.result().result() : EnvironmentStatus.Result.FAILED;
       if (done.failed()) LOG.error("sync of {} crashed", env, done.cause());
       publishFinished(env, rev, result.name());
+      if (result == EnvironmentStatus.Result.SYNCED && lane.webhookSince > 0 && rev.equals(revision)) {
+        metrics.webhookToSync(env, Duration.ofMillis(System.currentTimeMillis() - lane.webhookSince));
+        lane.webhookSince = 0;
+      }
       if (lane.pending) {
         lane.pending = false;
         request(env);

@@ -49,7 +49,7 @@ public final class SyncBenchmark {
             tmp.resolve("clone-" + UUID.randomUUID()).toString(), null),
         new ControllerConfig.Kubernetes(stateNs, null, false, null, null),
         new ControllerConfig.Sync(Duration.ofHours(1), Duration.ofSeconds(60), parallelism, 5),
-        new ControllerConfig.Http(0, "127.0.0.1", null), null);
+        new ControllerConfig.Http(0, "127.0.0.1", null), null, null);
   }
 
   private static void latencyAndIdle(Vertx vertx, Path tmp) throws Exception {
@@ -112,8 +112,7 @@ public final class SyncBenchmark {
       System.gc();
       long heapBefore = usedHeap();
       ControllerConfig config = config(repo.gitUrl(), tmp, state, Duration.ofSeconds(60), 4);
-      config = new ControllerConfig(config.git(), config.kubernetes(),
-          new ControllerConfig.Sync(Duration.ofHours(1), Duration.ZERO, 4, 5), config.http(), null);
+      config = config.withSync(new ControllerConfig.Sync(Duration.ofHours(1), Duration.ZERO, 4, 5));
       long start = System.nanoTime();
       try (Controller controller = new Controller(vertx, PLANE.admin(), config)) {
         controller.start().await();
