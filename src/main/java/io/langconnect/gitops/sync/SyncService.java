@@ -81,6 +81,10 @@ public final class SyncService {
       return finish(name, values.namespace(), revision, e.waitingForDatabase() ? Result.PROGRESSING : Result.FAILED,
           e.getMessage(), started, e.partial().stream().map(ObjectStatus::of).toList(), 0, before, dryRun);
     } catch (RuntimeException e) {
+      if (Thread.currentThread().isInterrupted() || e.getCause() instanceof java.io.InterruptedIOException) {
+        LOG.info("sync of {} interrupted: the controller is stopping or lost its leadership", name);
+        return finish(name, values.namespace(), revision, Result.FAILED, "interrupted", started, List.of(), 0, before, true);
+      }
       LOG.error("sync of {} failed unexpectedly", name, e);
       return finish(name, values.namespace(), revision, Result.FAILED, "unexpected error: " + e.getMessage(), started,
           List.of(), 0, before, dryRun);

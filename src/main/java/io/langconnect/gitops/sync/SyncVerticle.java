@@ -48,6 +48,9 @@ public final class SyncVerticle extends VerticleBase {
   private Map<String, ValuesFolder.Environment> environments = new LinkedHashMap<>();
   private String revision;
   private WorkerExecutor workers;
+  private long driftTimer = -1;
+  /** Set when undeployed (the leader lost its Lease, or shutdown): no new work starts. */
+  private boolean stopping;
 
   public SyncVerticle(SyncService service, SyncMetrics metrics, String pathPrefix, Duration driftInterval,
                       int parallelism) {
@@ -67,7 +70,7 @@ public final class SyncVerticle extends VerticleBase {
       if (env == null) environments.keySet().forEach(this::request);
       else request(env);
     });
-    vertx.setPeriodic(driftInterval.toMillis(), id -> environments.keySet().forEach(this::request));
+    driftTimer = vertx.setPeriodic(driftInterval.toMillis(), id -> environments.keySet().forEach(this::request));
     return Future.succeededFuture();
   }
 
@@ -99,6 +102,7 @@ public final class SyncVerticle extends VerticleBase {
   }
 
   private void pruneRemoved() {
+    if (stopping) return;
     List<String> present = List.copyOf(environments.keySet());
     String rev = revision;
     workers.executeBlocking(() -> service.removedEnvironments(present), false).onSuccess(removed -> removed.forEach(env -> {
@@ -121,6 +125,7 @@ public final class SyncVerticle extends VerticleBase {
   }
 
   private void request(String env) {
+    if (stopping) return;
     Lane lane = lane(env);
     if (lane.running) {
       lane.pending = true;
@@ -168,6 +173,11 @@ public final class SyncVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopping = true;
+    if (driftTimer >= 0) vertx.cancelTimer(driftTimer);
+    lanes.values().forEach(lane -> {
+      if (lane.retryTimer >= 0) vertx.cancelTimer(lane.retryTimer);
+    });
     return workers == null ? Future.succeededFuture() : workers.close();
   }
 }

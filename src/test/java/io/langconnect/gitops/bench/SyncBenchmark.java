@@ -36,6 +36,7 @@ public final class SyncBenchmark {
     Vertx vertx = Vertx.vertx();
     try {
       latencyAndIdle(vertx, tmp);
+      webhookLatency(vertx, tmp);
       manyEnvironments(vertx, tmp, environments);
     } finally {
       vertx.close().await();
@@ -93,6 +94,49 @@ public final class SyncBenchmark {
         System.out.printf("idle, 10 s: %d polls, %d API writes, %d git fetches; one idle poll (an ls-remote over git://)"
             + " takes %.1f ms on average%n", idlePolls, proxy.writeCount() - writesBefore, fetchTimer.count() - fetchesBefore,
             (polls.totalTime(java.util.concurrent.TimeUnit.SECONDS) - secondsBefore) * 1000 / Math.max(1, idlePolls));
+      }
+    }
+  }
+
+  /** Webhook received to environment applied, over 100 pushes; the poll interval is an hour, so only the webhook acts. */
+  private static void webhookLatency(Vertx vertx, Path tmp) throws Exception {
+    KubernetesClient admin = PLANE.admin();
+    String ns = PLANE.uniqueNamespace("bench-webhook");
+    String state = PLANE.uniqueNamespace("bench-state");
+    Path secret = Files.writeString(tmp.resolve("secret"), "bench-secret");
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    try (PodReadiness kubelet = PodReadiness.markReady(admin, "bench-");
+         ValuesRepo repo = ValuesRepo.create(PLANE, tmp.resolve("webhook"))) {
+      String before = repo.write("values-dev.yaml", values(ns, 1)).commitAndPush("dev");
+      ControllerConfig config = config(repo.gitUrl(), tmp, state, Duration.ofHours(1), 2)
+          .withWebhooks(new ControllerConfig.Webhooks(new ControllerConfig.WebhookSecret(secret.toString(), null),
+              null, null, null, Duration.ofMillis(20), null));
+      try (Controller controller = new Controller(vertx, admin, config)) {
+        controller.start().await();
+        waitFor(() -> synced(controller, "dev"));
+        List<Long> latencies = new ArrayList<>();
+        for (int i = 2; i <= 101; i++) {
+          int replicas = i;
+          String after = repo.write("values-dev.yaml", values(ns, replicas)).commitAndPush("replicas " + replicas);
+          byte[] body = ("{\"ref\":\"refs/heads/main\",\"before\":\"" + before + "\",\"after\":\"" + after
+              + "\",\"commits\":[{\"id\":\"" + after + "\",\"added\":[],\"modified\":[\"values-dev.yaml\"],"
+              + "\"removed\":[]}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          before = after;
+          long start = System.nanoTime();
+          http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + controller.httpPort()
+                  + "/webhook/github"))
+              .header("Content-Type", "application/json").header("X-GitHub-Event", "push")
+              .header("X-Hub-Signature-256", "sha256=" + io.langconnect.gitops.webhook.Signatures.hmacSha256Hex(
+                  "bench-secret".getBytes(java.nio.charset.StandardCharsets.UTF_8), body))
+              .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+              java.net.http.HttpResponse.BodyHandlers.discarding());
+          waitFor(() -> replicas(admin, ns) == replicas);
+          latencies.add((System.nanoTime() - start) / 1_000_000);
+        }
+        Collections.sort(latencies);
+        System.out.printf("webhook-to-applied, 1 environment, debounce 20 ms, %d pushes: median %d ms, p99 %d ms,"
+            + " min %d ms, max %d ms%n", latencies.size(), latencies.get(latencies.size() / 2),
+            latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1), latencies.get(0), latencies.get(latencies.size() - 1));
       }
     }
   }
