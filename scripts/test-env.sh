@@ -100,9 +100,22 @@ install_pgvector() {
   as_root make -s -C "$dir" PG_CONFIG="$PG_BIN/pg_config" install >/dev/null
 }
 
+# LangChain's own PGVector store makes the vector tables for the metrics tests, exactly as LangConnect does.
+install_langchain() {
+  local venv="$CACHE/langchain-venv"
+  [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import langchain_postgres, psycopg' 2>/dev/null && return 0
+  apt_install python3-venv
+  log "installing langchain-postgres into $venv (once per machine)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "langchain-postgres==0.0.19" "psycopg[binary]==3.3.9"
+}
+
 install_all() {
   mkdir -p "$CACHE"
-  apt_install postgresql-$PG_VERSION postgresql-client-$PG_VERSION openssl git curl
+  # promtool checks the metrics output; prometheus-postgres-exporter is the benchmark's yardstick.
+  apt_install postgresql-$PG_VERSION postgresql-client-$PG_VERSION openssl git curl prometheus prometheus-postgres-exporter
+  install_langchain
   install_pgvector
   build_etcd
   build_kubernetes
@@ -259,6 +272,8 @@ PGHOST=127.0.0.1
 PGPORT=$(cat "$STATE/postgres.port")
 PGUSER=postgres
 GIT_DAEMON_URL=git://127.0.0.1:$(cat "$STATE/git-daemon.port")
+LANGCHAIN_PYTHON=$CACHE/langchain-venv/bin/python
+PROMTOOL=$(command -v promtool)
 GIT_DAEMON_ROOT=$STATE/git
 EOF
 }

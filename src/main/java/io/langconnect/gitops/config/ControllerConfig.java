@@ -10,7 +10,7 @@ import java.util.Optional;
  * flags, each overriding the one before.
  */
 public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks,
-                               Map<String, DatabaseEndpoint> databases) {
+                               Observe observe, Map<String, DatabaseEndpoint> databases) {
 
   public ControllerConfig {
     git = git == null ? Git.DEFAULT : git;
@@ -18,11 +18,12 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     sync = sync == null ? Sync.DEFAULT : sync;
     http = http == null ? Http.DEFAULT : http;
     webhooks = webhooks == null ? Webhooks.DEFAULT : webhooks;
+    observe = observe == null ? Observe.DEFAULT : observe;
     databases = databases == null ? Map.of() : Map.copyOf(databases);
   }
 
   public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, null, null, null, null);
+    return new ControllerConfig(null, null, null, null, null, null, null);
   }
 
   /** Where the values live and how to reach them. */
@@ -101,27 +102,56 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
   /** A webhook secret, read from a file (a mounted Secret) or from the environment variable it names. */
   public record WebhookSecret(String secretFile, String secretEnv) {}
 
-  /** Where the observer reaches an environment's database, when not at its in-cluster Service. */
+  /**
+   * The metrics collector: probes and sizes every {@code interval}, exact per-collection counts every
+   * {@code countInterval}; each query under {@code queryTimeout}; at most {@code maxCollections} collections
+   * per environment get series of their own (largest first), the rest are summed as one.
+   */
+  public record Observe(Boolean enabled, Duration interval, Duration countInterval, Duration queryTimeout,
+                        Integer maxCollections) {
+    static final Observe DEFAULT = new Observe(null, null, null, null, null);
+
+    public Observe {
+      enabled = enabled == null ? Boolean.TRUE : enabled;
+      interval = interval == null ? Duration.ofSeconds(30) : interval;
+      countInterval = countInterval == null ? Duration.ofMinutes(5) : countInterval;
+      queryTimeout = queryTimeout == null ? Duration.ofSeconds(10) : queryTimeout;
+      maxCollections = maxCollections == null ? 50 : maxCollections;
+    }
+  }
+
+  /**
+   * Where the collector reaches an environment's database and LangConnect, when not at their in-cluster
+   * Services (an external database, a port-forward, a test). Unset fields keep the in-cluster values.
+   */
   public record DatabaseEndpoint(String host, Integer port, String database, String username, String passwordFile,
-                                 Boolean ssl) {}
+                                 Boolean ssl, String langconnectUrl) {}
 
   public ControllerConfig withGit(Git git) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
   }
 
   public ControllerConfig withHttp(Http http) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
   }
 
   public ControllerConfig withKubernetes(Kubernetes kubernetes) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
   }
 
   public ControllerConfig withSync(Sync sync) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
   }
 
   public ControllerConfig withWebhooks(Webhooks webhooks) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+  }
+
+  public ControllerConfig withObserve(Observe observe) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+  }
+
+  public ControllerConfig withDatabases(Map<String, DatabaseEndpoint> databases) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
   }
 }

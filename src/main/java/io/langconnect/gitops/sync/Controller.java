@@ -74,7 +74,10 @@ public final class Controller implements AutoCloseable {
         config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics);
     http = new HttpApiVerticle(board, registry, readToken(config.http().apiTokenFile()), webhooks,
         config.http().host(), config.http().port());
-    return vertx.deployVerticle(http).compose(id -> {
+    Future<String> observer = config.observe().enabled()
+        ? vertx.deployVerticle(new io.langconnect.gitops.observe.ObserverVerticle(client, config, registry))
+        : Future.succeededFuture("");
+    return observer.compose(o -> vertx.deployVerticle(http)).compose(id -> {
       checkApi();
       if (config.kubernetes().leaderElection()) vertx.executeBlocking(this::ensureStateNamespace).onComplete(done -> startElection());
       else {

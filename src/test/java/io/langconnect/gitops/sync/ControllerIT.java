@@ -77,7 +77,7 @@ class ControllerIT {
         new ControllerConfig.Kubernetes(stateNs, null, leaderElection, "it-lease", null),
         new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 5),
         new ControllerConfig.Http(0, "127.0.0.1", tokenFile == null ? null : tokenFile.toString()),
-        null, null);
+        null, null, null);
   }
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {

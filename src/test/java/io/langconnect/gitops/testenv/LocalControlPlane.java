@@ -172,6 +172,15 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return name;
   }
 
+  /** The Python with langchain-postgres installed (for test data made by LangChain itself). */
+  public String langchainPython() {
+    return env().get("LANGCHAIN_PYTHON");
+  }
+
+  public String promtool() {
+    return env().get("PROMTOOL");
+  }
+
   public String gitDaemonUrl() {
     return env().get("GIT_DAEMON_URL");
   }

@@ -1,0 +1,84 @@
+package io.langconnect.gitops.observe;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+
+/**
+ * The collector's meters, all per environment (labels {@code environment}, {@code namespace} and what each
+ * needs). Values are set by the collector on its schedule and served from memory, so a scrape never waits on a
+ * database. The README lists them.
+ */
+final class ObserverMetrics {
+
+  final MeterRegistry registry;
+  final GaugeTable postgresUp;
+  final GaugeTable probeDuration;
+  final GaugeTable langconnectUp;
+  final GaugeTable replicas;
+  final GaugeTable restarts;
+  final GaugeTable databaseSize;
+  final GaugeTable pgvectorInfo;
+  final GaugeTable vectorColumnDimensions;
+  final GaugeTable vectorColumnWithoutIndex;
+  final GaugeTable tableSize;
+  final GaugeTable tableIndexSize;
+  final GaugeTable liveTuples;
+  final GaugeTable deadTuples;
+  final GaugeTable vacuumAge;
+  final GaugeTable analyzeAge;
+  final GaugeTable annIndexInfo;
+  final GaugeTable annIndexSize;
+  final GaugeTable annIndexScans;
+  final GaugeTable indexBuildProgress;
+  final GaugeTable collectionEmbeddings;
+  final GaugeTable collectionEmbeddingsEstimate;
+  final GaugeTable collectionCountedAt;
+  final GaugeTable lastCollected;
+
+  ObserverMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    postgresUp = new GaugeTable(registry, "langconnect.postgres.up", "1 when the database accepts a connection and answers SELECT 1", null);
+    probeDuration = new GaugeTable(registry, "langconnect.postgres.probe.duration", "Time to connect and answer SELECT 1", "seconds");
+    langconnectUp = new GaugeTable(registry, "langconnect.api.up", "1 when LangConnect's GET /health answers 200", null);
+    replicas = new GaugeTable(registry, "langconnect.deployment.replicas", "Replicas by component and state (desired, ready, available)", null);
+    restarts = new GaugeTable(registry, "langconnect.container.restarts", "Container restarts of the component's pods, as the kubelet counts them", null);
+    databaseSize = new GaugeTable(registry, "langconnect.database.size", "pg_database_size of the environment's database", "bytes");
+    pgvectorInfo = new GaugeTable(registry, "langconnect.pgvector.info", "pgvector's installed version (value 1)", null);
+    vectorColumnDimensions = new GaugeTable(registry, "langconnect.vector.column.dimensions", "Dimension of each vector column (declared, or sampled when undeclared)", null);
+    vectorColumnWithoutIndex = new GaugeTable(registry, "langconnect.vector.column.without.ann.index", "1 when no HNSW or IVFFlat index covers the vector column: searches scan sequentially", null);
+    tableSize = new GaugeTable(registry, "langconnect.vector.table.size", "Table size with TOAST, of tables holding vector columns", "bytes");
+    tableIndexSize = new GaugeTable(registry, "langconnect.vector.table.index.size", "Size of all indexes of tables holding vector columns", "bytes");
+    liveTuples = new GaugeTable(registry, "langconnect.vector.table.live.tuples", "Live rows (estimate, pg_stat_user_tables)", null);
+    deadTuples = new GaugeTable(registry, "langconnect.vector.table.dead.tuples", "Dead rows waiting for vacuum", null);
+    vacuumAge = new GaugeTable(registry, "langconnect.vector.table.last.vacuum.age", "Time since the last (auto)vacuum", "seconds");
+    analyzeAge = new GaugeTable(registry, "langconnect.vector.table.last.analyze.age", "Time since the last (auto)analyze", "seconds");
+    annIndexInfo = new GaugeTable(registry, "langconnect.vector.index.info", "An ANN index, with its method (hnsw, ivfflat) and opclass (value 1)", null);
+    annIndexSize = new GaugeTable(registry, "langconnect.vector.index.size", "Size of each ANN index", "bytes");
+    annIndexScans = new GaugeTable(registry, "langconnect.vector.index.scans", "Scans of each ANN index since statistics were reset", null);
+    indexBuildProgress = new GaugeTable(registry, "langconnect.vector.index.build.progress.ratio", "Progress of an index build in progress, 0 to 1", null);
+    collectionEmbeddings = new GaugeTable(registry, "langconnect.vector.collection.embeddings", "Embeddings per LangChain collection (exact count, slow cadence)", null);
+    collectionEmbeddingsEstimate = new GaugeTable(registry, "langconnect.vector.collection.embeddings.estimate", "Embeddings per LangChain collection (planner estimate, every cycle)", null);
+    collectionCountedAt = new GaugeTable(registry, "langconnect.vector.collection.counted.timestamp", "When the exact count per collection was last taken", "seconds");
+    lastCollected = new GaugeTable(registry, "langconnect.collector.last.success.timestamp", "When the environment's probes and sizes were last collected", "seconds");
+  }
+
+  void query(String environment, String query, Duration duration, boolean success) {
+    Timer.builder("langconnect.collector.query.duration").description("Duration of each collector query")
+        .tag("environment", environment).tag("query", query).register(registry).record(duration);
+    if (!success) {
+      Counter.builder("langconnect.collector.errors").description("Collector queries that failed or timed out")
+          .tag("environment", environment).tag("query", query).register(registry).increment();
+    }
+  }
+
+  void forget(String environment) {
+    for (GaugeTable table : new GaugeTable[] {postgresUp, probeDuration, langconnectUp, replicas, restarts, databaseSize,
+        pgvectorInfo, vectorColumnDimensions, vectorColumnWithoutIndex, tableSize, tableIndexSize, liveTuples, deadTuples,
+        vacuumAge, analyzeAge, annIndexInfo, annIndexSize, annIndexScans, indexBuildProgress, collectionEmbeddings,
+        collectionEmbeddingsEstimate, collectionCountedAt, lastCollected}) {
+      table.remove(environment);
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package io.langconnect.gitops.observe;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.render.Labels;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Collects database, LangConnect and Deployment facts on a schedule and keeps them in meters, so a scrape of
+ * /metrics never waits on a database. Runs on every replica: what it observes comes from the cluster, not
+ * from git. Database queries are non-blocking (vertx-pg-client); the API calls run on worker threads.
+ */
+public final class ObserverVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ObserverVerticle.class);
+
+  private final KubernetesClient client;
+  private final ControllerConfig.Observe config;
+  private final TargetDiscovery discovery;
+  private final ObserverMetrics metrics;
+  private final Map<String, DatabaseCollector> collectors = new HashMap<>();
+  private WebClient web;
+  private boolean collecting;
+
+  public ObserverVerticle(KubernetesClient client, ControllerConfig config, MeterRegistry registry) {
+    this.client = client;
+    this.config = config.observe();
+    this.discovery = new TargetDiscovery(client, config.databases());
+    this.metrics = new ObserverMetrics(registry);
+  }
+
+  @Override
+  public Future<?> start() {
+    web = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(10));
+    cycle(true);
+    vertx.setPeriodic(config.interval().toMillis(), id -> cycle(false));
+    vertx.setPeriodic(config.countInterval().toMillis(), id -> collectors.values().forEach(DatabaseCollector::countCollections));
+    return Future.succeededFuture();
+  }
+
+  /** One collection cycle; a cycle still running when the next is due is not doubled. */
+  private void cycle(boolean withCounts) {
+    if (collecting) return;
+    collecting = true;
+    vertx.executeBlocking(discovery::discover, false)
+        .compose(targets -> {
+          refresh(targets);
+          List<Future<?>> work = new ArrayList<>();
+          for (DatabaseCollector collector : collectors.values()) {
+            work.add(collector.collect());
+            if (withCounts) work.add(collector.countCollections());
+            work.add(probeLangConnect(collector.target()));
+          }
+          work.add(vertx.executeBlocking(() -> deployments(targets), false));
+          return Future.join(work);
+        })
+        .onFailure(e -> LOG.warn("metrics cycle failed: {}", e.getMessage()))
+        .onComplete(done -> collecting = false);
+  }
+
+  private void refresh(List<DatabaseTarget> targets) {
+    Map<String, DatabaseTarget> wanted = targets.stream().collect(Collectors.toMap(DatabaseTarget::environment, t -> t, (a, b) -> a));
+    for (String env : Set.copyOf(collectors.keySet())) {
+      DatabaseTarget current = collectors.get(env).target();
+      DatabaseTarget next = wanted.get(env);
+      if (next == null || !next.connectionKey().equals(current.connectionKey()) || !next.equals(current)) {
+        collectors.remove(env).close();
+        if (next == null) metrics.forget(env);
+      }
+    }
+    wanted.forEach((env, target) -> collectors.computeIfAbsent(env, e -> {
+      LOG.info("observing {}", target);
+      return new DatabaseCollector(vertx, target, metrics, config.queryTimeout(), config.maxCollections());
+    }));
+  }
+
+  private Future<Void> probeLangConnect(DatabaseTarget target) {
+    Tags tags = Tags.of("environment", target.environment(), "namespace", target.namespace());
+    return web.getAbs(target.langconnectUrl()).timeout(5_000).send()
+        .map(response -> response.statusCode() == 200)
+        .otherwise(false)
+        .map(up -> {
+          metrics.langconnectUp.set(target.environment(), List.of(new GaugeTable.Row(tags, up ? 1 : 0)));
+          return null;
+        });
+  }
+
+  /** Replicas by state and container restarts, per component, from the API. */
+  private Void deployments(List<DatabaseTarget> targets) {
+    for (DatabaseTarget target : targets) {
+      Tags tags = Tags.of("environment", target.environment(), "namespace", target.namespace());
+      List<GaugeTable.Row> replicas = new ArrayList<>();
+      List<GaugeTable.Row> restarts = new ArrayList<>();
+      try {
+        for (Deployment d : client.apps().deployments().inNamespace(target.namespace())
+            .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.INSTANCE, target.release()).list().getItems()) {
+          String component = d.getMetadata().getLabels().get(Labels.COMPONENT);
+          Tags c = tags.and("component", component);
+          var status = d.getStatus();
+          replicas.add(new GaugeTable.Row(c.and("state", "desired"), d.getSpec().getReplicas() == null ? 0 : d.getSpec().getReplicas()));
+          replicas.add(new GaugeTable.Row(c.and("state", "ready"), status == null || status.getReadyReplicas() == null ? 0 : status.getReadyReplicas()));
+          replicas.add(new GaugeTable.Row(c.and("state", "available"), status == null || status.getAvailableReplicas() == null ? 0 : status.getAvailableReplicas()));
+          int restartCount = 0;
+          for (Pod pod : client.pods().inNamespace(target.namespace()).withLabels(d.getSpec().getSelector().getMatchLabels())
+              .list().getItems()) {
+            if (pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null) {
+              restartCount += pod.getStatus().getContainerStatuses().stream().mapToInt(ContainerStatus::getRestartCount).sum();
+            }
+          }
+          restarts.add(new GaugeTable.Row(c, restartCount));
+        }
+        metrics.replicas.set(target.environment(), replicas);
+        metrics.restarts.set(target.environment(), restarts);
+      } catch (RuntimeException e) {
+        LOG.warn("cannot read Deployments of {}: {}", target.environment(), e.getMessage());
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> closing = collectors.values().stream().map(DatabaseCollector::close).toList();
+    collectors.clear();
+    if (web != null) web.close();
+    return Future.join(closing);
+  }
+}

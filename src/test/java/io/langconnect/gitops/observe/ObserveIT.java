@@ -1,0 +1,173 @@
+package io.langconnect.gitops.observe;
+
+import static io.langconnect.gitops.testenv.LocalControlPlane.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.langconnect.gitops.apply.Applier;
+import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.render.StackRenderer;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.values.ValuesFixture;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.sqlclient.Pool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The collector against real PostgreSQL + pgvector with tables made by LangChain's own PGVector store,
+ * and a real API server holding the environments' Deployments. Exported values are compared with SQL.
+ */
+@ExtendWith(LocalControlPlane.class)
+class ObserveIT {
+
+  private static final String PASSWORD = "observe-secret-password";
+
+  @TempDir
+  Path tmp;
+
+  private static void deploy(LocalControlPlane plane, String env, String namespace) throws Exception {
+    var values = ValuesFixture.folder().env(env, """
+        namespace: %s
+        langconnect:
+          image:
+            repository: registry.example.com/langconnect
+        postgres:
+          auth:
+            password: %s
+        """.formatted(namespace, PASSWORD)).valid(env);
+    new Applier(plane.admin(), new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200)))
+        .apply(env, namespace, StackRenderer.render(values, Optional.empty()), "test", Inventory.empty(env),
+            new Applier.Options(false, Duration.ZERO));
+  }
+
+  /** LangChain's PGVector makes the collections; returns "uuid name count" lines. */
+  private static List<String> makeCollections(LocalControlPlane plane, String database, String... specs) throws Exception {
+    String dsn = "postgresql+psycopg://postgres@" + plane.postgres(database).getHost() + ":" + plane.postgres(database).getPort()
+        + "/" + database;
+    List<String> command = new ArrayList<>(List.of(plane.langchainPython(), "test-support/langchain/make_collections.py", dsn));
+    command.addAll(List.of(specs));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor()).as(output).isZero();
+    return output.lines().filter(l -> l.matches("[0-9a-f-]{36} .*")).toList();
+  }
+
+  private static double value(String scrape, String metric, String... labels) {
+    for (String line : scrape.lines().toList()) {
+      if (!line.startsWith(metric + "{")) continue;
+      boolean all = true;
+      for (String label : labels) all &= line.contains(label);
+      if (all) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    }
+    return Double.NaN;
+  }
+
+  private static void eventually(BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) throw new AssertionError("timed out");
+      Thread.sleep(100);
+    }
+  }
+
+  @Test
+  void exportedValuesEqualTheSqlTruthAndAStoppedDatabaseReadsZero(LocalControlPlane plane) throws Exception {
+    String database = plane.newDatabase();
+    String namespace = plane.uniqueNamespace("it-observe");
+    String downNamespace = plane.uniqueNamespace("it-observe-down");
+    deploy(plane, "rag", namespace);
+    deploy(plane, "down", downNamespace);
+    makeCollections(plane, database, "handbook:user-1:1200:16", "faq:user-2:300:16", "notes:user-1:40:16");
+
+    Vertx vertx = Vertx.vertx();
+    HttpServer langconnect = await(vertx.createHttpServer()
+        .requestHandler(r -> r.response().putHeader("Content-Type", "application/json").end("{\"status\":\"ok\"}"))
+        .listen(0, "127.0.0.1"));
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    var pg = plane.postgres(database);
+    ControllerConfig config = ControllerConfig.defaults()
+        .withObserve(new ControllerConfig.Observe(true, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), 2))
+        .withDatabases(Map.of(
+            "rag", new ControllerConfig.DatabaseEndpoint(pg.getHost(), pg.getPort(), database, "postgres", null, false,
+                "http://127.0.0.1:" + langconnect.actualPort() + "/health"),
+            "down", new ControllerConfig.DatabaseEndpoint("127.0.0.1", 1, database, "postgres", null, false,
+                "http://127.0.0.1:1/health")));
+    Pool sql = plane.pool(database);
+    try {
+      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, registry)));
+      eventually(() -> !Double.isNaN(value(registry.scrape(), "langconnect_vector_collection_embeddings", "collection=\"handbook\""))
+          && !Double.isNaN(value(registry.scrape(), "langconnect_postgres_up", "environment=\"down\"")));
+      String scrape = registry.scrape();
+      String rag = "environment=\"rag\"";
+
+      assertThat(value(scrape, "langconnect_postgres_up", rag)).isEqualTo(1.0);
+      assertThat(value(scrape, "langconnect_postgres_up", "environment=\"down\"")).isEqualTo(0.0);
+      assertThat(value(scrape, "langconnect_api_up", rag)).isEqualTo(1.0);
+      assertThat(value(scrape, "langconnect_api_up", "environment=\"down\"")).isEqualTo(0.0);
+      assertThat(value(scrape, "langconnect_deployment_replicas", rag, "component=\"postgres\"", "state=\"desired\"")).isEqualTo(1.0);
+
+      long size = await(sql.query("SELECT pg_database_size(current_database()) AS s").execute()).iterator().next().getLong("s");
+      assertThat(value(scrape, "langconnect_database_size_bytes", rag)).isCloseTo(size, org.assertj.core.data.Percentage.withPercentage(5));
+      String version = await(sql.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'").execute())
+          .iterator().next().getString("extversion");
+      assertThat(value(scrape, "langconnect_pgvector_info", rag, "version=\"" + version + "\"")).isEqualTo(1.0);
+      assertThat(value(scrape, "langconnect_vector_column_dimensions", rag, "table=\"langchain_pg_embedding\"",
+          "column=\"embedding\"", "type=\"vector\"")).isEqualTo(16.0);
+      assertThat(value(scrape, "langconnect_vector_column_without_ann_index", rag, "column=\"embedding\"")).isEqualTo(1.0);
+
+      // Two collections of their own (maxCollections 2), the smallest summed as "(other)".
+      assertThat(value(scrape, "langconnect_vector_collection_embeddings", rag, "collection=\"handbook\"")).isEqualTo(1200.0);
+      assertThat(value(scrape, "langconnect_vector_collection_embeddings", rag, "collection=\"faq\"")).isEqualTo(300.0);
+      assertThat(value(scrape, "langconnect_vector_collection_embeddings", rag, "collection=\"(other)\"")).isEqualTo(40.0);
+      assertThat(scrape).contains("langconnect_vector_collection_counted_timestamp_seconds{");
+
+      long tableBytes = await(sql.query("SELECT pg_table_size('langchain_pg_embedding') AS s").execute())
+          .iterator().next().getLong("s");
+      assertThat(value(scrape, "langconnect_vector_table_size_bytes", rag, "table=\"langchain_pg_embedding\""))
+          .isCloseTo(tableBytes, org.assertj.core.data.Percentage.withPercentage(5));
+
+      // An HNSW expression index on the cast, as an operator adds one for LangChain's undeclared column.
+      await(sql.query("CREATE INDEX handbook_hnsw ON langchain_pg_embedding USING hnsw ((embedding::vector(16)) vector_cosine_ops)")
+          .execute());
+      await(sql.query("ANALYZE langchain_pg_embedding").execute());
+      eventually(() -> value(registry.scrape(), "langconnect_vector_column_without_ann_index", rag) == 0.0);
+      String indexed = registry.scrape();
+      assertThat(value(indexed, "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"", "method=\"hnsw\"",
+          "opclass=\"vector_cosine_ops\"")).isEqualTo(1.0);
+      long indexBytes = await(sql.query("SELECT pg_relation_size('handbook_hnsw') AS s").execute()).iterator().next().getLong("s");
+      assertThat(value(indexed, "langconnect_vector_index_size_bytes", rag, "index=\"handbook_hnsw\"")).isEqualTo(indexBytes);
+      eventually(() -> value(registry.scrape(), "langconnect_vector_collection_embeddings_estimate", rag,
+          "collection=\"handbook\"") > 0);
+      assertThat(value(registry.scrape(), "langconnect_vector_collection_embeddings_estimate", rag, "collection=\"handbook\""))
+          .isCloseTo(1200.0, org.assertj.core.data.Percentage.withPercentage(10));
+
+      String finalScrape = registry.scrape();
+      assertThat(finalScrape).doesNotContain(PASSWORD);
+      Path file = Files.writeString(tmp.resolve("metrics.prom"), finalScrape);
+      Process promtool = new ProcessBuilder(plane.promtool(), "check", "metrics").redirectInput(file.toFile())
+          .redirectErrorStream(true).start();
+      String verdict = new String(promtool.getInputStream().readAllBytes());
+      assertThat(promtool.waitFor()).as(verdict).isZero();
+    } finally {
+      sql.close();
+      vertx.close().await();
+    }
+  }
+}
