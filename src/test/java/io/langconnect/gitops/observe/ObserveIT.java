@@ -88,6 +88,18 @@ class ObserveIT {
   }
 
   @Test
+  void alertRulesPassPromtool(LocalControlPlane plane) throws Exception {
+    var rule = new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
+        .unmarshal(Files.readString(Path.of("manifests/alerts.yaml")), java.util.Map.class);
+    Path rules = Files.writeString(tmp.resolve("rules.yaml"),
+        io.langconnect.gitops.render.YamlDocuments.yaml(((Map<?, ?>) rule.get("spec"))));
+    Process promtool = new ProcessBuilder(plane.promtool(), "check", "rules", rules.toString()).redirectErrorStream(true).start();
+    String verdict = new String(promtool.getInputStream().readAllBytes());
+    assertThat(promtool.waitFor()).as(verdict).isZero();
+    assertThat(verdict).contains("SUCCESS: 6 rules found");
+  }
+
+  @Test
   void exportedValuesEqualTheSqlTruthAndAStoppedDatabaseReadsZero(LocalControlPlane plane) throws Exception {
     String database = plane.newDatabase();
     String namespace = plane.uniqueNamespace("it-observe");
