@@ -18,14 +18,17 @@ public final class StackRenderer {
   public static List<HasMetadata> render(EnvironmentValues values, Optional<String> revision) {
     PostgresModel postgres = new PostgresModel(values, revision);
     LangConnectModel langconnect = new LangConnectModel(values, revision, postgres);
+    BackupModel backup = new BackupModel(values, revision, postgres);
     return Stream.<HasMetadata>of(
             postgres.secret(),
             postgres.dataClaim(),
+            backup.backupClaim(),
             postgres.service(),
             postgres.deployment(),
             langconnect.deployment(),
             langconnect.service(),
-            langconnect.autoscaler())
+            langconnect.autoscaler(),
+            backup.cronJob())
         .filter(Objects::nonNull)
         .toList();
   }

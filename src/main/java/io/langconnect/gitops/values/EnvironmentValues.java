@@ -17,7 +17,8 @@ public record EnvironmentValues(
     Map<String, String> podLabels,
     List<String> imagePullSecrets,
     Postgres postgres,
-    LangConnect langconnect) {
+    LangConnect langconnect,
+    Backup backup) {
 
   public static final String DEFAULT_RELEASE = "langconnect";
 
@@ -70,6 +71,10 @@ public record EnvironmentValues(
 
   public record Autoscaling(boolean enabled, int minReplicas, int maxReplicas,
                             Optional<Integer> targetCpuUtilization, Optional<Integer> targetMemoryUtilization) {}
+
+  /** Scheduled pg_dump backups to their own volume claim; {@code timeZone} empty means the controller manager's zone. */
+  public record Backup(boolean enabled, String schedule, String timeZone, int retention, String storageSize,
+                       String storageClass, Resources resources) {}
 
   public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,
                          Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,

@@ -110,6 +110,27 @@ final class Rules {
     return Quantity.parse(quantity).getNumericalAmount();
   }
 
+  private static final com.cronutils.parser.CronParser CRON = new com.cronutils.parser.CronParser(
+      com.cronutils.model.definition.CronDefinitionBuilder.instanceDefinitionFor(com.cronutils.model.CronType.UNIX));
+  static final Set<String> CRON_MACROS = Set.of("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly");
+
+  /** A schedule as a Kubernetes CronJob takes it: five cron fields, or a macro such as @daily. */
+  static String cron(String value) {
+    if (CRON_MACROS.contains(value)) return null;
+    try {
+      CRON.parse(value);
+      return value.trim().split("\\s+").length == 5 ? null : "a cron schedule of five fields";
+    } catch (IllegalArgumentException e) {
+      return "a cron schedule such as \"0 3 * * *\" (five fields) or a macro such as @daily";
+    }
+  }
+
+  static String timeZone(String value) {
+    return java.time.ZoneId.getAvailableZoneIds().contains(value)
+        ? null
+        : "an IANA time zone name such as Europe/Berlin or UTC";
+  }
+
   /** The reference chart's placeholders ({@code CHANGE_ME_IN_PRODUCTION} and the like) are never real secrets. */
   static boolean isPlaceholder(String value) {
     String normalized = value.trim().toUpperCase().replace("-", "_");

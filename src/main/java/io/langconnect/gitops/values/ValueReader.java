@@ -228,7 +228,9 @@ final class ValueReader {
     int whole = DISTANCE.apply(path.toLowerCase(), candidate.toLowerCase());
     if (whole <= Math.max(2, path.length() / 4)) return whole;
     String candidateLeaf = lastPart(candidate);
-    if (candidateLeaf.equalsIgnoreCase(leaf) && leaf.length() > 2) return 50 + whole;
+    // Same key name elsewhere: prefer the one under the same top-level section (postgres.size -> postgres.persistence.size).
+    boolean sameSection = candidate.split("\\.")[0].equals(path.split("\\.")[0]);
+    if (candidateLeaf.equalsIgnoreCase(leaf) && leaf.length() > 2) return (sameSection ? 50 : 100) + whole;
     return -1;
   }
 

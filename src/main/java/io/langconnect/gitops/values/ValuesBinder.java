@@ -2,6 +2,7 @@ package io.langconnect.gitops.values;
 
 import io.langconnect.gitops.values.EnvironmentValues.Auth;
 import io.langconnect.gitops.values.EnvironmentValues.Autoscaling;
+import io.langconnect.gitops.values.EnvironmentValues.Backup;
 import io.langconnect.gitops.values.EnvironmentValues.EnvVar;
 import io.langconnect.gitops.values.EnvironmentValues.Image;
 import io.langconnect.gitops.values.EnvironmentValues.LangConnect;
@@ -72,10 +73,11 @@ public final class ValuesBinder {
     List<String> pullSecrets = bindPullSecrets();
     Postgres postgres = bindPostgres(production);
     LangConnect langconnect = bindLangConnect();
+    Backup backup = bindBackup(postgres.persistence().enabled());
     ignoreReferenceChartExtras();
     in.reportUnknownKeys();
     return new EnvironmentValues(environment, release, namespace, production, podAnnotations, podLabels,
-        pullSecrets, postgres, langconnect);
+        pullSecrets, postgres, langconnect, backup);
   }
 
   private String bindRelease() {
@@ -182,6 +184,20 @@ public final class ValuesBinder {
     in.ignore("langconnect.securityContext", SECURITY_CONTEXT_IGNORED);
     return new LangConnect(image, replicas, service, resources, liveness, readiness, env, podAnnotations, autoscaling,
         scheduling);
+  }
+
+  /** Backups are on by default wherever the data is persistent: an emptyDir database has nothing to keep. */
+  private Backup bindBackup(boolean persistent) {
+    boolean enabled = in.bool("backup.enabled", persistent);
+    String schedule = in.checked("backup.schedule", in.optionalString("backup.schedule"), Rules::cron).orElse("0 3 * * *");
+    String timeZone = in.checked("backup.timeZone", in.optionalString("backup.timeZone").filter(s -> !s.isEmpty()),
+        Rules::timeZone).orElse("");
+    int retention = in.integer("backup.retention", 7, 1, 1000);
+    String size = in.checked("backup.storage.size", in.optionalText("backup.storage.size"), Rules::positiveQuantity)
+        .orElse("10Gi");
+    String storageClass = in.checked("backup.storage.storageClass",
+        in.optionalString("backup.storage.storageClass").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain).orElse("");
+    return new Backup(enabled, schedule, timeZone, retention, size, storageClass, bindResources("backup.resources"));
   }
 
   /** {@code replicaCount} is the reference chart's key, {@code replicas} this project's; either may be used. */

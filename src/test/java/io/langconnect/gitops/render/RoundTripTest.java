@@ -68,7 +68,7 @@ class RoundTripTest {
     KubernetesSerialization serialization = new KubernetesSerialization();
     EnvironmentValues values = ValuesFixture.folder().env("staging", EVERYTHING).valid("staging");
     List<HasMetadata> objects = StackRenderer.render(values, Optional.of("abc"));
-    assertThat(objects).hasSize(7);
+    assertThat(objects).hasSize(9);
 
     for (HasMetadata object : objects) {
       String yaml = YamlDocuments.write(List.of(object));

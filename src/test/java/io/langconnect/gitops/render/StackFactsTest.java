@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.langconnect.gitops.values.EnvironmentValues;
 import io.langconnect.gitops.values.ValuesFixture;
@@ -252,9 +253,44 @@ class StackFactsTest {
     assertThat(order).containsExactly(
         "Secret/langconnect-postgres",
         "PersistentVolumeClaim/langconnect-postgres",
+        "PersistentVolumeClaim/langconnect-postgres-backups",
         "Service/langconnect-postgres",
         "Deployment/langconnect-postgres",
         "Deployment/langconnect-langconnect",
-        "Service/langconnect-langconnect");
+        "Service/langconnect-langconnect",
+        "CronJob/langconnect-postgres-backup");
+  }
+
+  @Test
+  void backupsAreOnWherePersistenceIsAndScheduledSafely() {
+    assertThat(render(STAGING)).noneMatch(CronJob.class::isInstance);
+    List<HasMetadata> objects = render(STAGING + """
+          persistence:
+            enabled: true
+        backup:
+          schedule: "@daily"
+          timeZone: Europe/Berlin
+          retention: 3
+          storage:
+            size: 50Gi
+        """);
+    CronJob cron = only(objects, CronJob.class, "langconnect-postgres-backup");
+    assertThat(cron.getSpec().getSchedule()).isEqualTo("@daily");
+    assertThat(cron.getSpec().getTimeZone()).isEqualTo("Europe/Berlin");
+    assertThat(cron.getSpec().getConcurrencyPolicy()).isEqualTo("Forbid");
+    assertThat(cron.getSpec().getStartingDeadlineSeconds()).isPositive();
+    assertThat(cron.getSpec().getJobTemplate().getSpec().getBackoffLimit()).isNotNull();
+    assertThat(cron.getSpec().getJobTemplate().getSpec().getActiveDeadlineSeconds()).isPositive();
+    PodSpec pod = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+    Container job = pod.getContainers().get(0);
+    assertThat(job.getImage()).isEqualTo("pgvector/pgvector:pg16");
+    assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(999L);
+    assertThat(job.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(env(job).get("PGPASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("langconnect-postgres");
+    assertThat(env(job).get("RETENTION").getValue()).isEqualTo("3");
+    assertThat(pod.getVolumes()).singleElement().satisfies(v ->
+        assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("langconnect-postgres-backups"));
+    assertThat(only(objects, PersistentVolumeClaim.class, "langconnect-postgres-backups").getSpec().getResources()
+        .getRequests().get("storage").toString()).isEqualTo("50Gi");
   }
 }

@@ -97,8 +97,10 @@ class SyncIT {
         admin.services().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
         admin.apps().deployments().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
         admin.persistentVolumeClaims().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems());
+    // Deployments: the spec's generation, since the Deployment controller updates their status (and so their
+    // resourceVersion) on its own while pods come up.
     lists.forEach(list -> list.forEach(o -> versions.put(o.getKind() + "/" + o.getMetadata().getName(),
-        o.getMetadata().getResourceVersion())));
+        o instanceof Deployment ? "generation " + o.getMetadata().getGeneration() : o.getMetadata().getResourceVersion())));
     return versions;
   }
 

@@ -69,6 +69,12 @@ class ValidationTest {
       "postgres:\\n  resources:\\n    limits:\\n      memory: 1Gi\\n    requests:\\n      memory: 2Gi | postgres.resources.requests.memory: 2Gi is above the limit 1Gi",
       "podAnnotations:\\n  team: 7 | podAnnotations.team: the number 7 is not text; expected a string (quote it: \"7\")",
       "postgres: yes | postgres: the string \"yes\" is not a mapping; expected keys under postgres:",
+      "backup:\\n  schedule: every day | backup.schedule: \"every day\" is not valid; expected a cron schedule",
+      "backup:\\n  schedule: 0 3 * * * * | backup.schedule: \"0 3 * * * *\" is not valid; expected a cron schedule",
+      "backup:\\n  timeZone: Mars/Olympus | backup.timeZone: \"Mars/Olympus\" is not valid; expected an IANA time zone name",
+      "backup:\\n  retention: 0 | backup.retention: 0 is out of range; expected a whole number from 1 to 1000",
+      "backup:\\n  storage:\\n    size: lots | backup.storage.size: \"lots\" is not valid; expected a Kubernetes quantity",
+      "backup:\\n  enabled: sometimes | backup.enabled: the string \"sometimes\" is not a boolean",
   })
   void badValueIsNamedWithItsKeyAndWhatWasExpected(String yaml, String expected) {
     List<String> problems = problemsOf(yaml.replace("\\n", "\n") + "\n");

@@ -193,11 +193,12 @@ class WebhookIT {
     AtomicBoolean flooding = new AtomicBoolean(true);
     AtomicInteger healthFailures = new AtomicInteger();
     AtomicInteger healthChecks = new AtomicInteger();
+    HttpClient prober = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     Thread health = new Thread(() -> {
       while (flooding.get()) {
         try {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url("/healthz")))
-              .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+          HttpResponse<String> r = prober.send(HttpRequest.newBuilder(URI.create(url("/healthz")))
+              .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() != 200) healthFailures.incrementAndGet();
         } catch (Exception e) {
           healthFailures.incrementAndGet();
