@@ -26,12 +26,15 @@ public final class HttpApiVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final Optional<String> apiToken;
   private final WebhookRoutes webhooks;
+  private final java.util.function.Function<EnvironmentStatus, Future<String>> backups;
   private final String host;
   private final int port;
   private HttpServer server;
 
   public HttpApiVerticle(StatusBoard board, PrometheusMeterRegistry registry, Optional<String> apiToken,
-                         WebhookRoutes webhooks, String host, int port) {
+                         WebhookRoutes webhooks, java.util.function.Function<EnvironmentStatus, Future<String>> backups,
+                         String host, int port) {
+    this.backups = backups;
     this.board = board;
     this.registry = registry;
     this.apiToken = apiToken;
@@ -59,6 +62,7 @@ public final class HttpApiVerticle extends VerticleBase {
         .ifPresentOrElse(status -> json(ctx, 200, environment(status)),
             () -> error(ctx, 404, "no environment \"" + ctx.pathParam("name") + "\"")));
     router.post("/api/v1/environments/:name/sync").handler(this::requestSync);
+    router.post("/api/v1/environments/:name/backup").handler(this::requestBackup);
     webhooks.mount(router);
     return vertx.createHttpServer().requestHandler(router).listen(port, host).onSuccess(s -> server = s);
   }
@@ -69,18 +73,37 @@ public final class HttpApiVerticle extends VerticleBase {
         .end("not ready: waiting for the first git fetch and API call\n");
   }
 
-  private void requestSync(RoutingContext ctx) {
+  /** The write endpoints need the bearer token from http.apiTokenFile; without one configured they are off. */
+  private boolean authorized(RoutingContext ctx) {
     if (apiToken.isEmpty()) {
-      error(ctx, 404, "the sync endpoint is off; set http.apiTokenFile to enable it");
-      return;
+      error(ctx, 404, "this endpoint is off; set http.apiTokenFile to enable it");
+      return false;
     }
     String header = Optional.ofNullable(ctx.request().getHeader("Authorization")).orElse("");
     byte[] given = header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
     if (!MessageDigest.isEqual(given, apiToken.get().getBytes(StandardCharsets.UTF_8))) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       error(ctx, 401, "missing or wrong bearer token");
+      return false;
+    }
+    return true;
+  }
+
+  private void requestBackup(RoutingContext ctx) {
+    if (!authorized(ctx)) return;
+    String name = ctx.pathParam("name");
+    Optional<EnvironmentStatus> status = board.get(name);
+    if (status.isEmpty()) {
+      error(ctx, 404, "no environment \"" + name + "\"");
       return;
     }
+    backups.apply(status.get())
+        .onSuccess(job -> json(ctx, 202, new JsonObject().put("environment", name).put("job", job)))
+        .onFailure(e -> error(ctx, 409, e.getMessage()));
+  }
+
+  private void requestSync(RoutingContext ctx) {
+    if (!authorized(ctx)) return;
     String name = ctx.pathParam("name");
     if (board.get(name).isEmpty()) {
       error(ctx, 404, "no environment \"" + name + "\"");

@@ -36,6 +36,10 @@ final class ObserverMetrics {
   final GaugeTable collectionEmbeddingsEstimate;
   final GaugeTable collectionCountedAt;
   final GaugeTable lastCollected;
+  final GaugeTable backupLastSuccess;
+  final GaugeTable backupLastSchedule;
+  final GaugeTable backupAge;
+  final GaugeTable backupFailedJobs;
 
   ObserverMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -61,6 +65,10 @@ final class ObserverMetrics {
     collectionEmbeddings = new GaugeTable(registry, "langconnect.vector.collection.embeddings", "Embeddings per LangChain collection (exact count, slow cadence)", null);
     collectionEmbeddingsEstimate = new GaugeTable(registry, "langconnect.vector.collection.embeddings.estimate", "Embeddings per LangChain collection (planner estimate, every cycle)", null);
     collectionCountedAt = new GaugeTable(registry, "langconnect.vector.collection.counted.timestamp", "When the exact count per collection was last taken", "seconds");
+    backupLastSuccess = new GaugeTable(registry, "langconnect.backup.last.success.timestamp", "When the backup CronJob last completed a Job successfully", "seconds");
+    backupLastSchedule = new GaugeTable(registry, "langconnect.backup.last.schedule.timestamp", "When the backup CronJob last started a Job", "seconds");
+    backupAge = new GaugeTable(registry, "langconnect.backup.age", "Age of the newest successful backup", "seconds");
+    backupFailedJobs = new GaugeTable(registry, "langconnect.backup.failed.jobs", "Backup Jobs (kept in history) that failed", null);
     lastCollected = new GaugeTable(registry, "langconnect.collector.last.success.timestamp", "When the environment's probes and sizes were last collected", "seconds");
   }
 
@@ -77,7 +85,8 @@ final class ObserverMetrics {
     for (GaugeTable table : new GaugeTable[] {postgresUp, probeDuration, langconnectUp, replicas, restarts, databaseSize,
         pgvectorInfo, vectorColumnDimensions, vectorColumnWithoutIndex, tableSize, tableIndexSize, liveTuples, deadTuples,
         vacuumAge, analyzeAge, annIndexInfo, annIndexSize, annIndexScans, indexBuildProgress, collectionEmbeddings,
-        collectionEmbeddingsEstimate, collectionCountedAt, lastCollected}) {
+        collectionEmbeddingsEstimate, collectionCountedAt, lastCollected, backupLastSuccess, backupLastSchedule, backupAge,
+        backupFailedJobs}) {
       table.remove(environment);
     }
   }

@@ -3,6 +3,8 @@ package io.langconnect.gitops.observe;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import java.time.Instant;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.Labels;
@@ -127,11 +129,42 @@ public final class ObserverVerticle extends VerticleBase {
         }
         metrics.replicas.set(target.environment(), replicas);
         metrics.restarts.set(target.environment(), restarts);
+        backups(target, tags);
       } catch (RuntimeException e) {
         LOG.warn("cannot read Deployments of {}: {}", target.environment(), e.getMessage());
       }
     }
     return null;
+  }
+
+  /** Backup health from the CronJob's status and its Jobs' history; nothing here reads the backups volume. */
+  private void backups(DatabaseTarget target, Tags tags) {
+    List<GaugeTable.Row> success = new ArrayList<>();
+    List<GaugeTable.Row> schedule = new ArrayList<>();
+    List<GaugeTable.Row> age = new ArrayList<>();
+    List<GaugeTable.Row> failed = new ArrayList<>();
+    for (CronJob cron : client.batch().v1().cronjobs().inNamespace(target.namespace())
+        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP).list().getItems()) {
+      var status = cron.getStatus();
+      if (status != null && status.getLastSuccessfulTime() != null) {
+        long at = Instant.parse(status.getLastSuccessfulTime()).getEpochSecond();
+        success.add(new GaugeTable.Row(tags, at));
+        age.add(new GaugeTable.Row(tags, Instant.now().getEpochSecond() - at));
+      }
+      if (status != null && status.getLastScheduleTime() != null) {
+        schedule.add(new GaugeTable.Row(tags, Instant.parse(status.getLastScheduleTime()).getEpochSecond()));
+      }
+      long failures = client.batch().v1().jobs().inNamespace(target.namespace())
+          .withLabel(Labels.COMPONENT, Labels.BACKUP).withLabel(Labels.INSTANCE, target.release()).list().getItems().stream()
+          .filter(job -> job.getStatus() != null && job.getStatus().getConditions() != null && job.getStatus().getConditions()
+              .stream().anyMatch(c -> c.getType().equals("Failed") && c.getStatus().equals("True")))
+          .count();
+      failed.add(new GaugeTable.Row(tags, failures));
+    }
+    metrics.backupLastSuccess.set(target.environment(), success);
+    metrics.backupLastSchedule.set(target.environment(), schedule);
+    metrics.backupAge.set(target.environment(), age);
+    metrics.backupFailedJobs.set(target.environment(), failed);
   }
 
   @Override

@@ -40,6 +40,26 @@ final class BackupModel {
         while read -r old; do rm -f "$dir/$old"; echo "removed $dir/$old (retention $RETENTION)"; done
       """;
 
+  /**
+   * Restore one dump from the backups claim: the newest ({@code BACKUP_FILE=latest}) or a named one. It is
+   * read back before anything is touched; then pg_restore replaces the objects it holds.
+   */
+  static final String RESTORE_SCRIPT = """
+      set -eu
+      dir="${BACKUP_DIR:-/backups}"
+      if [ "$BACKUP_FILE" = latest ]; then
+        file="$(ls -1 "$dir" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z\\.dump$" | sort | tail -n 1 || true)"
+      else
+        file="$BACKUP_FILE"
+      fi
+      [ -n "$file" ] || { echo "no backup of $PGDATABASE in $dir" >&2; exit 1; }
+      case "$file" in /*) path="$file" ;; *) path="$dir/$file" ;; esac
+      pg_restore --list "$path" > /dev/null
+      echo "restoring $path into $PGDATABASE"
+      pg_restore --clean --if-exists --no-owner --exit-on-error --dbname="$PGDATABASE" "$path"
+      echo "restored $path"
+      """;
+
   private final EnvironmentValues values;
   private final EnvironmentValues.Backup backup;
   private final Names names;

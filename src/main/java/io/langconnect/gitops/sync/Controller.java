@@ -72,7 +72,9 @@ public final class Controller implements AutoCloseable {
     repository = new ValuesRepository(config.git());
     WebhookRoutes webhooks = new WebhookRoutes(WebhookRoutes.secrets(config.webhooks(), System.getenv()),
         config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics);
+    io.langconnect.gitops.backup.BackupService backups = new io.langconnect.gitops.backup.BackupService(client);
     http = new HttpApiVerticle(board, registry, readToken(config.http().apiTokenFile()), webhooks,
+        status -> vertx.executeBlocking(() -> backups.backupNow(status.namespace(), status.name()), false),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
         ? vertx.deployVerticle(new io.langconnect.gitops.observe.ObserverVerticle(client, config, registry))

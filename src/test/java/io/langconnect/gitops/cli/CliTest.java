@@ -14,14 +14,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 /** The command line as a user's script sees it: exit codes, stdout, and one-line errors on stderr. */
-class CliTest {
+public class CliTest {
 
   @TempDir
   Path dir;
 
-  record Run(int exit, String out, String err) {}
+  public record Run(int exit, String out, String err) {}
 
-  static Run run(String... args) {
+  public static Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cli = Main.commandLine();

@@ -96,7 +96,7 @@ class ObserveIT {
     Process promtool = new ProcessBuilder(plane.promtool(), "check", "rules", rules.toString()).redirectErrorStream(true).start();
     String verdict = new String(promtool.getInputStream().readAllBytes());
     assertThat(promtool.waitFor()).as(verdict).isZero();
-    assertThat(verdict).contains("SUCCESS: 6 rules found");
+    assertThat(verdict).contains("SUCCESS: 8 rules found");
   }
 
   @Test

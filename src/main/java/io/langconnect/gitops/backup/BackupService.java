@@ -1,0 +1,125 @@
+package io.langconnect.gitops.backup;
+
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.ExecWatch;
+import io.langconnect.gitops.render.BackupJobs;
+import io.langconnect.gitops.render.Labels;
+import io.langconnect.gitops.values.EnvironmentValues;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * On-demand backups and restores against the cluster. Blocking. A backup is a Job made from the CronJob's
+ * own template (as {@code kubectl create job --from=cronjob/...}); a restore is a Job on the backups claim,
+ * or a local dump streamed into the database pod.
+ */
+public final class BackupService {
+
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  /** A mistake the caller can fix: no such environment, no backups configured. */
+  public static final class BackupException extends Exception {
+    public BackupException(String message) {
+      super(message);
+    }
+  }
+
+  private final KubernetesClient client;
+
+  public BackupService(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** The environment's backup CronJob, found by its labels. */
+  public CronJob cronJob(String namespace, String environment) throws BackupException {
+    return client.batch().v1().cronjobs().inNamespace(namespace)
+        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP)
+        .withLabel(Labels.ENVIRONMENT, environment).list().getItems().stream().findFirst()
+        .orElseThrow(() -> new BackupException("environment " + environment + " has no backup CronJob in " + namespace
+            + "; expected backup.enabled: true (the default where postgres.persistence.enabled is true) and a sync"));
+  }
+
+  /** Starts a backup now; returns the Job's name. */
+  public String backupNow(String namespace, String environment) throws BackupException {
+    CronJob cron = cronJob(namespace, environment);
+    String name = truncate(cron.getMetadata().getName() + "-manual-" + STAMP.format(Instant.now()));
+    Job job = new JobBuilder()
+        .withNewMetadata().withName(name).withNamespace(namespace)
+        .withLabels(cron.getSpec().getJobTemplate().getMetadata() == null ? null : cron.getSpec().getJobTemplate().getMetadata().getLabels())
+        .addToAnnotations("cronjob.kubernetes.io/instantiate", "manual")
+        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("batch/v1").withKind("CronJob")
+            .withName(cron.getMetadata().getName()).withUid(cron.getMetadata().getUid()).withController(true).build())
+        .endMetadata()
+        .withSpec(cron.getSpec().getJobTemplate().getSpec())
+        .build();
+    client.resource(job).create();
+    return name;
+  }
+
+  /** Starts a restore Job from the backups claim; returns its name. */
+  public String restoreFromBackups(EnvironmentValues values, String backup) throws BackupException {
+    cronJob(values.namespace(), values.environment());
+    String name = truncate(values.release() + "-postgres-restore-" + STAMP.format(Instant.now()));
+    client.resource(BackupJobs.restoreJob(values, backup, name)).create();
+    return name;
+  }
+
+  /**
+   * Streams a local dump into the running database pod: plain SQL (as {@code pg_dump} of a Docker Compose setup
+   * writes it) through psql, custom format through pg_restore. Returns what the tool printed.
+   */
+  public String restoreFromFile(EnvironmentValues values, Path dump) throws BackupException, IOException {
+    Pod pod = client.pods().inNamespace(values.namespace())
+        .withLabel(Labels.INSTANCE, values.release()).withLabel(Labels.COMPONENT, Labels.POSTGRES).list().getItems()
+        .stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).findFirst()
+        .orElseThrow(() -> new BackupException("no running PostgreSQL pod of " + values.environment() + " in "
+            + values.namespace() + "; the import streams into the database pod"));
+    boolean custom;
+    try (InputStream in = Files.newInputStream(dump)) {
+      custom = new String(in.readNBytes(5), StandardCharsets.US_ASCII).equals("PGDMP");
+    }
+    String user = values.postgres().auth().username();
+    String database = values.postgres().auth().database();
+    String command = custom
+        ? "pg_restore --clean --if-exists --no-owner --exit-on-error -U " + user + " -d " + database
+        : "psql -v ON_ERROR_STOP=1 --single-transaction -U " + user + " -d " + database;
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
+    try (ExecWatch exec = client.pods().inNamespace(values.namespace()).withName(pod.getMetadata().getName())
+        .inContainer("postgres").redirectingInput().writingOutput(output).writingError(output)
+        .exec("sh", "-c", command)) {
+      try (OutputStream stdin = exec.getInput(); InputStream file = Files.newInputStream(dump)) {
+        file.transferTo(stdin);
+      }
+      Integer code = exec.exitCode().get(6, TimeUnit.HOURS);
+      if (code == null || code != 0) {
+        throw new BackupException((custom ? "pg_restore" : "psql") + " exited with " + code + ": "
+            + output.toString(StandardCharsets.UTF_8).strip());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackupException("interrupted while importing " + dump);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new BackupException("import of " + dump + " failed: " + e.getMessage());
+    }
+    return output.toString(StandardCharsets.UTF_8);
+  }
+
+  private static String truncate(String name) {
+    return name.length() <= 63 ? name : name.substring(0, 63).replaceAll("-+$", "");
+  }
+
+}
