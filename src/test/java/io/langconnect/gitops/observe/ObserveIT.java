@@ -124,8 +124,16 @@ class ObserveIT {
     Pool sql = plane.pool(database);
     try {
       await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, registry)));
-      eventually(() -> !Double.isNaN(value(registry.scrape(), "langconnect_vector_collection_embeddings", "collection=\"handbook\""))
-          && !Double.isNaN(value(registry.scrape(), "langconnect_postgres_up", "environment=\"down\"")));
+      // Everything asserted below is collected in the same cycles, on their own schedules: wait for all of it.
+      eventually(() -> {
+        String s = registry.scrape();
+        return !Double.isNaN(value(s, "langconnect_vector_collection_embeddings", "collection=\"handbook\""))
+            && !Double.isNaN(value(s, "langconnect_postgres_up", "environment=\"down\""))
+            && !Double.isNaN(value(s, "langconnect_api_up", "environment=\"rag\""))
+            && !Double.isNaN(value(s, "langconnect_api_up", "environment=\"down\""))
+            && !Double.isNaN(value(s, "langconnect_deployment_replicas", "environment=\"rag\""))
+            && !Double.isNaN(value(s, "langconnect_vector_column_dimensions", "environment=\"rag\""));
+      });
       String scrape = registry.scrape();
       String rag = "environment=\"rag\"";
 
