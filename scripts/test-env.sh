@@ -142,6 +142,10 @@ make_credentials() {
   # token,user,uid,"group1,group2": the admin is in system:masters; "nobody" has no RBAC grants at all.
   printf '%s,admin,admin,"system:masters"\n%s,nobody,nobody\n' "$admin" "$nobody" > "$pki/tokens.csv"
   chmod 600 "$pki/tokens.csv" "$pki"/*.key
+  # Requests made as the controller's ServiceAccount go to the audit log: the RBAC test reads which verbs it used.
+  printf '%s\n' 'apiVersion: audit.k8s.io/v1' 'kind: Policy' 'omitStages: ["RequestReceived"]' 'rules:' \
+    '- level: Metadata' '  userGroups: ["system:serviceaccounts:langconnect-gitops"]' '- level: None' \
+    > "$STATE/audit-policy.yaml"
 }
 
 token_of() { awk -F, -v user="$1" '$2==user{print $1}' "$STATE/pki/tokens.csv"; }
@@ -199,6 +203,7 @@ start_apiserver() {
     --service-account-key-file "$STATE/pki/sa.pub" --service-account-signing-key-file "$STATE/pki/sa.key" \
     --service-cluster-ip-range 10.96.0.0/16 \
     --api-audiences https://kubernetes.default.svc.cluster.local \
+    --audit-policy-file "$STATE/audit-policy.yaml" --audit-log-path "$STATE/audit.log" --audit-log-maxsize 200 \
     --profiling=false --v=1 \
     > "$STATE/kube-apiserver.log" 2>&1 &
   echo $! > "$STATE/kube-apiserver.pid"
@@ -267,6 +272,7 @@ KUBE_CA_FILE=$STATE/pki/ca.crt
 KUBE_ADMIN_TOKEN=$(token_of admin)
 KUBE_UNPRIVILEGED_TOKEN=$(token_of nobody)
 KUBE_VERSION=$KUBE_VERSION
+KUBE_AUDIT_LOG=$STATE/audit.log
 ETCD_URL=http://127.0.0.1:$(cat "$STATE/etcd.port")
 PGHOST=127.0.0.1
 PGPORT=$(cat "$STATE/postgres.port")
