@@ -125,18 +125,29 @@ public final class Controller implements AutoCloseable {
     return vertx.deployVerticle(new SyncVerticle(service, metrics, pathPrefix(), config.sync().driftInterval(),
             config.sync().parallelism()))
         .compose(id -> {
-          syncDeployments.add(id);
+          synchronized (syncDeployments) {
+            syncDeployments.add(id);
+          }
           return vertx.deployVerticle(new GitPollerVerticle(repository, config.git().interval(),
               config.webhooks().debounce(), metrics, board));
         })
-        .onSuccess(syncDeployments::add)
+        .onSuccess(id -> {
+          synchronized (syncDeployments) {
+            syncDeployments.add(id);
+          }
+        })
         .mapEmpty();
   }
 
+  /** Losing the Lease and shutting down may both stop syncing, from different threads: each id is undeployed once. */
   private Future<Void> stopSyncing() {
-    List<Future<Void>> stops = syncDeployments.stream().map(vertx::undeploy).toList();
-    syncDeployments.clear();
-    return Future.all(stops).mapEmpty();
+    List<String> ids;
+    synchronized (syncDeployments) {
+      ids = List.copyOf(syncDeployments);
+      syncDeployments.clear();
+    }
+    return Future.all(ids.stream().map(id -> vertx.undeploy(id).recover(e -> Future.succeededFuture())).toList())
+        .mapEmpty();
   }
 
   private void startElection() {

@@ -177,6 +177,11 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return env().get("LANGCHAIN_PYTHON");
   }
 
+  /** The API server's audit log of requests made as the controller's ServiceAccount. */
+  public String auditLog() {
+    return env().get("KUBE_AUDIT_LOG");
+  }
+
   public String promtool() {
     return env().get("PROMTOOL");
   }

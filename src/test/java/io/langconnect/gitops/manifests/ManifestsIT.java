@@ -1,0 +1,222 @@
+package io.langconnect.gitops.manifests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.langconnect.gitops.apply.Applier;
+import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.backup.BackupService;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.observe.ObserverVerticle;
+import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.sync.EnvironmentStatus;
+import io.langconnect.gitops.sync.EventRecorder;
+import io.langconnect.gitops.sync.StatusBoard;
+import io.langconnect.gitops.sync.SyncMetrics;
+import io.langconnect.gitops.sync.SyncService;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.values.ValuesFolder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * manifests/ as a user applies it, against the real API server: every object is accepted, and the controller,
+ * running as the manifests' ServiceAccount (with a token bound to it), does its sync, prune, drift, backup,
+ * metrics and leader-election work without a single 403, and uses every grant the RBAC gives it.
+ */
+@ExtendWith(LocalControlPlane.class)
+class ManifestsIT {
+
+  private static final String NS = "langconnect-gitops";
+  private static final String SA = "system:serviceaccount:" + NS + ":langconnect-gitops";
+  private static final KubernetesSerialization YAML = new KubernetesSerialization();
+
+  private static List<HasMetadata> load(Path file) throws Exception {
+    List<HasMetadata> out = new ArrayList<>();
+    Object parsed = YAML.unmarshal(new ByteArrayInputStream(Files.readAllBytes(file)));
+    if (parsed instanceof List<?> list) list.forEach(o -> out.add((HasMetadata) o));
+    else out.add((HasMetadata) parsed);
+    return out;
+  }
+
+  private static void eventually(BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(90);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) throw new AssertionError("timed out");
+      Thread.sleep(200);
+    }
+  }
+
+  private static ValuesFolder.Environment env(String name, String yaml) {
+    return ValuesFolder.load(Map.of("values-" + name + ".yaml", yaml), "").get(0);
+  }
+
+  @Test
+  void everyManifestIsAcceptedAndTheControllerNeedsExactlyItsGrants(LocalControlPlane plane) throws Exception {
+    Instant started = Instant.now();
+    KubernetesClient admin = plane.admin();
+    for (HasMetadata crd : load(Path.of("src/test/resources/crds/monitoring-minimal.yaml"))) {
+      admin.resource(crd).fieldManager("test").forceConflicts().serverSideApply();
+    }
+    eventually(() -> admin.apiextensions().v1().customResourceDefinitions().list().getItems().stream()
+        .filter(c -> c.getSpec().getGroup().equals("monitoring.coreos.com"))
+        .allMatch(c -> c.getStatus() != null && c.getStatus().getConditions().stream()
+            .anyMatch(cond -> cond.getType().equals("Established") && cond.getStatus().equals("True"))));
+
+    List<String> files = new ArrayList<>();
+    Map<?, ?> kustomization = YAML.unmarshal(Files.readString(Path.of("manifests/kustomization.yaml")), Map.class);
+    ((List<?>) kustomization.get("resources")).forEach(f -> files.add(String.valueOf(f)));
+    try (var manifestsDir = Files.list(Path.of("manifests"))) {
+      assertThat(manifestsDir.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml"))
+          .filter(n -> !n.equals("kustomization.yaml")).sorted().toList())
+          .as("every manifest is in kustomization.yaml").containsExactlyInAnyOrderElementsOf(files);
+    }
+    List<HasMetadata> applied = new ArrayList<>();
+    for (String file : files) {
+      for (HasMetadata object : load(Path.of("manifests", file))) {
+        applied.add(admin.resource(object).fieldManager("kubectl").forceConflicts().serverSideApply());
+      }
+    }
+    assertThat(applied).extracting(HasMetadata::getKind).contains("Namespace", "ServiceAccount", "ClusterRole",
+        "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget",
+        "ServiceMonitor", "PrometheusRule");
+
+    try {
+      String token = admin.serviceAccounts().inNamespace(NS).withName("langconnect-gitops")
+          .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+          .getStatus().getToken();
+      try (KubernetesClient controller = plane.client(plane.apiUrl(), token)) {
+        runEveryPath(plane, admin, controller);
+      }
+      assertGrantsAreExactlyUsed(plane, started);
+    } finally {
+      admin.namespaces().withName(NS).delete();
+      admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
+      admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
+    }
+  }
+
+  private static void runEveryPath(LocalControlPlane plane, KubernetesClient admin, KubernetesClient controller)
+      throws Exception {
+    String staging = plane.uniqueNamespace("it-rbac-staging");
+    String prod = plane.uniqueNamespace("it-rbac-prod");
+    String slow = plane.uniqueNamespace("rbac-slow");
+    Retry retry = new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200));
+    SyncService sync = new SyncService(new Applier(controller, retry), new InventoryStore(controller, NS),
+        new EventRecorder(controller, "rbac-test"), new SyncMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)),
+        new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 3));
+    String image = "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n";
+    try (PodReadiness kubelet = PodReadiness.markReady(admin, "it-rbac")) {
+      // Sync: everything created, including an autoscaler, a backup CronJob and PVCs.
+      var first = List.of(
+          env("staging", "namespace: " + staging + "\n" + image + "  autoscaling:\n    enabled: true\n"
+              + "postgres:\n  auth:\n    password: staging\n"),
+          env("prod", "namespace: " + prod + "\n" + image + "postgres:\n  persistence:\n    enabled: true\n"));
+      for (var e : first) assertThat(sync.sync(e, "r1", false).result()).isEqualTo(EnvironmentStatus.Result.SYNCED);
+
+      // Drift: a deleted Service comes back.
+      admin.services().inNamespace(staging).withName("langconnect-langconnect").delete();
+      admin.services().inNamespace(staging).withName("langconnect-langconnect")
+          .waitUntilCondition(s -> s == null, 30, TimeUnit.SECONDS);
+      assertThat(sync.sync(first.get(0), "r1", false).objects())
+          .anySatisfy(o -> assertThat(o.name() + ":" + o.action()).isEqualTo("langconnect-langconnect:created"));
+
+      // Backup and restore Jobs.
+      BackupService backups = new BackupService(controller);
+      backups.backupNow(prod, "prod");
+      backups.restoreFromBackups(first.get(1).values().get(), "latest");
+
+      // Prune: the autoscaler and the Secret go (staging brings its own Secret now); prod is removed whole.
+      var second = env("staging", "namespace: " + staging + "\n" + image
+          + "postgres:\n  auth:\n    existingSecret: db\n  persistence:\n    enabled: true\n");
+      assertThat(sync.sync(second, "r2", false).result()).isEqualTo(EnvironmentStatus.Result.SYNCED);
+      assertThat(sync.removedEnvironments(List.of("staging"))).containsExactly("prod");
+      assertThat(sync.pruneRemoved("prod", "r2", false).result()).isEqualTo(EnvironmentStatus.Result.PRUNED);
+
+      // An environment whose database never becomes ready: an Event says so.
+      SyncService impatient = new SyncService(new Applier(controller, retry), new InventoryStore(controller, NS),
+          new EventRecorder(controller, "rbac-test"), new SyncMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)),
+          new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(1), 2, 3));
+      assertThat(impatient.sync(env("slow", "namespace: " + slow + "\n" + image), "r1", false).result())
+          .isEqualTo(EnvironmentStatus.Result.PROGRESSING);
+    }
+
+    // Metrics and leader election, as the running controller does them.
+    Vertx vertx = Vertx.vertx();
+    try {
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, ControllerConfig.defaults(), registry)));
+      eventually(() -> registry.scrape().contains("langconnect_deployment_replicas{"));
+      ControllerConfig config = ControllerConfig.defaults()
+          .withGit(new ControllerConfig.Git("git://127.0.0.1:1/none.git", "main", ".", Duration.ofHours(1),
+              Duration.ofSeconds(2), Files.createTempDirectory("rbac-git").toString(), null))
+          .withHttp(new ControllerConfig.Http(0, "127.0.0.1", null))
+          .withObserve(new ControllerConfig.Observe(false, null, null, null, null));
+      try (Controller leader = new Controller(vertx, controller, config)) {
+        leader.start().await();
+        eventually(() -> leader.board().leader());
+        Thread.sleep(5_000); // at least one renewal of the Lease
+      }
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** Reads the API server's audit log: which verbs the ServiceAccount used, and whether any was refused. */
+  private static void assertGrantsAreExactlyUsed(LocalControlPlane plane, Instant since) throws Exception {
+    Set<String> used = new TreeSet<>();
+    List<String> forbidden = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of(plane.auditLog()), StandardCharsets.UTF_8)) {
+      JsonObject event = new JsonObject(line);
+      if (!SA.equals(event.getJsonObject("user", new JsonObject()).getString("username"))) continue;
+      if (Instant.parse(event.getString("requestReceivedTimestamp")).isBefore(since)) continue;
+      JsonObject ref = event.getJsonObject("objectRef");
+      if (ref == null) continue;
+      String grant = ref.getString("apiGroup", "") + "/" + ref.getString("resource") + ":" + event.getString("verb");
+      int code = event.getJsonObject("responseStatus", new JsonObject()).getInteger("code", 0);
+      if (code == 403) forbidden.add(grant + " " + event.getString("requestURI"));
+      else used.add(grant);
+      // Server-side apply of an object that did not exist is audited as a patch, and authorized as a create too.
+      if (event.getString("verb").equals("patch") && code == 201) used.add(grant.replace(":patch", ":create"));
+    }
+    assertThat(forbidden).as("requests the manifests' RBAC refused").isEmpty();
+
+    Set<String> granted = new TreeSet<>();
+    for (HasMetadata object : load(Path.of("manifests/rbac.yaml"))) {
+      List<PolicyRule> rules = object instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRole c ? c.getRules()
+          : object instanceof io.fabric8.kubernetes.api.model.rbac.Role r ? r.getRules() : List.of();
+      for (PolicyRule rule : rules) {
+        for (String group : rule.getApiGroups()) {
+          for (String resource : rule.getResources()) {
+            for (String verb : rule.getVerbs()) granted.add(group + "/" + resource + ":" + verb);
+          }
+        }
+      }
+    }
+    assertThat(used).as("every grant is used by some path (an unused grant is a finding)").containsAll(granted);
+  }
+}
