@@ -1,9 +1,7 @@
 package io.langconnect.gitops.cli;
 
 import io.langconnect.gitops.backup.BackupService;
-import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.values.EnvironmentValues;
-import io.langconnect.gitops.values.ValuesFolder;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,13 +22,7 @@ final class RestoreCommand implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   @Mixin
-  ControllerOptions options;
-
-  @Option(names = "--env", required = true, paramLabel = "NAME", description = "The environment.")
-  String env;
-
-  @Option(names = "--values", paramLabel = "DIR", description = "Use a local values folder instead of the repository.")
-  Path values;
+  EnvironmentTarget target;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Source source;
@@ -48,8 +40,8 @@ final class RestoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ControllerConfig config = options.load();
-    EnvironmentValues environment = valid(DesiredState.from(values, config), env);
+    EnvironmentValues environment = target.environment();
+    String env = environment.environment();
     if (source.file != null && !Files.isReadable(source.file)) {
       throw new Main.UserError("--from-file " + source.file + ": not a readable file");
     }
@@ -65,7 +57,7 @@ final class RestoreCommand implements Callable<Integer> {
       out.flush();
       return 1;
     }
-    try (ClusterSession cluster = new ClusterSession(config)) {
+    try (ClusterSession cluster = new ClusterSession(target.config())) {
       BackupService backups = new BackupService(cluster.client);
       if (source.file != null) {
         out.print(backups.restoreFromFile(environment, source.file));
@@ -78,13 +70,5 @@ final class RestoreCommand implements Callable<Integer> {
     } catch (BackupService.BackupException e) {
       throw new Main.UserError(e.getMessage());
     }
-  }
-
-  static EnvironmentValues valid(DesiredState desired, String env) {
-    ValuesFolder.Environment environment = desired.select(env).get(0);
-    if (!environment.isValid()) {
-      throw new Main.UserError("environment " + env + " has invalid values: " + environment.problems().get(0));
-    }
-    return environment.values().get();
   }
 }

@@ -179,10 +179,12 @@ class SyncIT {
       Map<String, EnvironmentStatus> results = sync.syncAll();
 
       assertThat(results.get("prod").result()).isEqualTo(Result.PRUNED);
-      assertThat(results.get("prod").message()).contains("pruned 5 object(s), kept 1 volume claim(s)");
+      assertThat(results.get("prod").message()).contains("pruned 6 object(s), kept 2 volume claim(s)");
       assertThat(admin.apps().deployments().inNamespace(prodNs).list().getItems()).isEmpty();
       assertThat(admin.services().inNamespace(prodNs).withLabel(Labels.MANAGED_BY).list().getItems()).isEmpty();
       assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get()).isNotNull();
+      assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres-backups").get()).isNotNull();
+      assertThat(admin.batch().v1().cronjobs().inNamespace(prodNs).list().getItems()).isEmpty();
       assertThat(admin.namespaces().withName(prodNs).get()).isNotNull();
       assertThat(resourceVersions(stagingNs)).hasSize(5);
     }
