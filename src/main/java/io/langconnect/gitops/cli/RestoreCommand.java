@@ -49,10 +49,10 @@ final class RestoreCommand implements Callable<Integer> {
     String what = source.file != null ? "the local dump " + source.file
         : source.backup.equals("latest") ? "the newest backup on " + environment.release() + "-postgres-backups"
         : "backup " + source.backup + " on " + environment.release() + "-postgres-backups";
-    String target = "database " + environment.postgres().auth().database() + " of " + env + " (namespace "
+    String into = "database " + environment.postgres().auth().database() + " of " + env + " (namespace "
         + environment.namespace() + ")";
     if (!confirm) {
-      out.println("would restore " + what + " into " + target + ", replacing the objects the dump contains;"
+      out.println("would restore " + what + " into " + into + ", replacing the objects the dump contains;"
           + " run again with --confirm to do it");
       out.flush();
       return 1;
@@ -61,7 +61,7 @@ final class RestoreCommand implements Callable<Integer> {
       BackupService backups = new BackupService(cluster.client);
       if (source.file != null) {
         out.print(backups.restoreFromFile(environment, source.file));
-        out.println("imported " + what + " into " + target);
+        out.println("imported " + what + " into " + into);
       } else {
         out.println(backups.restoreFromBackups(environment, source.backup));
       }
