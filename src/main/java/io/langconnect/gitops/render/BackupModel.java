@@ -131,9 +131,7 @@ final class BackupModel {
         .withAutomountServiceAccountToken(false)
         .withImagePullSecrets(PodParts.pullSecrets(values))
         .withSecurityContext(PodParts.podSecurity(PostgresModel.UID))
-        .addToContainers(PodParts.container("backup", values.postgres().image(), "unused", 1, env, backup.resources(),
-                PostgresModel.UID)
-            .withPorts(List.of())
+        .addToContainers(PodParts.container("backup", values.postgres().image(), env, backup.resources(), PostgresModel.UID)
             .withCommand(command)
             .addNewVolumeMount().withName("backups").withMountPath(MOUNT).endVolumeMount()
             .build())

@@ -73,17 +73,23 @@ final class PodParts {
         .build();
   }
 
-  /** A component's main container: image, one named port, variables, resources, non-root security. */
-  static ContainerBuilder container(String name, EnvironmentValues.Image image, String portName, int port,
-                                    List<EnvVar> env, EnvironmentValues.Resources resources, long uid) {
+  /** A container: image, variables, resources, non-root security. */
+  static ContainerBuilder container(String name, EnvironmentValues.Image image, List<EnvVar> env,
+                                    EnvironmentValues.Resources resources, long uid) {
     return new ContainerBuilder()
         .withName(name)
         .withImage(image.reference())
         .withImagePullPolicy(image.pullPolicy())
-        .addNewPort().withName(portName).withContainerPort(port).withProtocol("TCP").endPort()
         .withEnv(env)
         .withResources(resources(resources))
         .withSecurityContext(containerSecurity(uid));
+  }
+
+  /** A component's main container, serving on one named port. */
+  static ContainerBuilder container(String name, EnvironmentValues.Image image, String portName, int port,
+                                    List<EnvVar> env, EnvironmentValues.Resources resources, long uid) {
+    return container(name, image, env, resources, uid)
+        .addNewPort().withName(portName).withContainerPort(port).withProtocol("TCP").endPort();
   }
 
   static ResourceRequirements resources(EnvironmentValues.Resources resources) {
