@@ -114,10 +114,12 @@ class ObserveIT {
         .listen(0, "127.0.0.1"));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var pg = plane.postgres(database);
+    // The collector reaches "rag" through a proxy the test can cut, as if the database went down.
+    io.langconnect.gitops.testenv.TcpProxy dbProxy = io.langconnect.gitops.testenv.TcpProxy.start(vertx, pg.getHost(), pg.getPort());
     ControllerConfig config = ControllerConfig.defaults()
         .withObserve(new ControllerConfig.Observe(true, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), 2))
         .withDatabases(Map.of(
-            "rag", new ControllerConfig.DatabaseEndpoint(pg.getHost(), pg.getPort(), database, "postgres", null, false,
+            "rag", new ControllerConfig.DatabaseEndpoint("127.0.0.1", dbProxy.port(), database, "postgres", null, false,
                 "http://127.0.0.1:" + langconnect.actualPort() + "/health"),
             "down", new ControllerConfig.DatabaseEndpoint("127.0.0.1", 1, database, "postgres", null, false,
                 "http://127.0.0.1:1/health")));
@@ -177,6 +179,13 @@ class ObserveIT {
           "collection=\"handbook\"") > 0);
       assertThat(value(registry.scrape(), "langconnect_vector_collection_embeddings_estimate", rag, "collection=\"handbook\""))
           .isCloseTo(1200.0, org.assertj.core.data.Percentage.withPercentage(10));
+
+      // The database goes down: the next cycle reads 0, the last sizes stay (with their timestamp), and a scrape
+      // is still served from memory.
+      dbProxy.stop();
+      eventually(() -> value(registry.scrape(), "langconnect_postgres_up", rag) == 0.0);
+      assertThat(value(registry.scrape(), "langconnect_database_size_bytes", rag)).isPositive();
+      assertThat(registry.scrape()).contains("langconnect_collector_errors_total");
 
       String finalScrape = registry.scrape();
       assertThat(finalScrape).doesNotContain(PASSWORD);
