@@ -214,7 +214,7 @@ public final class Applier {
 
   private static String describe(KubernetesClientException e) {
     String status = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
-    return e.getCode() == 0 ? status : "API server answered " + e.getCode() + ": " + status;
+    return e.getCode() <= 0 ? "no answer from the API server: " + status : "API server answered " + e.getCode() + ": " + status;
   }
 
   /** The live object, or empty. */

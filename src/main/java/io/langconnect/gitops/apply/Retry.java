@@ -22,9 +22,10 @@ public final class Retry {
     this.max = max;
   }
 
+  /** No HTTP status (fabric8 reports 0 or -1: timeouts, refused or broken connections), 409, 429 and 5xx. */
   public static boolean isTransient(KubernetesClientException e) {
     int code = e.getCode();
-    return code == 0 || code == 409 || code == 429 || code >= 500;
+    return code <= 0 || code == 409 || code == 429 || code >= 500;
   }
 
   /** Full jitter around an exponential step: the n-th wait lies between half and all of base * 2^n. */

@@ -30,6 +30,12 @@ class RetryTest {
     })).isEqualTo("done");
     assertThat(calls).hasValue(3);
 
+    AtomicInteger timeouts = new AtomicInteger();
+    assertThat(retry.call(() -> {
+      if (timeouts.incrementAndGet() < 2) throw new KubernetesClientException("The timeout period of 1000ms has been exceeded", -1, null);
+      return "answered";
+    })).isEqualTo("answered");
+
     AtomicInteger invalid = new AtomicInteger();
     assertThatThrownBy(() -> retry.call(() -> {
       invalid.incrementAndGet();

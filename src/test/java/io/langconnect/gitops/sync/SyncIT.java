@@ -257,6 +257,22 @@ class SyncIT {
   }
 
   @Test
+  void requestThatTimesOutIsRetried() throws Exception {
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient client = plane.client(proxy.url(), plane.adminToken(), Duration.ofSeconds(1));
+         SyncHarness sync = harness(client)) {
+      // The API server answers the first apply of the LangConnect Deployment only after the client gave up.
+      proxy.inject(1, request("PATCH", "/deployments/langconnect-langconnect"), Fault.delay(Duration.ofSeconds(3)));
+
+      Map<String, EnvironmentStatus> results = sync.syncAll();
+
+      assertThat(results.values()).extracting(EnvironmentStatus::result).containsOnly(Result.SYNCED);
+      assertThat(proxy.injectedCount()).isEqualTo(1);
+      assertThat(langconnect(stagingNs)).isNotNull();
+    }
+  }
+
+  @Test
   void failedSyncPrunesNothingAndTheNextOneConverges() throws Exception {
     try (SyncHarness sync = harness(admin)) {
       sync.syncAll();

@@ -101,12 +101,16 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
 
   /** A client for {@code url} (the API server, or a proxy in front of it) with {@code token}; retries off. */
   public KubernetesClient client(String url, String token) {
+    return client(url, token, Duration.ofSeconds(30));
+  }
+
+  public KubernetesClient client(String url, String token, Duration requestTimeout) {
     Config config = new ConfigBuilder(Config.empty())
         .withMasterUrl(url)
         .withCaCertFile(caFile())
         .withOauthToken(token)
         .withRequestRetryBackoffLimit(0)
-        .withRequestTimeout((int) Duration.ofSeconds(30).toMillis())
+        .withRequestTimeout((int) requestTimeout.toMillis())
         .build();
     return new KubernetesClientBuilder().withConfig(config).build();
   }
