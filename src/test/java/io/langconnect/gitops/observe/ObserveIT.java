@@ -124,6 +124,22 @@ class ObserveIT {
             "down", new ControllerConfig.DatabaseEndpoint("127.0.0.1", 1, database, "postgres", null, false,
                 "http://127.0.0.1:1/health")));
     Pool sql = plane.pool(database);
+    // Everything the controller logs meanwhile goes through this tee, to check that no password is ever logged.
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(new java.io.OutputStream() {
+      @Override
+      public void write(int b) {
+        stderr.write(b);
+        logged.write(b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        stderr.write(b, off, len);
+        logged.write(b, off, len);
+      }
+    }, true));
     try {
       await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, registry)));
       // Everything asserted below is collected in the same cycles, on their own schedules: wait for all of it.
@@ -189,12 +205,14 @@ class ObserveIT {
 
       String finalScrape = registry.scrape();
       assertThat(finalScrape).doesNotContain(PASSWORD);
+      assertThat(logged.toString()).contains("observing rag").doesNotContain(PASSWORD);
       Path file = Files.writeString(tmp.resolve("metrics.prom"), finalScrape);
       Process promtool = new ProcessBuilder(plane.promtool(), "check", "metrics").redirectInput(file.toFile())
           .redirectErrorStream(true).start();
       String verdict = new String(promtool.getInputStream().readAllBytes());
       assertThat(promtool.waitFor()).as(verdict).isZero();
     } finally {
+      System.setErr(stderr);
       sql.close();
       vertx.close().await();
     }

@@ -193,6 +193,22 @@ class ControllerIT {
       assertThat(get(follower, "/healthz").statusCode()).isEqualTo(200);
       assertThat(get(follower, "/metrics").statusCode()).isEqualTo(200);
       assertThat(admin.leases().inNamespace(stateNs).withName("it-lease").get().getSpec().getHolderIdentity()).isNotBlank();
+
+      // The leader goes away (an upgrade, a crash): the other replica takes the Lease and carries on syncing.
+      leaders.get(0).close();
+      await("the follower leads", () -> follower.board().leader());
+      repo.write("values-dev.yaml", """
+          namespace: %s
+          langconnect:
+            replicaCount: 2
+            image:
+              repository: registry.example.com/langconnect
+              tag: "1.0.0"
+          postgres:
+            auth:
+              password: dev-password
+          """.formatted(ns)).commitAndPush("scale after failover");
+      await("the new leader applied it", () -> langconnect().getSpec().getReplicas() == 2);
     }
   }
 }
