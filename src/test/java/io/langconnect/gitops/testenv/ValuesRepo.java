@@ -56,12 +56,22 @@ public final class ValuesRepo implements AutoCloseable {
 
   /** Commits everything in the work tree and pushes it; returns the commit id. */
   public String commitAndPush(String message) throws GitAPIException {
+    String commit = commitLocally(message);
+    push();
+    return commit;
+  }
+
+  /** Commits everything in the work tree without pushing; returns the commit id. */
+  public String commitLocally(String message) throws GitAPIException {
     git.add().addFilepattern(".").call();
     git.add().setUpdate(true).addFilepattern(".").call();
     RevCommit commit = git.commit().setMessage(message).setAuthor("test", "test@example.com")
         .setCommitter("test", "test@example.com").setAllowEmpty(true).call();
-    git.push().setRemote(bare.toUri().toString()).add("main").setForce(true).call();
     return commit.getId().name();
+  }
+
+  public void push() throws GitAPIException {
+    git.push().setRemote(bare.toUri().toString()).add("main").setForce(true).call();
   }
 
   @Override

@@ -142,6 +142,21 @@ class WebhookIT {
   }
 
   @Test
+  void webhookThatArrivesBeforeTheCommitIsVisibleWaitsForIt() throws Exception {
+    // A host behind mirrors can deliver the webhook before the URL we fetch from has the commit.
+    repo.write("envs/values-prod.yaml", "namespace: " + prodNs + "\nlangconnect:\n  replicaCount: 3\n");
+    String after = repo.commitLocally("scale prod");
+    byte[] body = Payloads.push("main", firstRevision, after, "envs/values-prod.yaml").getBytes(StandardCharsets.UTF_8);
+    assertThat(post("github", Payloads.github("push", body), body).statusCode()).isEqualTo(202);
+    Thread.sleep(700);
+    repo.push();
+
+    await(() -> admin.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect").get()
+        .getSpec().getReplicas() == 3);
+    await(() -> controller.board().get("prod").map(st -> st.revision().equals(after)).orElse(false));
+  }
+
+  @Test
   void pingOtherBranchesBadSignaturesAndUnknownProvidersAreAnsweredAndIgnored() throws Exception {
     byte[] ping = "{\"zen\":\"Design for failure.\"}".getBytes(StandardCharsets.UTF_8);
     assertThat(post("github", Payloads.github("ping", ping), ping).statusCode()).isEqualTo(200);
