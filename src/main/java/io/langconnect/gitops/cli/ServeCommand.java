@@ -2,6 +2,7 @@ package io.langconnect.gitops.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.sync.Controller;
 import io.langconnect.gitops.sync.KubernetesClients;
 import io.vertx.core.Vertx;
@@ -53,6 +54,18 @@ final class ServeCommand implements Callable<Integer> {
     KubernetesClient client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),
         config.kubernetes().requestTimeout());
     Controller controller = new Controller(vertx, client, config);
+    try {
+      controller.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (io.langconnect.gitops.config.ConfigLoader.ConfigException | ValuesRepository.GitException e) {
+      client.close();
+      vertx.close();
+      throw new Main.UserError(e.getMessage());
+    } catch (java.util.concurrent.ExecutionException e) {
+      client.close();
+      vertx.close();
+      // Typically the HTTP port is taken.
+      throw new Main.UserError("cannot start: " + e.getCause().getMessage());
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       controller.close();
@@ -60,7 +73,6 @@ final class ServeCommand implements Callable<Integer> {
       vertx.close().await();
       stopped.countDown();
     }));
-    controller.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     spec.commandLine().getErr().println("serving on port " + controller.httpPort() + "; syncing " + config.git().url()
         + " (" + config.git().branch() + ", " + config.git().path() + ")");
     stopped.await();

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.http;
 
+import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.sync.Addresses;
 import io.langconnect.gitops.sync.SyncMetrics;
@@ -14,7 +15,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,8 +64,8 @@ public final class WebhookRoutes {
         try {
           value = Files.readString(Path.of(secret.secretFile())).strip();
         } catch (IOException e) {
-          throw new UncheckedIOException("webhooks." + provider.path() + ".secretFile: cannot read "
-              + secret.secretFile() + ": " + e.getMessage(), e);
+          throw new ConfigLoader.ConfigException("webhooks." + provider.path() + ".secretFile: cannot read "
+              + secret.secretFile() + " (" + e.getClass().getSimpleName() + "); expected a file holding the secret");
         }
       } else if (secret.secretEnv() != null) {
         value = environment.get(secret.secretEnv());

@@ -174,9 +174,14 @@ public final class Controller implements AutoCloseable {
     election = elector.start();
   }
 
-  private static Optional<String> readToken(String file) throws IOException {
+  private static Optional<String> readToken(String file) {
     if (file == null) return Optional.empty();
-    return Optional.of(Files.readString(Path.of(file)).strip());
+    try {
+      return Optional.of(Files.readString(Path.of(file)).strip());
+    } catch (IOException e) {
+      throw new io.langconnect.gitops.config.ConfigLoader.ConfigException("http.apiTokenFile: cannot read " + file
+          + " (" + e.getClass().getSimpleName() + "); expected a file holding the bearer token");
+    }
   }
 
   private static String hostname() {

@@ -104,6 +104,30 @@ public class CliTest {
   }
 
   @Test
+  void serveWithAMissingSecretFileIsOneLineAndExitTwo() throws IOException {
+    Path config = Files.writeString(dir.resolve("controller.yaml"), """
+        git:
+          url: file:///nonexistent/values.git
+          workDir: %s
+        webhooks:
+          github:
+            secretFile: %s
+        """.formatted(dir.resolve("work"), dir.resolve("no-such-secret")));
+    Run run = run("serve", "--config", config.toString(), "--port", "0", "--no-leader-election");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err().lines()).singleElement().asString()
+        .startsWith("error: webhooks.github.secretFile: cannot read ").endsWith("expected a file holding the secret");
+  }
+
+  @Test
+  void serveWithAnUnknownConfigKeyNamesIt() throws IOException {
+    Path config = Files.writeString(dir.resolve("controller.yaml"), "git:\n  urll: file:///x.git\n");
+    Run run = run("serve", "--config", config.toString());
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).startsWith("error: " + config + ": git.urll: unknown key; expected one of ");
+  }
+
+  @Test
   void versionPrintsTheProgramName() {
     Run run = run("version");
     assertThat(run.exit()).isZero();
