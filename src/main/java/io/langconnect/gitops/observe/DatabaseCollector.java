@@ -241,50 +241,44 @@ final class DatabaseCollector {
 
   /** Estimated embeddings per collection from the planner's statistics: cheap, every cycle. */
   private Future<Void> collectionEstimates() {
-    return hasLangChainTables().compose(has -> {
-      if (!has) {
-        metrics.collectionEmbeddingsEstimate.set(target.environment(), List.of());
-        return Future.succeededFuture();
+    return withCollections(() -> query("collection_estimates", COLLECTION_ESTIMATES, rows -> {
+      Row r = rows.iterator().next();
+      double total = r.getDouble("total") == null ? 0 : r.getDouble("total");
+      Map<String, Double> counts = new HashMap<>();
+      String vals = r.getString("vals");
+      Float[] freqs = r.getArrayOfFloats("freqs");
+      if (vals != null && freqs != null) {
+        String[] ids = vals.replaceAll("[{}]", "").split(",");
+        for (int i = 0; i < ids.length && i < freqs.length; i++) counts.put(ids[i], (double) Math.round(freqs[i] * total));
       }
-      return timed("collections", COLLECTIONS).compose(names -> {
-        Map<String, String> byId = new LinkedHashMap<>();
-        names.forEach(r -> byId.put(r.getString("id"), r.getString("display")));
-        collectionNames = byId;
-        return query("collection_estimates", COLLECTION_ESTIMATES, rows -> {
-          Row r = rows.iterator().next();
-          double total = r.getDouble("total") == null ? 0 : r.getDouble("total");
-          Map<String, Double> counts = new HashMap<>();
-          String vals = r.getString("vals");
-          Float[] freqs = r.getArrayOfFloats("freqs");
-          if (vals != null && freqs != null) {
-            String[] ids = vals.replaceAll("[{}]", "").split(",");
-            for (int i = 0; i < ids.length && i < freqs.length; i++) counts.put(ids[i], (double) Math.round(freqs[i] * total));
-          }
-          metrics.collectionEmbeddingsEstimate.set(target.environment(), collectionRows(counts, false));
-        });
-      });
-    });
+      metrics.collectionEmbeddingsEstimate.set(target.environment(), collectionRows(counts, false));
+    }));
   }
 
   /** Exact embeddings per collection: a full count, on the slow cadence, under the statement timeout. */
   Future<Void> countCollections() {
+    return withCollections(() -> query("collection_counts", EXACT_COUNTS, rows -> {
+      Map<String, Double> counts = new HashMap<>();
+      collectionNames.keySet().forEach(id -> counts.put(id, 0.0));
+      rows.forEach(row -> counts.put(row.getString("id"), (double) row.getLong("n")));
+      List<GaugeTable.Row> series = collectionRows(counts, true);
+      metrics.collectionEmbeddings.set(target.environment(), series);
+      long now = Instant.now().getEpochSecond();
+      metrics.collectionCountedAt.set(target.environment(), series.stream().map(r -> new GaugeTable.Row(r.tags(), now)).toList());
+    }));
+  }
+
+  /** Runs {@code then} with the collections' display names loaded, when the LangChain tables exist. */
+  private Future<Void> withCollections(java.util.function.Supplier<Future<Void>> then) {
     return hasLangChainTables().compose(has -> {
       if (!has) return Future.succeededFuture();
       return timed("collections", COLLECTIONS).compose(names -> {
         Map<String, String> byId = new LinkedHashMap<>();
         names.forEach(r -> byId.put(r.getString("id"), r.getString("display")));
         collectionNames = byId;
-        return query("collection_counts", EXACT_COUNTS, rows -> {
-          Map<String, Double> counts = new HashMap<>();
-          byId.keySet().forEach(id -> counts.put(id, 0.0));
-          rows.forEach(row -> counts.put(row.getString("id"), (double) row.getLong("n")));
-          metrics.collectionEmbeddings.set(target.environment(), collectionRows(counts, true));
-          long now = Instant.now().getEpochSecond();
-          metrics.collectionCountedAt.set(target.environment(), collectionRows(counts, true).stream()
-              .map(r -> new GaugeTable.Row(r.tags(), now)).toList());
-        });
+        return then.get();
       });
-    });
+    }).otherwiseEmpty();
   }
 
   /** The largest collections get series of their own; the rest are summed as collection="(other)". */

@@ -185,7 +185,9 @@ class ObserveIT {
       await(sql.query("CREATE INDEX handbook_hnsw ON langchain_pg_embedding USING hnsw ((embedding::vector(16)) vector_cosine_ops)")
           .execute());
       await(sql.query("ANALYZE langchain_pg_embedding").execute());
-      eventually(() -> value(registry.scrape(), "langconnect_vector_column_without_ann_index", rag) == 0.0);
+      // Columns and indexes are separate queries of one cycle: wait until both have seen the new index.
+      eventually(() -> value(registry.scrape(), "langconnect_vector_column_without_ann_index", rag) == 0.0
+          && value(registry.scrape(), "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"") == 1.0);
       String indexed = registry.scrape();
       assertThat(value(indexed, "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"", "method=\"hnsw\"",
           "opclass=\"vector_cosine_ops\"")).isEqualTo(1.0);
