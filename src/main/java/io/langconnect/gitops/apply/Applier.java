@@ -1,5 +1,6 @@
 package io.langconnect.gitops.apply;
 
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -188,7 +189,7 @@ public final class Applier {
     }
     if (!dryRun) {
       retry.run(() -> client.genericKubernetesResources(ref.apiVersion(), ref.kind()).inNamespace(ref.namespace())
-          .withName(ref.name()).withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
+          .withName(ref.name()).withPropagationPolicy(DeletionPropagation.BACKGROUND)
           .delete());
       LOG.info("pruned {} in {}", ref, ref.namespace());
     }

@@ -1,6 +1,7 @@
 package io.langconnect.gitops.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.sync.Controller;
@@ -9,11 +10,12 @@ import io.vertx.core.Vertx;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Run the controller: poll the values repository, sync every environment, correct drift, serve"
@@ -56,11 +58,11 @@ final class ServeCommand implements Callable<Integer> {
     Controller controller = new Controller(vertx, client, config);
     try {
       controller.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    } catch (io.langconnect.gitops.config.ConfigLoader.ConfigException | ValuesRepository.GitException e) {
+    } catch (ConfigLoader.ConfigException | ValuesRepository.GitException e) {
       client.close();
       vertx.close();
       throw new Main.UserError(e.getMessage());
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       client.close();
       vertx.close();
       // Typically the HTTP port is taken.

@@ -95,19 +95,4 @@ public final class ConfigLoader {
       }
     }
   }
-
-  /** Every environment variable the config reads, for the README and {@code --help}. */
-  public static String describeEnvironment() {
-    StringBuilder out = new StringBuilder();
-    describe(ControllerConfig.class, "", out);
-    return out.toString();
-  }
-
-  private static void describe(Class<?> type, String prefix, StringBuilder out) {
-    for (RecordComponent component : type.getRecordComponents()) {
-      String envName = prefix + component.getName().replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase();
-      if (component.getType().isRecord()) describe(component.getType(), envName + "_", out);
-      else if (!Map.class.isAssignableFrom(component.getType())) out.append(ENV_PREFIX).append(envName).append('\n');
-    }
-  }
 }

@@ -112,16 +112,17 @@ public final class WebhookRoutes {
         return;
       }
       Optional<Set<String>> environments = AffectedEnvironments.of(push.changedPaths(), pathPrefix);
+      JsonArray targets = environments.map(envs -> new JsonArray(envs.stream().sorted().toList())).orElse(null);
       JsonObject pollRequest = new JsonObject().put("after", push.after()).put("before", push.before().orElse(null))
           .put("receivedAt", System.currentTimeMillis())
-          .put("environments", environments.map(envs -> new JsonArray(envs.stream().sorted().toList())).orElse(null));
+          .put("environments", targets);
       ctx.vertx().eventBus().publish(Addresses.POLL_REQUESTED, pollRequest);
       LOG.info("webhook {} delivery {}: push {} queued for {}", path, delivery, push.after(),
           environments.map(Object::toString).orElse("every environment"));
       metrics.webhook(path, "queued");
       ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json").end(new JsonObject()
           .put("status", "queued").put("after", push.after())
-          .put("environments", environments.map(envs -> new JsonArray(envs.stream().sorted().toList())).orElse(null))
+          .put("environments", targets)
           .encode());
     }
   }

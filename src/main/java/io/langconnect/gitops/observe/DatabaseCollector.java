@@ -128,10 +128,10 @@ final class DatabaseCollector {
         .compose(conn -> conn.query("SELECT 1").execute().eventually(conn::close))
         .timeout(queryTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .transform(probe -> {
-          double seconds = (System.nanoTime() - started) / 1e9;
-          metrics.query(target.environment(), "probe", Duration.ofNanos(System.nanoTime() - started), probe.succeeded());
+          Duration took = Duration.ofNanos(System.nanoTime() - started);
+          metrics.query(target.environment(), "probe", took, probe.succeeded());
           metrics.postgresUp.set(target.environment(), List.of(row(base, probe.succeeded() ? 1 : 0)));
-          metrics.probeDuration.set(target.environment(), List.of(row(base, seconds)));
+          metrics.probeDuration.set(target.environment(), List.of(row(base, took.toNanos() / 1e9)));
           if (probe.failed()) return Future.succeededFuture();
           return Future.join(List.of(databaseSize(), pgvector(), vectorColumns(), vectorTables(), annIndexes(),
                   indexBuilds(), collectionEstimates()))

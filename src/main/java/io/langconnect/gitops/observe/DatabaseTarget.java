@@ -14,10 +14,4 @@ public record DatabaseTarget(String environment, String namespace, String releas
   public String toString() {
     return environment + " (" + username + "@" + host + ":" + port + "/" + database + ")";
   }
-
-  /** What the connection depends on: when this changes, the pool is rebuilt. */
-  String connectionKey() {
-    return host + ":" + port + "/" + database + "/" + username + "/" + password.map(p -> Integer.toHexString(p.hashCode()))
-        .orElse("-") + "/" + ssl;
-  }
 }

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The collector's meters, all per environment (labels {@code environment}, {@code namespace} and what each
@@ -41,35 +43,38 @@ final class ObserverMetrics {
   final GaugeTable backupAge;
   final GaugeTable backupFailedJobs;
 
+  /** Every table, so that an environment that went away is forgotten in all of them. */
+  private final List<GaugeTable> all = new ArrayList<>();
+
   ObserverMetrics(MeterRegistry registry) {
     this.registry = registry;
-    postgresUp = new GaugeTable(registry, "langconnect.postgres.up", "1 when the database accepts a connection and answers SELECT 1", null);
-    probeDuration = new GaugeTable(registry, "langconnect.postgres.probe.duration", "Time to connect and answer SELECT 1", "seconds");
-    langconnectUp = new GaugeTable(registry, "langconnect.api.up", "1 when LangConnect's GET /health answers 200", null);
-    replicas = new GaugeTable(registry, "langconnect.deployment.replicas", "Replicas by component and state (desired, ready, available)", null);
-    restarts = new GaugeTable(registry, "langconnect.container.restarts", "Container restarts of the component's pods, as the kubelet counts them", null);
-    databaseSize = new GaugeTable(registry, "langconnect.database.size", "pg_database_size of the environment's database", "bytes");
-    pgvectorInfo = new GaugeTable(registry, "langconnect.pgvector.info", "pgvector's installed version (value 1)", null);
-    vectorColumnDimensions = new GaugeTable(registry, "langconnect.vector.column.dimensions", "Dimension of each vector column (declared, or sampled when undeclared)", null);
-    vectorColumnWithoutIndex = new GaugeTable(registry, "langconnect.vector.column.without.ann.index", "1 when no HNSW or IVFFlat index covers the vector column: searches scan sequentially", null);
-    tableSize = new GaugeTable(registry, "langconnect.vector.table.size", "Table size with TOAST, of tables holding vector columns", "bytes");
-    tableIndexSize = new GaugeTable(registry, "langconnect.vector.table.index.size", "Size of all indexes of tables holding vector columns", "bytes");
-    liveTuples = new GaugeTable(registry, "langconnect.vector.table.live.tuples", "Live rows (estimate, pg_stat_user_tables)", null);
-    deadTuples = new GaugeTable(registry, "langconnect.vector.table.dead.tuples", "Dead rows waiting for vacuum", null);
-    vacuumAge = new GaugeTable(registry, "langconnect.vector.table.last.vacuum.age", "Time since the last (auto)vacuum", "seconds");
-    analyzeAge = new GaugeTable(registry, "langconnect.vector.table.last.analyze.age", "Time since the last (auto)analyze", "seconds");
-    annIndexInfo = new GaugeTable(registry, "langconnect.vector.index.info", "An ANN index, with its method (hnsw, ivfflat) and opclass (value 1)", null);
-    annIndexSize = new GaugeTable(registry, "langconnect.vector.index.size", "Size of each ANN index", "bytes");
-    annIndexScans = new GaugeTable(registry, "langconnect.vector.index.scans", "Scans of each ANN index since statistics were reset", null);
-    indexBuildProgress = new GaugeTable(registry, "langconnect.vector.index.build.progress.ratio", "Progress of an index build in progress, 0 to 1", null);
-    collectionEmbeddings = new GaugeTable(registry, "langconnect.vector.collection.embeddings", "Embeddings per LangChain collection (exact count, slow cadence)", null);
-    collectionEmbeddingsEstimate = new GaugeTable(registry, "langconnect.vector.collection.embeddings.estimate", "Embeddings per LangChain collection (planner estimate, every cycle)", null);
-    collectionCountedAt = new GaugeTable(registry, "langconnect.vector.collection.counted.timestamp", "When the exact count per collection was last taken", "seconds");
-    backupLastSuccess = new GaugeTable(registry, "langconnect.backup.last.success.timestamp", "When the backup CronJob last completed a Job successfully", "seconds");
-    backupLastSchedule = new GaugeTable(registry, "langconnect.backup.last.schedule.timestamp", "When the backup CronJob last started a Job", "seconds");
-    backupAge = new GaugeTable(registry, "langconnect.backup.age", "Age of the newest successful backup", "seconds");
-    backupFailedJobs = new GaugeTable(registry, "langconnect.backup.failed.jobs", "Backup Jobs (kept in history) that failed", null);
-    lastCollected = new GaugeTable(registry, "langconnect.collector.last.success.timestamp", "When the environment's probes and sizes were last collected", "seconds");
+    postgresUp = table("langconnect.postgres.up", "1 when the database accepts a connection and answers SELECT 1", null);
+    probeDuration = table("langconnect.postgres.probe.duration", "Time to connect and answer SELECT 1", "seconds");
+    langconnectUp = table("langconnect.api.up", "1 when LangConnect's GET /health answers 200", null);
+    replicas = table("langconnect.deployment.replicas", "Replicas by component and state (desired, ready, available)", null);
+    restarts = table("langconnect.container.restarts", "Container restarts of the component's pods, as the kubelet counts them", null);
+    databaseSize = table("langconnect.database.size", "pg_database_size of the environment's database", "bytes");
+    pgvectorInfo = table("langconnect.pgvector.info", "pgvector's installed version (value 1)", null);
+    vectorColumnDimensions = table("langconnect.vector.column.dimensions", "Dimension of each vector column (declared, or sampled when undeclared)", null);
+    vectorColumnWithoutIndex = table("langconnect.vector.column.without.ann.index", "1 when no HNSW or IVFFlat index covers the vector column: searches scan sequentially", null);
+    tableSize = table("langconnect.vector.table.size", "Table size with TOAST, of tables holding vector columns", "bytes");
+    tableIndexSize = table("langconnect.vector.table.index.size", "Size of all indexes of tables holding vector columns", "bytes");
+    liveTuples = table("langconnect.vector.table.live.tuples", "Live rows (estimate, pg_stat_user_tables)", null);
+    deadTuples = table("langconnect.vector.table.dead.tuples", "Dead rows waiting for vacuum", null);
+    vacuumAge = table("langconnect.vector.table.last.vacuum.age", "Time since the last (auto)vacuum", "seconds");
+    analyzeAge = table("langconnect.vector.table.last.analyze.age", "Time since the last (auto)analyze", "seconds");
+    annIndexInfo = table("langconnect.vector.index.info", "An ANN index, with its method (hnsw, ivfflat) and opclass (value 1)", null);
+    annIndexSize = table("langconnect.vector.index.size", "Size of each ANN index", "bytes");
+    annIndexScans = table("langconnect.vector.index.scans", "Scans of each ANN index since statistics were reset", null);
+    indexBuildProgress = table("langconnect.vector.index.build.progress.ratio", "Progress of an index build in progress, 0 to 1", null);
+    collectionEmbeddings = table("langconnect.vector.collection.embeddings", "Embeddings per LangChain collection (exact count, slow cadence)", null);
+    collectionEmbeddingsEstimate = table("langconnect.vector.collection.embeddings.estimate", "Embeddings per LangChain collection (planner estimate, every cycle)", null);
+    collectionCountedAt = table("langconnect.vector.collection.counted.timestamp", "When the exact count per collection was last taken", "seconds");
+    backupLastSuccess = table("langconnect.backup.last.success.timestamp", "When the backup CronJob last completed a Job successfully", "seconds");
+    backupLastSchedule = table("langconnect.backup.last.schedule.timestamp", "When the backup CronJob last started a Job", "seconds");
+    backupAge = table("langconnect.backup.age", "Age of the newest successful backup", "seconds");
+    backupFailedJobs = table("langconnect.backup.failed.jobs", "Backup Jobs (kept in history) that failed", null);
+    lastCollected = table("langconnect.collector.last.success.timestamp", "When the environment's probes and sizes were last collected", "seconds");
   }
 
   void query(String environment, String query, Duration duration, boolean success) {
@@ -82,12 +87,12 @@ final class ObserverMetrics {
   }
 
   void forget(String environment) {
-    for (GaugeTable table : new GaugeTable[] {postgresUp, probeDuration, langconnectUp, replicas, restarts, databaseSize,
-        pgvectorInfo, vectorColumnDimensions, vectorColumnWithoutIndex, tableSize, tableIndexSize, liveTuples, deadTuples,
-        vacuumAge, analyzeAge, annIndexInfo, annIndexSize, annIndexScans, indexBuildProgress, collectionEmbeddings,
-        collectionEmbeddingsEstimate, collectionCountedAt, lastCollected, backupLastSuccess, backupLastSchedule, backupAge,
-        backupFailedJobs}) {
-      table.remove(environment);
-    }
+    all.forEach(table -> table.remove(environment));
+  }
+
+  private GaugeTable table(String name, String description, String baseUnit) {
+    GaugeTable table = new GaugeTable(registry, name, description, baseUnit);
+    all.add(table);
+    return table;
   }
 }

@@ -81,7 +81,8 @@ public final class ObserverVerticle extends VerticleBase {
     for (String env : Set.copyOf(collectors.keySet())) {
       DatabaseTarget current = collectors.get(env).target();
       DatabaseTarget next = wanted.get(env);
-      if (next == null || !next.connectionKey().equals(current.connectionKey()) || !next.equals(current)) {
+      // Any change (address, credentials, URL) rebuilds the collector and its pool.
+      if (next == null || !next.equals(current)) {
         collectors.remove(env).close();
         if (next == null) metrics.forget(env);
       }

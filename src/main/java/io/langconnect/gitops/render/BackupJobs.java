@@ -4,26 +4,18 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.langconnect.gitops.values.EnvironmentValues;
 import java.util.List;
+import java.util.Optional;
 
-/** The restore Job and the scripts backups run, rendered from an environment's values. Pure. */
+/** The restore Job, rendered from an environment's values. Pure. */
 public final class BackupJobs {
 
   private BackupJobs() {}
 
-  public static String backupScript() {
-    return BackupModel.BACKUP_SCRIPT;
-  }
-
-  public static String restoreScript() {
-    return BackupModel.RESTORE_SCRIPT;
-  }
-
   /** A Job that restores {@code backup} ("latest" or a file name in the backups claim) into the environment's database. */
   public static Job restoreJob(EnvironmentValues values, String backup, String name) {
-    PostgresModel postgres = new PostgresModel(values, java.util.Optional.empty());
-    BackupModel model = new BackupModel(values, java.util.Optional.empty(), postgres);
+    BackupModel model = new BackupModel(values, Optional.empty(), new PostgresModel(values, Optional.empty()));
     return new JobBuilder()
-        .withMetadata(PodParts.metadata(name, values, Labels.BACKUP, java.util.Optional.empty()))
+        .withMetadata(PodParts.metadata(name, values, Labels.BACKUP, Optional.empty()))
         .withNewSpec()
         .withBackoffLimit(0)
         .withActiveDeadlineSeconds(6 * 3600L)

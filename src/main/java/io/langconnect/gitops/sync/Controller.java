@@ -7,11 +7,15 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.backup.BackupService;
+import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.http.HttpApiVerticle;
 import io.langconnect.gitops.http.WebhookRoutes;
+import io.langconnect.gitops.observe.ObserverVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -22,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -72,12 +77,12 @@ public final class Controller implements AutoCloseable {
     repository = new ValuesRepository(config.git());
     WebhookRoutes webhooks = new WebhookRoutes(WebhookRoutes.secrets(config.webhooks(), System.getenv()),
         config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics);
-    io.langconnect.gitops.backup.BackupService backups = new io.langconnect.gitops.backup.BackupService(client);
+    BackupService backups = new BackupService(client);
     http = new HttpApiVerticle(board, registry, readToken(config.http().apiTokenFile()), webhooks,
         status -> vertx.executeBlocking(() -> backups.backupNow(status.namespace(), status.name()), false),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
-        ? vertx.deployVerticle(new io.langconnect.gitops.observe.ObserverVerticle(client, config, registry))
+        ? vertx.deployVerticle(new ObserverVerticle(client, config, registry))
         : Future.succeededFuture("");
     return observer.compose(o -> vertx.deployVerticle(http)).compose(id -> {
       checkApi();
@@ -110,7 +115,7 @@ public final class Controller implements AutoCloseable {
   private Void ensureStateNamespace() {
     String ns = config.kubernetes().stateNamespace();
     try {
-      io.langconnect.gitops.apply.Namespaces.ensure(client, ns, java.util.Map.of());
+      Namespaces.ensure(client, ns, Map.of());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       LOG.warn("cannot create the state namespace {}: {}", ns, e.getMessage());
     }
@@ -179,7 +184,7 @@ public final class Controller implements AutoCloseable {
     try {
       return Optional.of(Files.readString(Path.of(file)).strip());
     } catch (IOException e) {
-      throw new io.langconnect.gitops.config.ConfigLoader.ConfigException("http.apiTokenFile: cannot read " + file
+      throw new ConfigLoader.ConfigException("http.apiTokenFile: cannot read " + file
           + " (" + e.getClass().getSimpleName() + "); expected a file holding the bearer token");
     }
   }
