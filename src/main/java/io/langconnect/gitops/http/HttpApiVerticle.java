@@ -3,7 +3,7 @@ package io.langconnect.gitops.http;
 import io.langconnect.gitops.sync.Addresses;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.sync.StatusBoard;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.langconnect.gitops.observe.MetricsExposition;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -23,7 +23,7 @@ import java.util.Optional;
 public final class HttpApiVerticle extends VerticleBase {
 
   private final StatusBoard board;
-  private final PrometheusMeterRegistry registry;
+  private final MetricsExposition metrics;
   private final Optional<String> apiToken;
   private final WebhookRoutes webhooks;
   private final java.util.function.Function<EnvironmentStatus, Future<String>> backups;
@@ -31,12 +31,12 @@ public final class HttpApiVerticle extends VerticleBase {
   private final int port;
   private HttpServer server;
 
-  public HttpApiVerticle(StatusBoard board, PrometheusMeterRegistry registry, Optional<String> apiToken,
+  public HttpApiVerticle(StatusBoard board, MetricsExposition metrics, Optional<String> apiToken,
                          WebhookRoutes webhooks, java.util.function.Function<EnvironmentStatus, Future<String>> backups,
                          String host, int port) {
     this.backups = backups;
     this.board = board;
-    this.registry = registry;
+    this.metrics = metrics;
     this.apiToken = apiToken;
     this.webhooks = webhooks;
     this.host = host;
@@ -53,7 +53,7 @@ public final class HttpApiVerticle extends VerticleBase {
     router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
     router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
+        .putHeader("Content-Type", MetricsExposition.CONTENT_TYPE).end(metrics.scrape()));
     router.get("/api/v1/environments").handler(ctx -> json(ctx, 200, new JsonObject()
         .put("leader", board.leader())
         .put("git", board.git().map(HttpApiVerticle::git).orElse(null))

@@ -35,6 +35,9 @@ public final class WebhookRoutes {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookRoutes.class);
 
+  private static final java.util.List<String> OUTCOMES =
+      java.util.List.of("queued", "ignored", "ping", "other-branch", "unauthorized", "unsupported-media-type", "malformed");
+
   private final Map<Provider, byte[]> secrets;
   private final String branch;
   private final String pathPrefix;
@@ -48,6 +51,8 @@ public final class WebhookRoutes {
     this.pathPrefix = pathPrefix;
     this.maxBodyBytes = maxBodyBytes;
     this.metrics = metrics;
+    // The outcomes of an enabled provider exist at 0 before its first delivery.
+    this.secrets.keySet().forEach(provider -> OUTCOMES.forEach(outcome -> metrics.webhookKnown(provider.path(), outcome)));
   }
 
   /** Reads each provider's secret from its file or environment variable; a provider without one is off. */

@@ -41,13 +41,19 @@ final class ObserverMetrics {
   final GaugeTable backupLastSuccess;
   final GaugeTable backupLastSchedule;
   final GaugeTable backupAge;
+  final GaugeTable backupCreated;
+  final GaugeTable backupSuspended;
+  final GaugeTable backupLastJobFailed;
   final GaugeTable backupFailedJobs;
 
   /** Every table, so that an environment that went away is forgotten in all of them. */
   private final List<GaugeTable> all = new ArrayList<>();
 
-  ObserverMetrics(MeterRegistry registry) {
-    this.registry = registry;
+  private final MetricsExposition exposition;
+
+  ObserverMetrics(MetricsExposition exposition) {
+    this.exposition = exposition;
+    this.registry = exposition.registry();
     postgresUp = table("langconnect.postgres.up", "1 when the database accepts a connection and answers SELECT 1", null);
     probeDuration = table("langconnect.postgres.probe.duration", "Time to connect and answer SELECT 1", "seconds");
     langconnectUp = table("langconnect.api.up", "1 when LangConnect's GET /health answers 200", null);
@@ -72,7 +78,11 @@ final class ObserverMetrics {
     collectionCountedAt = table("langconnect.vector.collection.counted.timestamp", "When the exact count per collection was last taken", "seconds");
     backupLastSuccess = table("langconnect.backup.last.success.timestamp", "When the backup CronJob last completed a Job successfully", "seconds");
     backupLastSchedule = table("langconnect.backup.last.schedule.timestamp", "When the backup CronJob last started a Job", "seconds");
-    backupAge = table("langconnect.backup.age", "Age of the newest successful backup", "seconds");
+    backupAge = table("langconnect.backup.age", "Time since the newest successful backup or, when none has succeeded"
+        + " yet, since the backup CronJob was created", "seconds");
+    backupCreated = table("langconnect.backup.cronjob.created.timestamp", "When the backup CronJob was created", "seconds");
+    backupSuspended = table("langconnect.backup.suspended", "1 when the backup CronJob is suspended: no backup will run", null);
+    backupLastJobFailed = table("langconnect.backup.last.job.failed", "1 when the newest finished backup Job failed", null);
     backupFailedJobs = table("langconnect.backup.failed.jobs", "Backup Jobs (kept in history) that failed", null);
     lastCollected = table("langconnect.collector.last.success.timestamp", "When the environment's probes and sizes were last collected", "seconds");
   }
@@ -90,9 +100,15 @@ final class ObserverMetrics {
     all.forEach(table -> table.remove(environment));
   }
 
+  /** The tables leave the exposition (the verticle stopped). */
+  void close() {
+    exposition.removeAll(all);
+  }
+
   private GaugeTable table(String name, String description, String baseUnit) {
-    GaugeTable table = new GaugeTable(registry, name, description, baseUnit);
+    GaugeTable table = new GaugeTable(name, description, baseUnit);
     all.add(table);
+    exposition.add(table);
     return table;
   }
 }

@@ -4,11 +4,11 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.time.Instant;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.Labels;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -40,11 +40,11 @@ public final class ObserverVerticle extends VerticleBase {
   private WebClient web;
   private boolean collecting;
 
-  public ObserverVerticle(KubernetesClient client, ControllerConfig config, MeterRegistry registry) {
+  public ObserverVerticle(KubernetesClient client, ControllerConfig config, MetricsExposition exposition) {
     this.client = client;
     this.config = config.observe();
     this.discovery = new TargetDiscovery(client, config.databases());
-    this.metrics = new ObserverMetrics(registry);
+    this.metrics = new ObserverMetrics(exposition);
   }
 
   @Override
@@ -138,34 +138,47 @@ public final class ObserverVerticle extends VerticleBase {
     return null;
   }
 
-  /** Backup health from the CronJob's status and its Jobs' history; nothing here reads the backups volume. */
+  /**
+   * Backup health from the CronJob and the Jobs it owns; nothing here reads the backups volume. Every series
+   * exists from the CronJob's creation on: a backup that never succeeded ages from then, so it pages too.
+   */
   private void backups(DatabaseTarget target, Tags tags) {
     List<GaugeTable.Row> success = new ArrayList<>();
     List<GaugeTable.Row> schedule = new ArrayList<>();
     List<GaugeTable.Row> age = new ArrayList<>();
+    List<GaugeTable.Row> created = new ArrayList<>();
+    List<GaugeTable.Row> suspended = new ArrayList<>();
+    List<GaugeTable.Row> lastFailed = new ArrayList<>();
     List<GaugeTable.Row> failed = new ArrayList<>();
     for (CronJob cron : client.batch().v1().cronjobs().inNamespace(target.namespace())
-        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP).list().getItems()) {
-      var status = cron.getStatus();
-      if (status != null && status.getLastSuccessfulTime() != null) {
-        long at = Instant.parse(status.getLastSuccessfulTime()).getEpochSecond();
-        success.add(new GaugeTable.Row(tags, at));
-        age.add(new GaugeTable.Row(tags, Instant.now().getEpochSecond() - at));
-      }
-      if (status != null && status.getLastScheduleTime() != null) {
-        schedule.add(new GaugeTable.Row(tags, Instant.parse(status.getLastScheduleTime()).getEpochSecond()));
-      }
-      long failures = client.batch().v1().jobs().inNamespace(target.namespace())
-          .withLabel(Labels.COMPONENT, Labels.BACKUP).withLabel(Labels.INSTANCE, target.release()).list().getItems().stream()
-          .filter(job -> job.getStatus() != null && job.getStatus().getConditions() != null && job.getStatus().getConditions()
-              .stream().anyMatch(c -> c.getType().equals("Failed") && c.getStatus().equals("True")))
-          .count();
-      failed.add(new GaugeTable.Row(tags, failures));
+        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP)
+        .withLabel(Labels.INSTANCE, target.release()).list().getItems()) {
+      List<Job> jobs = client.batch().v1().jobs().inNamespace(target.namespace())
+          .withLabel(Labels.COMPONENT, Labels.BACKUP).withLabel(Labels.INSTANCE, target.release()).list().getItems()
+          .stream().filter(job -> ownedBy(job, cron)).toList();
+      BackupHistory history = BackupHistory.of(cron, jobs);
+      long now = Instant.now().getEpochSecond();
+      history.lastSuccess().ifPresent(at -> success.add(new GaugeTable.Row(tags, at.getEpochSecond())));
+      history.lastSchedule().ifPresent(at -> schedule.add(new GaugeTable.Row(tags, at.getEpochSecond())));
+      age.add(new GaugeTable.Row(tags, now - history.agedFrom().getEpochSecond()));
+      created.add(new GaugeTable.Row(tags, history.created().getEpochSecond()));
+      suspended.add(new GaugeTable.Row(tags, history.suspended() ? 1 : 0));
+      lastFailed.add(new GaugeTable.Row(tags, history.lastJobFailed() ? 1 : 0));
+      failed.add(new GaugeTable.Row(tags, history.failedJobs()));
     }
     metrics.backupLastSuccess.set(target.environment(), success);
     metrics.backupLastSchedule.set(target.environment(), schedule);
     metrics.backupAge.set(target.environment(), age);
+    metrics.backupCreated.set(target.environment(), created);
+    metrics.backupSuspended.set(target.environment(), suspended);
+    metrics.backupLastJobFailed.set(target.environment(), lastFailed);
     metrics.backupFailedJobs.set(target.environment(), failed);
+  }
+
+  /** Backup Jobs are the CronJob's own (scheduled, or made by {@code backup} from it); a restore Job is not one. */
+  private static boolean ownedBy(Job job, CronJob cron) {
+    return job.getMetadata().getOwnerReferences() != null && job.getMetadata().getOwnerReferences().stream()
+        .anyMatch(owner -> owner.getUid() != null && owner.getUid().equals(cron.getMetadata().getUid()));
   }
 
   @Override
@@ -173,6 +186,7 @@ public final class ObserverVerticle extends VerticleBase {
     List<Future<Void>> closing = collectors.values().stream().map(DatabaseCollector::close).toList();
     collectors.clear();
     if (web != null) web.close();
+    metrics.close();
     return Future.join(closing);
   }
 }

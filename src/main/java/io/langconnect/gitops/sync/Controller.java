@@ -15,6 +15,7 @@ import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.http.HttpApiVerticle;
 import io.langconnect.gitops.http.WebhookRoutes;
+import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -46,6 +47,7 @@ public final class Controller implements AutoCloseable {
   private final ControllerConfig config;
   private final StatusBoard board = new StatusBoard();
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final MetricsExposition exposition = new MetricsExposition(registry);
   private final SyncMetrics metrics = new SyncMetrics(registry);
   private final String identity;
   private final List<String> syncDeployments = new ArrayList<>();
@@ -69,6 +71,11 @@ public final class Controller implements AutoCloseable {
     return registry;
   }
 
+  /** Everything /metrics serves. */
+  public MetricsExposition exposition() {
+    return exposition;
+  }
+
   public int httpPort() {
     return http.actualPort();
   }
@@ -78,11 +85,11 @@ public final class Controller implements AutoCloseable {
     WebhookRoutes webhooks = new WebhookRoutes(WebhookRoutes.secrets(config.webhooks(), System.getenv()),
         config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics);
     BackupService backups = new BackupService(client);
-    http = new HttpApiVerticle(board, registry, readToken(config.http().apiTokenFile()), webhooks,
+    http = new HttpApiVerticle(board, exposition, readToken(config.http().apiTokenFile()), webhooks,
         status -> vertx.executeBlocking(() -> backups.backupNow(status.namespace(), status.name()), false),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
-        ? vertx.deployVerticle(new ObserverVerticle(client, config, registry))
+        ? vertx.deployVerticle(new ObserverVerticle(client, config, exposition))
         : Future.succeededFuture("");
     return observer.compose(o -> vertx.deployVerticle(http)).compose(id -> {
       checkApi();

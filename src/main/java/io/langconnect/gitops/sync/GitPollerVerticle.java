@@ -66,6 +66,7 @@ public final class GitPollerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    metrics.gitKnown();
     vertx.eventBus().<JsonObject>localConsumer(Addresses.POLL_REQUESTED, message -> onWebhook(message.body()));
     pollNow();
     return Future.succeededFuture();

@@ -2,15 +2,28 @@ package io.langconnect.gitops.sync;
 
 import io.langconnect.gitops.apply.SyncResult;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The sync side's meters. Names follow Prometheus conventions; the README lists them. */
+/**
+ * The sync side's meters. Names follow Prometheus conventions; the README lists them. Series whose labels are
+ * known in advance (each environment's results and kinds, git outcomes) exist at 0 from the start, so panels
+ * show 0 instead of "No data" and {@code rate()}/{@code increase()} see the first event.
+ */
 public final class SyncMetrics {
+
+  /** Few buckets, spread over what a sync or a webhook round trip takes: cheap to scrape, enough for quantiles. */
+  private static final Duration[] SYNC_BUCKETS = seconds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600);
+  private static final Duration[] WEBHOOK_BUCKETS = seconds(0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300);
+  private static final List<String> APPLY_ACTIONS = List.of("created", "configured");
 
   private final MeterRegistry registry;
   private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
@@ -23,18 +36,46 @@ public final class SyncMetrics {
     return registry;
   }
 
+  /** An environment named by the current revision, with the kinds it renders: its series start at 0. */
+  public void environmentKnown(String environment, Collection<String> kinds) {
+    for (EnvironmentStatus.Result result : EnvironmentStatus.Result.values()) syncs(environment, result);
+    syncDuration(environment);
+    webhookToSync(environment);
+    for (String kind : kinds) {
+      APPLY_ACTIONS.forEach(action -> applied(environment, kind, action));
+      pruned(environment, kind);
+      driftCorrections(environment, kind);
+    }
+  }
+
+  /** The environment is gone (its values file removed and its objects pruned): its series go too. */
+  public void forget(String environment) {
+    lastSuccess.remove(environment);
+    for (Meter meter : List.copyOf(registry.getMeters())) {
+      if (environment.equals(meter.getId().getTag("environment")) && meter.getId().getName().startsWith("langconnect.")) {
+        registry.remove(meter);
+      }
+    }
+  }
+
+  /** Git's outcomes, at 0 before the first poll. */
+  public void gitKnown() {
+    List.of("unchanged", "fetched", "failed").forEach(this::gitPollTimer);
+    gitFetchTimer(true);
+    gitFetchTimer(false);
+  }
+
   public void syncFinished(String environment, EnvironmentStatus.Result result, Duration duration) {
-    Counter.builder("langconnect.sync").description("Environment syncs by result")
-        .tag("environment", environment).tag("result", result.name().toLowerCase())
-        .register(registry).increment();
-    Timer.builder("langconnect.sync.duration").description("Time to validate, render, apply and prune one environment")
-        .tag("environment", environment)
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofMinutes(10))
-        .register(registry).record(duration);
+    syncs(environment, result).increment();
+    syncDuration(environment).record(duration);
     if (result == EnvironmentStatus.Result.SYNCED) {
-      lastSuccess.computeIfAbsent(environment, env -> registry.gauge("langconnect.sync.last.success.timestamp.seconds",
-          io.micrometer.core.instrument.Tags.of("environment", env), new AtomicLong()))
-          .set(System.currentTimeMillis() / 1000);
+      lastSuccess.computeIfAbsent(environment, env -> {
+        AtomicLong at = new AtomicLong();
+        Gauge.builder("langconnect.sync.last.success.timestamp.seconds", at, AtomicLong::get)
+            .description("When the environment last synced successfully (Unix time)")
+            .tag("environment", env).register(registry);
+        return at;
+      }).set(System.currentTimeMillis() / 1000);
     }
   }
 
@@ -42,43 +83,85 @@ public final class SyncMetrics {
     for (SyncResult.ObjectResult object : result.objects()) {
       String kind = object.ref().kind();
       switch (object.action()) {
-        case CREATED, CONFIGURED -> Counter.builder("langconnect.objects.applied")
-            .description("Objects written with server-side apply")
-            .tag("environment", environment).tag("kind", kind).tag("action", object.action().name().toLowerCase())
-            .register(registry).increment();
-        case PRUNED -> Counter.builder("langconnect.objects.pruned").description("Objects deleted because the render no longer has them")
-            .tag("environment", environment).tag("kind", kind).register(registry).increment();
+        case CREATED, CONFIGURED -> applied(environment, kind, object.action().name().toLowerCase()).increment();
+        case PRUNED -> pruned(environment, kind).increment();
         default -> { }
       }
-      if (object.driftCorrected()) {
-        Counter.builder("langconnect.drift.corrections").description("Objects re-applied because they were changed in the cluster")
-            .tag("environment", environment).tag("kind", kind).register(registry).increment();
-      }
+      if (object.driftCorrected()) driftCorrections(environment, kind).increment();
     }
   }
 
   /** A webhook delivery and what became of it (queued, ignored, ping, unauthorized, malformed, ...). */
   public void webhook(String provider, String outcome) {
-    Counter.builder("langconnect.webhook.requests").description("Webhook deliveries by provider and outcome")
-        .tag("provider", provider).tag("outcome", outcome).register(registry).increment();
+    webhookRequests(provider, outcome).increment();
+  }
+
+  public void webhookKnown(String provider, String outcome) {
+    webhookRequests(provider, outcome);
+  }
+
+  private Counter webhookRequests(String provider, String outcome) {
+    return Counter.builder("langconnect.webhook.requests").description("Webhook deliveries by provider and outcome")
+        .tag("provider", provider).tag("outcome", outcome).register(registry);
   }
 
   /** From a push webhook's arrival to its environment synced. */
   public void webhookToSync(String environment, Duration duration) {
-    Timer.builder("langconnect.webhook.to.sync.duration").description("From a push webhook received to the environment synced")
-        .tag("environment", environment).publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofMinutes(5))
-        .register(registry).record(duration);
+    webhookToSync(environment).record(duration);
   }
 
   public void gitFetch(boolean success, Duration duration) {
-    Timer.builder("langconnect.git.fetch.duration").description("Duration of git fetches of the values repository")
-        .tag("result", success ? "success" : "failure").register(registry).record(duration);
+    gitFetchTimer(success).record(duration);
   }
 
   /** One ask of the remote for the branch head (ls-remote), by outcome: unchanged, fetched or failed. */
   public void gitPoll(String outcome, Duration duration) {
-    Timer.builder("langconnect.git.poll.duration").description("Polls of the remote branch head (ls-remote), by outcome")
-        .tag("outcome", outcome).register(registry).record(duration);
+    gitPollTimer(outcome).record(duration);
+  }
+
+  private Counter syncs(String environment, EnvironmentStatus.Result result) {
+    return Counter.builder("langconnect.sync").description("Environment syncs by result")
+        .tag("environment", environment).tag("result", result.name().toLowerCase()).register(registry);
+  }
+
+  private Timer syncDuration(String environment) {
+    return Timer.builder("langconnect.sync.duration").description("Time to validate, render, apply and prune one environment")
+        .tag("environment", environment).serviceLevelObjectives(SYNC_BUCKETS).register(registry);
+  }
+
+  private Timer webhookToSync(String environment) {
+    return Timer.builder("langconnect.webhook.to.sync.duration").description("From a push webhook received to the environment synced")
+        .tag("environment", environment).serviceLevelObjectives(WEBHOOK_BUCKETS).register(registry);
+  }
+
+  private Counter applied(String environment, String kind, String action) {
+    return Counter.builder("langconnect.objects.applied").description("Objects written with server-side apply")
+        .tag("environment", environment).tag("kind", kind).tag("action", action).register(registry);
+  }
+
+  private Counter pruned(String environment, String kind) {
+    return Counter.builder("langconnect.objects.pruned").description("Objects deleted because the render no longer has them")
+        .tag("environment", environment).tag("kind", kind).register(registry);
+  }
+
+  private Counter driftCorrections(String environment, String kind) {
+    return Counter.builder("langconnect.drift.corrections").description("Objects re-applied because they were changed in the cluster")
+        .tag("environment", environment).tag("kind", kind).register(registry);
+  }
+
+  private Timer gitFetchTimer(boolean success) {
+    return Timer.builder("langconnect.git.fetch.duration").description("Duration of git fetches of the values repository")
+        .tag("result", success ? "success" : "failure").register(registry);
+  }
+
+  private Timer gitPollTimer(String outcome) {
+    return Timer.builder("langconnect.git.poll.duration").description("Polls of the remote branch head (ls-remote), by outcome")
+        .tag("outcome", outcome).register(registry);
+  }
+
+  private static Duration[] seconds(double... values) {
+    Duration[] out = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) out[i] = Duration.ofNanos((long) (values[i] * 1e9));
+    return out;
   }
 }

@@ -56,6 +56,7 @@ public final class SyncService {
     String name = environment.name();
     Optional<EnvironmentStatus> before = board.get(name);
     if (!environment.isValid()) {
+      if (!dryRun) metrics.environmentKnown(name, List.of());
       String problems = environment.problems().stream().filter(Problem::isError).limit(3).map(Problem::toString)
           .collect(Collectors.joining("; "));
       String message = "values are invalid, live objects left untouched: " + problems;
@@ -65,8 +66,10 @@ public final class SyncService {
     }
     var values = environment.values().get();
     List<HasMetadata> desired = StackRenderer.render(values, Optional.empty());
-    Inventory previous = inventories.read(name).orElse(Inventory.empty(name));
+    if (!dryRun) metrics.environmentKnown(name, desired.stream().map(HasMetadata::getKind).distinct().toList());
+    Inventory previous = Inventory.empty(name);
     try {
+      previous = inventories.read(name).orElse(previous);
       SyncResult result = applier.apply(name, values.namespace(), desired, revision, previous,
           new Applier.Options(dryRun, settings.databaseReadyTimeout()));
       if (!dryRun && !result.inventory().objects().equals(previous.objects())) inventories.write(result.inventory());
@@ -76,19 +79,28 @@ public final class SyncService {
       return finish(name, values.namespace(), revision, Result.SYNCED, message, started,
           result.objects().stream().map(ObjectStatus::of).toList(), drift, before, dryRun);
     } catch (SyncFailedException e) {
+      if (Interruptions.isInterruption(e)) return interrupted(name, values.namespace(), revision, started, before);
       if (!dryRun) recordPartial(previous, e.partial(), revision);
       if (!dryRun) events.warning(values.namespace(), e.waitingForDatabase() ? "WaitingForDatabase" : "SyncFailed", e.getMessage());
       return finish(name, values.namespace(), revision, e.waitingForDatabase() ? Result.PROGRESSING : Result.FAILED,
           e.getMessage(), started, e.partial().stream().map(ObjectStatus::of).toList(), 0, before, dryRun);
     } catch (RuntimeException e) {
-      if (Thread.currentThread().isInterrupted() || e.getCause() instanceof java.io.InterruptedIOException) {
-        LOG.info("sync of {} interrupted: the controller is stopping or lost its leadership", name);
-        return finish(name, values.namespace(), revision, Result.FAILED, "interrupted", started, List.of(), 0, before, true);
-      }
+      if (Interruptions.isInterruption(e)) return interrupted(name, values.namespace(), revision, started, before);
       LOG.error("sync of {} failed unexpectedly", name, e);
       return finish(name, values.namespace(), revision, Result.FAILED, "unexpected error: " + e.getMessage(), started,
           List.of(), 0, before, dryRun);
     }
+  }
+
+  /**
+   * The controller is stopping or lost its Lease while this sync ran: expected, not an error. Nothing is
+   * recorded (the status board keeps the last real outcome) and the next leader syncs again from the cluster's
+   * inventory.
+   */
+  private EnvironmentStatus interrupted(String name, String namespace, String revision, Instant started,
+                                        Optional<EnvironmentStatus> before) {
+    LOG.info("sync of {} interrupted: the controller is stopping or lost its leadership; the next leader carries on", name);
+    return finish(name, namespace, revision, Result.FAILED, "interrupted", started, List.of(), 0, before, true);
   }
 
   /** Environments that have an inventory in the cluster but no values file any more. */
@@ -104,18 +116,19 @@ public final class SyncService {
         List.of(), 0, Optional.empty(), dryRun);
     try {
       SyncResult result = applier.pruneAll(inventory.get(), dryRun);
-      if (!dryRun) {
-        inventories.delete(environment);
-        metrics.objects(environment, result);
-      }
+      if (!dryRun) inventories.delete(environment);
       String namespace = inventory.get().objects().keySet().stream().map(ObjectRef::namespace).findFirst().orElse("");
       String message = "values file removed: pruned " + result.count(SyncResult.Action.PRUNED) + " object(s), kept "
           + result.count(SyncResult.Action.RETAINED) + " volume claim(s) and the namespace";
       EnvironmentStatus status = finish(environment, namespace, revision, Result.PRUNED, message, started,
           result.objects().stream().map(ObjectStatus::of).toList(), 0, Optional.empty(), dryRun);
-      if (!dryRun) board.remove(environment);
+      if (!dryRun) {
+        board.remove(environment);
+        metrics.forget(environment);
+      }
       return status;
     } catch (RuntimeException e) {
+      if (Interruptions.isInterruption(e)) return interrupted(environment, "", revision, started, Optional.empty());
       return finish(environment, "", revision, Result.FAILED, "prune failed, will retry: " + e.getMessage(), started,
           List.of(), 0, Optional.empty(), dryRun);
     }

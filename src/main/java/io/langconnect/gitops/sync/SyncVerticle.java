@@ -138,6 +138,10 @@ public final class SyncVerticle extends VerticleBase {
     workers.executeBlocking(() -> service.sync(environment.get(), rev, false), false).onComplete(done -> {
       lane.running = false;
       EnvironmentStatus.Result result = done.succeeded() ? done.result().result() : EnvironmentStatus.Result.FAILED;
+      if (done.failed() && (stopping || Interruptions.isInterruption(done.cause()))) {
+        LOG.info("sync of {} stopped: the controller is stopping or lost its leadership", env);
+        return;
+      }
       if (done.failed()) LOG.error("sync of {} crashed", env, done.cause());
       publishFinished(env, rev, result.name());
       if (result == EnvironmentStatus.Result.SYNCED && lane.webhookSince > 0 && rev.equals(revision)) {

@@ -6,6 +6,7 @@ import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.Inventory;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.render.StackRenderer;
 import io.langconnect.gitops.testenv.LocalControlPlane;
@@ -55,13 +56,14 @@ public final class ObserveBenchmark {
 
       var pg = PLANE.postgres(database);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      MetricsExposition metrics = new MetricsExposition(registry);
       ControllerConfig config = ControllerConfig.defaults()
           .withObserve(new ControllerConfig.Observe(true, Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(30), 50))
           .withDatabases(Map.of("bench", new ControllerConfig.DatabaseEndpoint(pg.getHost(), pg.getPort(), database,
               "postgres", null, false, "http://127.0.0.1:1/health")));
-      await(vertx.deployVerticle(new ObserverVerticle(PLANE.admin(), config, registry)));
+      await(vertx.deployVerticle(new ObserverVerticle(PLANE.admin(), config, metrics)));
       HttpServer server = await(vertx.createHttpServer().requestHandler(r -> r.response()
-          .putHeader("Content-Type", "text/plain; version=0.0.4").end(registry.scrape())).listen(0, "127.0.0.1"));
+          .putHeader("Content-Type", MetricsExposition.CONTENT_TYPE).end(metrics.scrape())).listen(0, "127.0.0.1"));
       while (registry.find("langconnect.collector.query.duration").tag("query", "collection_counts").timer() == null
           || registry.find("langconnect.collector.query.duration").tag("query", "collection_counts").timer().count() < 3) {
         Thread.sleep(200);

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.manifests;
 
+import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -13,6 +14,7 @@ import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.sync.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
@@ -39,7 +41,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -63,14 +64,6 @@ class ManifestsIT {
     return out;
   }
 
-  private static void eventually(BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(90);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) throw new AssertionError("timed out");
-      Thread.sleep(200);
-    }
-  }
-
   private static ValuesFolder.Environment env(String name, String yaml) {
     return ValuesFolder.load(Map.of("values-" + name + ".yaml", yaml), "").get(0);
   }
@@ -84,8 +77,8 @@ class ManifestsIT {
     }
     eventually(() -> admin.apiextensions().v1().customResourceDefinitions().list().getItems().stream()
         .filter(c -> c.getSpec().getGroup().equals("monitoring.coreos.com"))
-        .allMatch(c -> c.getStatus() != null && c.getStatus().getConditions().stream()
-            .anyMatch(cond -> cond.getType().equals("Established") && cond.getStatus().equals("True"))));
+        .allMatch(c -> c.getStatus() != null && c.getStatus().getConditions() != null && c.getStatus().getConditions()
+            .stream().anyMatch(cond -> "Established".equals(cond.getType()) && "True".equals(cond.getStatus()))));
 
     List<String> files = new ArrayList<>();
     Map<?, ?> kustomization = YAML.unmarshal(Files.readString(Path.of("manifests/kustomization.yaml")), Map.class);
@@ -168,9 +161,9 @@ class ManifestsIT {
     // Metrics and leader election, as the running controller does them.
     Vertx vertx = Vertx.vertx();
     try {
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, ControllerConfig.defaults(), registry)));
-      eventually(() -> registry.scrape().contains("langconnect_deployment_replicas{"));
+      MetricsExposition metrics = new MetricsExposition(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+      LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, ControllerConfig.defaults(), metrics)));
+      eventually(() -> metrics.scrapeText().contains("langconnect_deployment_replicas{"));
       ControllerConfig config = ControllerConfig.defaults()
           .withGit(new ControllerConfig.Git("git://127.0.0.1:1/none.git", "main", ".", Duration.ofHours(1),
               Duration.ofSeconds(2), Files.createTempDirectory("rbac-git").toString(), null))

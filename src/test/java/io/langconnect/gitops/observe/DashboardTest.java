@@ -30,7 +30,8 @@ class DashboardTest {
   /** The names /metrics shows once every meter has a value. */
   static Set<String> exportedNames() throws IllegalAccessException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    ObserverMetrics observer = new ObserverMetrics(registry);
+    MetricsExposition exposition = new MetricsExposition(registry);
+    ObserverMetrics observer = new ObserverMetrics(exposition);
     for (Field field : ObserverMetrics.class.getDeclaredFields()) {
       if (field.getType() == GaugeTable.class) {
         ((GaugeTable) field.get(observer)).set("e", List.of(new GaugeTable.Row(Tags.of("environment", "e"), 1)));
@@ -46,7 +47,7 @@ class DashboardTest {
     sync.gitPoll("unchanged", Duration.ofMillis(1));
     sync.webhook("github", "queued");
     sync.webhookToSync("e", Duration.ofMillis(100));
-    return registry.scrape().lines().filter(l -> l.startsWith("langconnect_"))
+    return exposition.scrapeText().lines().filter(l -> l.startsWith("langconnect_"))
         .map(l -> l.replaceAll("[{ ].*", "").replaceAll("_(bucket|count|sum|max)$", ""))
         .collect(Collectors.toCollection(TreeSet::new));
   }

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.observe;
 
+import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static io.langconnect.gitops.testenv.LocalControlPlane.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,12 +19,10 @@ import io.vertx.sqlclient.Pool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -79,14 +78,6 @@ class ObserveIT {
     return Double.NaN;
   }
 
-  private static void eventually(BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) throw new AssertionError("timed out");
-      Thread.sleep(100);
-    }
-  }
-
   @Test
   void alertRulesPassPromtool(LocalControlPlane plane) throws Exception {
     var rule = new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
@@ -96,7 +87,7 @@ class ObserveIT {
     Process promtool = new ProcessBuilder(plane.promtool(), "check", "rules", rules.toString()).redirectErrorStream(true).start();
     String verdict = new String(promtool.getInputStream().readAllBytes());
     assertThat(promtool.waitFor()).as(verdict).isZero();
-    assertThat(verdict).contains("SUCCESS: 8 rules found");
+    assertThat(verdict).contains("SUCCESS: 9 rules found");
   }
 
   @Test
@@ -112,7 +103,7 @@ class ObserveIT {
     HttpServer langconnect = await(vertx.createHttpServer()
         .requestHandler(r -> r.response().putHeader("Content-Type", "application/json").end("{\"status\":\"ok\"}"))
         .listen(0, "127.0.0.1"));
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MetricsExposition metrics = new MetricsExposition(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     var pg = plane.postgres(database);
     // The collector reaches "rag" through a proxy the test can cut, as if the database went down.
     io.langconnect.gitops.testenv.TcpProxy dbProxy = io.langconnect.gitops.testenv.TcpProxy.start(vertx, pg.getHost(), pg.getPort());
@@ -141,10 +132,10 @@ class ObserveIT {
       }
     }, true));
     try {
-      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, registry)));
+      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, metrics)));
       // Everything asserted below is collected in the same cycles, on their own schedules: wait for all of it.
       eventually(() -> {
-        String s = registry.scrape();
+        String s = metrics.scrapeText();
         return !Double.isNaN(value(s, "langconnect_vector_collection_embeddings", "collection=\"handbook\""))
             && !Double.isNaN(value(s, "langconnect_postgres_up", "environment=\"down\""))
             && !Double.isNaN(value(s, "langconnect_api_up", "environment=\"rag\""))
@@ -152,7 +143,7 @@ class ObserveIT {
             && !Double.isNaN(value(s, "langconnect_deployment_replicas", "environment=\"rag\""))
             && !Double.isNaN(value(s, "langconnect_vector_column_dimensions", "environment=\"rag\""));
       });
-      String scrape = registry.scrape();
+      String scrape = metrics.scrapeText();
       String rag = "environment=\"rag\"";
 
       assertThat(value(scrape, "langconnect_postgres_up", rag)).isEqualTo(1.0);
@@ -186,26 +177,26 @@ class ObserveIT {
           .execute());
       await(sql.query("ANALYZE langchain_pg_embedding").execute());
       // Columns and indexes are separate queries of one cycle: wait until both have seen the new index.
-      eventually(() -> value(registry.scrape(), "langconnect_vector_column_without_ann_index", rag) == 0.0
-          && value(registry.scrape(), "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"") == 1.0);
-      String indexed = registry.scrape();
+      eventually(() -> value(metrics.scrapeText(), "langconnect_vector_column_without_ann_index", rag) == 0.0
+          && value(metrics.scrapeText(), "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"") == 1.0);
+      String indexed = metrics.scrapeText();
       assertThat(value(indexed, "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"", "method=\"hnsw\"",
           "opclass=\"vector_cosine_ops\"")).isEqualTo(1.0);
       long indexBytes = await(sql.query("SELECT pg_relation_size('handbook_hnsw') AS s").execute()).iterator().next().getLong("s");
       assertThat(value(indexed, "langconnect_vector_index_size_bytes", rag, "index=\"handbook_hnsw\"")).isEqualTo(indexBytes);
-      eventually(() -> value(registry.scrape(), "langconnect_vector_collection_embeddings_estimate", rag,
+      eventually(() -> value(metrics.scrapeText(), "langconnect_vector_collection_embeddings_estimate", rag,
           "collection=\"handbook\"") > 0);
-      assertThat(value(registry.scrape(), "langconnect_vector_collection_embeddings_estimate", rag, "collection=\"handbook\""))
+      assertThat(value(metrics.scrapeText(), "langconnect_vector_collection_embeddings_estimate", rag, "collection=\"handbook\""))
           .isCloseTo(1200.0, org.assertj.core.data.Percentage.withPercentage(10));
 
       // The database goes down: the next cycle reads 0, the last sizes stay (with their timestamp), and a scrape
       // is still served from memory.
       dbProxy.stop();
-      eventually(() -> value(registry.scrape(), "langconnect_postgres_up", rag) == 0.0);
-      assertThat(value(registry.scrape(), "langconnect_database_size_bytes", rag)).isPositive();
-      assertThat(registry.scrape()).contains("langconnect_collector_errors_total");
+      eventually(() -> value(metrics.scrapeText(), "langconnect_postgres_up", rag) == 0.0);
+      assertThat(value(metrics.scrapeText(), "langconnect_database_size_bytes", rag)).isPositive();
+      assertThat(metrics.scrapeText()).contains("langconnect_collector_errors_total");
 
-      String finalScrape = registry.scrape();
+      String finalScrape = metrics.scrapeText();
       assertThat(finalScrape).doesNotContain(PASSWORD);
       assertThat(logged.toString()).contains("observing rag").doesNotContain(PASSWORD);
       Path file = Files.writeString(tmp.resolve("metrics.prom"), finalScrape);

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.sync;
 
+import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -17,9 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,14 +79,6 @@ class ControllerIT {
         null, null, null);
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) throw new AssertionError("timed out waiting for " + what);
-      Thread.sleep(100);
-    }
-  }
-
   private HttpResponse<String> get(Controller controller, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + path)).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -102,7 +93,7 @@ class ControllerIT {
     Path token = Files.writeString(tmp.resolve("token"), "s3cret-token\n");
     try (Controller controller = new Controller(vertx, admin, config(repo.gitUrl(), false, token))) {
       controller.start().await();
-      await("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      eventually("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
       assertThat(get(controller, "/readyz").statusCode()).isEqualTo(200);
 
       String revision = repo.write("values-dev.yaml", """
@@ -116,9 +107,9 @@ class ControllerIT {
             auth:
               password: dev-password
           """.formatted(ns)).commitAndPush("release 1.0.1");
-      await("revision applied", () -> langconnect() != null && langconnect().getSpec().getReplicas() == 3);
+      eventually("revision applied", () -> langconnect() != null && langconnect().getSpec().getReplicas() == 3);
       assertThat(langconnect().getSpec().getTemplate().getSpec().getContainers().get(0).getImage()).endsWith(":1.0.1");
-      await("status updated", () -> controller.board().get("dev").map(s -> s.revision().equals(revision)).orElse(false));
+      eventually("status updated", () -> controller.board().get("dev").map(s -> s.revision().equals(revision)).orElse(false));
 
       JsonObject body = new JsonObject(get(controller, "/api/v1/environments/dev").body());
       assertThat(body.getString("namespace")).isEqualTo(ns);
@@ -150,10 +141,10 @@ class ControllerIT {
   void idlePollsFetchNothingAndWriteNothing() throws Exception {
     try (Controller controller = new Controller(vertx, admin, config(repo.gitUrl(), false, null))) {
       controller.start().await();
-      await("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      eventually("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
       String version = langconnect().getMetadata().getResourceVersion();
       long fetches = controller.registry().find("langconnect.git.fetch.duration").timer().count();
-      await("five idle polls", () -> {
+      eventually("five idle polls", () -> {
         var polls = controller.registry().find("langconnect.git.poll.duration").tag("outcome", "unchanged").timer();
         return polls != null && polls.count() >= 5;
       });
@@ -167,7 +158,7 @@ class ControllerIT {
     try (Controller controller = new Controller(vertx, admin,
         config("git://127.0.0.1:1/nothing-listens-here.git", false, null))) {
       controller.start().await();
-      await("git error reported", () -> controller.board().git().map(g -> g.lastError() != null).orElse(false));
+      eventually("git error reported", () -> controller.board().git().map(g -> g.lastError() != null).orElse(false));
       assertThat(controller.board().git().get().lastError()).contains("git ls-remote git://127.0.0.1:1/");
       assertThat(get(controller, "/readyz").statusCode()).isEqualTo(503);
       assertThat(new JsonObject(get(controller, "/api/v1/environments").body()).getJsonObject("git")
@@ -183,8 +174,8 @@ class ControllerIT {
          Controller second = new Controller(vertx, admin, config(repo.gitUrl(), true, null))) {
       first.start().await();
       second.start().await();
-      await("a leader", () -> first.board().leader() || second.board().leader());
-      await("dev synced", () -> langconnect() != null);
+      eventually("a leader", () -> first.board().leader() || second.board().leader());
+      eventually("dev synced", () -> langconnect() != null);
       Thread.sleep(2_000);
       List<Controller> leaders = List.of(first, second).stream().filter(c -> c.board().leader()).toList();
       assertThat(leaders).hasSize(1);
@@ -196,7 +187,7 @@ class ControllerIT {
 
       // The leader goes away (an upgrade, a crash): the other replica takes the Lease and carries on syncing.
       leaders.get(0).close();
-      await("the follower leads", () -> follower.board().leader());
+      eventually("the follower leads", () -> follower.board().leader());
       repo.write("values-dev.yaml", """
           namespace: %s
           langconnect:
@@ -208,7 +199,7 @@ class ControllerIT {
             auth:
               password: dev-password
           """.formatted(ns)).commitAndPush("scale after failover");
-      await("the new leader applied it", () -> langconnect().getSpec().getReplicas() == 2);
+      eventually("the new leader applied it", () -> langconnect().getSpec().getReplicas() == 2);
     }
   }
 }

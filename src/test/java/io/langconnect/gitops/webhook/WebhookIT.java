@@ -1,5 +1,6 @@
 package io.langconnect.gitops.webhook;
 
+import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -22,14 +23,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,7 +77,7 @@ class WebhookIT {
     vertx = Vertx.vertx();
     controller = new Controller(vertx, admin, config);
     controller.start().await();
-    await(() -> controller.board().all().size() == 2
+    eventually(() -> controller.board().all().size() == 2
         && controller.board().all().stream().allMatch(s -> s.result() == EnvironmentStatus.Result.SYNCED));
   }
 
@@ -88,14 +87,6 @@ class WebhookIT {
     vertx.close().await();
     kubelet.close();
     repo.close();
-  }
-
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) throw new AssertionError("timed out");
-      Thread.sleep(20);
-    }
   }
 
   private HttpResponse<String> post(String provider, Map<String, String> headers, byte[] body) throws Exception {
@@ -132,9 +123,9 @@ class WebhookIT {
 
     assertThat(response.statusCode()).isEqualTo(202);
     assertThat(response.body()).contains("\"environments\":[\"staging\"]");
-    await(() -> admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-langconnect").get()
+    eventually(() -> admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-langconnect").get()
         .getSpec().getReplicas() == 2);
-    await(() -> controller.registry().find("langconnect.webhook.to.sync.duration").timer() != null);
+    eventually(() -> controller.registry().find("langconnect.webhook.to.sync.duration").timer() != null);
     assertThat(deploymentGeneration(prodNs)).isEqualTo(prodBefore);
     assertThat(syncs("prod")).isEqualTo(prodSyncs);
     assertThat(controller.registry().find("langconnect.webhook.requests").tag("outcome", "queued").counter().count())
@@ -151,9 +142,9 @@ class WebhookIT {
     Thread.sleep(700);
     repo.push();
 
-    await(() -> admin.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect").get()
+    eventually(() -> admin.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect").get()
         .getSpec().getReplicas() == 3);
-    await(() -> controller.board().get("prod").map(st -> st.revision().equals(after)).orElse(false));
+    eventually(() -> controller.board().get("prod").map(st -> st.revision().equals(after)).orElse(false));
   }
 
   @Test
@@ -230,7 +221,7 @@ class WebhookIT {
       sent.add(http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()));
     }
     long accepted = sent.stream().map(CompletableFuture::join).filter(r -> r.statusCode() == 202).count();
-    await(() -> controller.board().get("staging").map(s -> s.revision().equals(after)).orElse(false)
+    eventually(() -> controller.board().get("staging").map(s -> s.revision().equals(after)).orElse(false)
         && controller.board().get("prod").map(s -> s.revision().equals(after)).orElse(false));
     Thread.sleep(1_000);
     flooding.set(false);
