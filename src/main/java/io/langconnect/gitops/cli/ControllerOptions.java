@@ -51,7 +51,7 @@ final class ControllerOptions {
     ControllerConfig.Kubernetes k = config.kubernetes();
     return config.withKubernetes(new ControllerConfig.Kubernetes(
         stateNamespace != null ? stateNamespace : k.stateNamespace(), kubeconfig != null ? kubeconfig : k.kubeconfig(),
-        k.leaderElection(), k.leaseName(), k.requestTimeout()));
+        k.leaderElection(), k.leaseName(), k.requestTimeout(), k.allowedNamespaces()));
   }
 
   static java.time.Duration duration(String option, String text) {

@@ -50,7 +50,7 @@ final class ServeCommand implements Callable<Integer> {
     if (noLeaderElection) {
       ControllerConfig.Kubernetes k = config.kubernetes();
       config = config.withKubernetes(new ControllerConfig.Kubernetes(k.stateNamespace(), k.kubeconfig(), false,
-          k.leaseName(), k.requestTimeout()));
+          k.leaseName(), k.requestTimeout(), k.allowedNamespaces()));
     }
     Vertx vertx = Vertx.vertx();
     KubernetesClient client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),

@@ -89,6 +89,13 @@ public final class ConfigLoader {
         ObjectNode object = child instanceof ObjectNode o ? o : MAPPER.createObjectNode();
         applyEnvironment(object, componentType, envName + "_", environment);
         if (!object.isEmpty()) node.set(key, object);
+      } else if (java.util.List.class.isAssignableFrom(componentType)) {
+        // A list is written comma-separated: LANGCONNECT_GITOPS_KUBERNETES_ALLOWED_NAMESPACES="langconnect-*,team-*"
+        String value = environment.get(ENV_PREFIX + envName);
+        if (value != null) {
+          var array = node.putArray(key);
+          for (String item : value.split(",")) if (!item.isBlank()) array.add(item.strip());
+        }
       } else if (!Map.class.isAssignableFrom(componentType)) {
         String value = environment.get(ENV_PREFIX + envName);
         if (value != null) node.put(key, value);

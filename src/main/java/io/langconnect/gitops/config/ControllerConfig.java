@@ -1,6 +1,8 @@
 package io.langconnect.gitops.config;
 
+import io.langconnect.gitops.values.NamespacePolicy;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -51,16 +53,31 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     static final GitAuth NONE = new GitAuth(null, null, null, null, null);
   }
 
-  /** {@code stateNamespace} holds the controller's inventories and its leader-election Lease. */
+  /**
+   * {@code stateNamespace} holds the controller's inventories and its leader-election Lease;
+   * {@code allowedNamespaces} (glob patterns, {@code !} refuses, the last match decides) bounds where environments
+   * may live: by default everywhere but {@code kube-*}, {@code default} and the state namespace.
+   */
   public record Kubernetes(String stateNamespace, String kubeconfig, Boolean leaderElection, String leaseName,
-                           Duration requestTimeout) {
-    static final Kubernetes DEFAULT = new Kubernetes(null, null, null, null, null);
+                           Duration requestTimeout, List<String> allowedNamespaces) {
+    static final Kubernetes DEFAULT = new Kubernetes(null, null, null, null, null, null);
 
     public Kubernetes {
-      stateNamespace = stateNamespace == null ? "langconnect-gitops" : stateNamespace;
+      stateNamespace = stateNamespace == null ? NamespacePolicy.DEFAULT_CONTROLLER_NAMESPACE : stateNamespace;
       leaderElection = leaderElection == null ? Boolean.TRUE : leaderElection;
       leaseName = leaseName == null ? "langconnect-gitops" : leaseName;
       requestTimeout = requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout;
+      allowedNamespaces = allowedNamespaces == null ? NamespacePolicy.DEFAULT_PATTERNS : List.copyOf(allowedNamespaces);
+      new NamespacePolicy(allowedNamespaces, stateNamespace); // refuses a malformed pattern here, naming it
+    }
+
+    public Kubernetes(String stateNamespace, String kubeconfig, Boolean leaderElection, String leaseName,
+                      Duration requestTimeout) {
+      this(stateNamespace, kubeconfig, leaderElection, leaseName, requestTimeout, null);
+    }
+
+    public NamespacePolicy namespacePolicy() {
+      return new NamespacePolicy(allowedNamespaces, stateNamespace);
     }
   }
 

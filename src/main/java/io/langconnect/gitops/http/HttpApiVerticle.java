@@ -22,6 +22,9 @@ import java.util.Optional;
  */
 public final class HttpApiVerticle extends VerticleBase {
 
+  private static final java.time.Duration REFRESH = java.time.Duration.ofMillis(250);
+  private static final java.time.Duration FULL_RENDER = java.time.Duration.ofMinutes(1);
+
   private final StatusBoard board;
   private final MetricsExposition metrics;
   private final Optional<String> apiToken;
@@ -30,6 +33,8 @@ public final class HttpApiVerticle extends VerticleBase {
   private final String host;
   private final int port;
   private HttpServer server;
+  private long refreshTimer = -1;
+  private long lastFullRender;
 
   public HttpApiVerticle(StatusBoard board, MetricsExposition metrics, Optional<String> apiToken,
                          WebhookRoutes webhooks, java.util.function.Function<EnvironmentStatus, Future<String>> backups,
@@ -49,6 +54,13 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    // /metrics is rendered off the request path, shortly after a change; in full every minute, for timers' maxima.
+    refreshTimer = vertx.setPeriodic(REFRESH.toMillis(), id -> vertx.executeBlocking(() -> {
+      boolean full = System.nanoTime() - lastFullRender > FULL_RENDER.toNanos();
+      if (full) lastFullRender = System.nanoTime();
+      metrics.refresh(full);
+      return null;
+    }, true));
     Router router = Router.router(vertx);
     router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
@@ -150,6 +162,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(refreshTimer);
     return server == null ? Future.succeededFuture() : server.close();
   }
 }

@@ -87,6 +87,11 @@ final class DatabaseCollector {
   private static final String EXACT_COUNTS =
       "SELECT collection_id::text AS id, count(*) AS n FROM langchain_pg_embedding GROUP BY 1";
 
+  /** Every query's name, as the duration and error series label it. */
+  static final List<String> QUERIES = List.of("probe", "database_size", "pgvector_version", "vector_columns",
+      "vector_dimension", "vector_tables", "ann_indexes", "index_builds", "langchain_tables", "collections",
+      "collection_estimates", "collection_counts");
+
   private final Vertx vertx;
   private final DatabaseTarget target;
   private final ObserverMetrics metrics;
@@ -105,6 +110,7 @@ final class DatabaseCollector {
     this.maxCollections = maxCollections;
     this.pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(options()).using(vertx).build();
     this.base = Tags.of("environment", target.environment(), "namespace", target.namespace());
+    metrics.queriesKnown(target.environment(), QUERIES);
   }
 
   DatabaseTarget target() {

@@ -30,12 +30,14 @@ final class GaugeTable {
   private static final PrometheusTextFormatWriter WRITER = PrometheusTextFormatWriter.create();
 
   private final MetricMetadata metadata;
+  private final Runnable changed;
   private final Map<String, List<GaugeDataPointSnapshot>> byEnvironment = new HashMap<>();
   private byte[] text = new byte[0];
   private boolean stale;
 
   /** {@code name} as Micrometer spells it ({@code langconnect.database.size}); the unit is appended as a suffix. */
-  GaugeTable(String name, String help, String baseUnit) {
+  GaugeTable(String name, String help, String baseUnit, Runnable changed) {
+    this.changed = changed;
     String prometheusName = name.replace('.', '_') + (baseUnit == null ? "" : "_" + baseUnit);
     this.metadata = new MetricMetadata(prometheusName, help);
   }
@@ -53,10 +55,14 @@ final class GaugeTable {
     }
     byEnvironment.put(environment, List.copyOf(points.values()));
     stale = true;
+    changed.run();
   }
 
   synchronized void remove(String environment) {
-    stale |= byEnvironment.remove(environment) != null;
+    if (byEnvironment.remove(environment) != null) {
+      stale = true;
+      changed.run();
+    }
   }
 
   /** This family in the Prometheus text format (empty when it has no series). */

@@ -88,16 +88,32 @@ final class ObserverMetrics {
   }
 
   void query(String environment, String query, Duration duration, boolean success) {
-    Timer.builder("langconnect.collector.query.duration").description("Duration of each collector query")
-        .tag("environment", environment).tag("query", query).register(registry).record(duration);
-    if (!success) {
-      Counter.builder("langconnect.collector.errors").description("Collector queries that failed or timed out")
-          .tag("environment", environment).tag("query", query).register(registry).increment();
-    }
+    queryDuration(environment, query).record(duration);
+    if (!success) errors(environment, query).increment();
+    exposition.changed();
+  }
+
+  /** The collector's queries of an environment, at 0 before they first run (or fail). */
+  void queriesKnown(String environment, List<String> queries) {
+    queries.forEach(query -> errors(environment, query));
+    exposition.changed();
+  }
+
+  private Timer queryDuration(String environment, String query) {
+    return Timer.builder("langconnect.collector.query.duration").description("Duration of each collector query")
+        .tag("environment", environment).tag("query", query).register(registry);
+  }
+
+  private Counter errors(String environment, String query) {
+    return Counter.builder("langconnect.collector.errors").description("Collector queries that failed or timed out")
+        .tag("environment", environment).tag("query", query).register(registry);
   }
 
   void forget(String environment) {
     all.forEach(table -> table.remove(environment));
+    registry.find("langconnect.collector.query.duration").tag("environment", environment).meters().forEach(registry::remove);
+    registry.find("langconnect.collector.errors").tag("environment", environment).meters().forEach(registry::remove);
+    exposition.changed();
   }
 
   /** The tables leave the exposition (the verticle stopped). */
@@ -106,7 +122,7 @@ final class ObserverMetrics {
   }
 
   private GaugeTable table(String name, String description, String baseUnit) {
-    GaugeTable table = new GaugeTable(name, description, baseUnit);
+    GaugeTable table = new GaugeTable(name, description, baseUnit, exposition::changed);
     all.add(table);
     exposition.add(table);
     return table;

@@ -62,11 +62,12 @@ public final class ObserverVerticle extends VerticleBase {
     collecting = true;
     vertx.executeBlocking(discovery::discover, false)
         .compose(targets -> {
-          refresh(targets);
+          Set<String> added = refresh(targets);
           List<Future<?>> work = new ArrayList<>();
           for (DatabaseCollector collector : collectors.values()) {
             work.add(collector.collect());
-            if (withCounts) work.add(collector.countCollections());
+            // A database seen for the first time is counted at once, not at the next slow tick.
+            if (withCounts || added.contains(collector.target().environment())) work.add(collector.countCollections());
             work.add(probeLangConnect(collector.target()));
           }
           work.add(vertx.executeBlocking(() -> deployments(targets), false));
@@ -76,7 +77,8 @@ public final class ObserverVerticle extends VerticleBase {
         .onComplete(done -> collecting = false);
   }
 
-  private void refresh(List<DatabaseTarget> targets) {
+  /** Keeps one collector per target; returns the environments whose collector is new. */
+  private Set<String> refresh(List<DatabaseTarget> targets) {
     Map<String, DatabaseTarget> wanted = targets.stream().collect(Collectors.toMap(DatabaseTarget::environment, t -> t, (a, b) -> a));
     for (String env : Set.copyOf(collectors.keySet())) {
       DatabaseTarget current = collectors.get(env).target();
@@ -87,10 +89,13 @@ public final class ObserverVerticle extends VerticleBase {
         if (next == null) metrics.forget(env);
       }
     }
+    Set<String> added = new java.util.HashSet<>();
     wanted.forEach((env, target) -> collectors.computeIfAbsent(env, e -> {
+      added.add(env);
       LOG.info("observing {}", target);
       return new DatabaseCollector(vertx, target, metrics, config.queryTimeout(), config.maxCollections());
     }));
+    return added;
   }
 
   private Future<Void> probeLangConnect(DatabaseTarget target) {

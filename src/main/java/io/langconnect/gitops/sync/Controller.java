@@ -48,7 +48,7 @@ public final class Controller implements AutoCloseable {
   private final StatusBoard board = new StatusBoard();
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final MetricsExposition exposition = new MetricsExposition(registry);
-  private final SyncMetrics metrics = new SyncMetrics(registry);
+  private final SyncMetrics metrics = new SyncMetrics(registry, exposition::changed);
   private final String identity;
   private final List<String> syncDeployments = new ArrayList<>();
   private HttpApiVerticle http;

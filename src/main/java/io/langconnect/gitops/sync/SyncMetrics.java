@@ -26,10 +26,17 @@ public final class SyncMetrics {
   private static final List<String> APPLY_ACTIONS = List.of("created", "configured");
 
   private final MeterRegistry registry;
+  private final Runnable changed;
   private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
 
   public SyncMetrics(MeterRegistry registry) {
+    this(registry, () -> { });
+  }
+
+  /** {@code changed} hears of every write (the exposition renders /metrics again). */
+  public SyncMetrics(MeterRegistry registry, Runnable changed) {
     this.registry = registry;
+    this.changed = changed;
   }
 
   public MeterRegistry registry() {
@@ -46,6 +53,7 @@ public final class SyncMetrics {
       pruned(environment, kind);
       driftCorrections(environment, kind);
     }
+    changed.run();
   }
 
   /** The environment is gone (its values file removed and its objects pruned): its series go too. */
@@ -56,6 +64,7 @@ public final class SyncMetrics {
         registry.remove(meter);
       }
     }
+    changed.run();
   }
 
   /** Git's outcomes, at 0 before the first poll. */
@@ -63,6 +72,7 @@ public final class SyncMetrics {
     List.of("unchanged", "fetched", "failed").forEach(this::gitPollTimer);
     gitFetchTimer(true);
     gitFetchTimer(false);
+    changed.run();
   }
 
   public void syncFinished(String environment, EnvironmentStatus.Result result, Duration duration) {
@@ -77,6 +87,7 @@ public final class SyncMetrics {
         return at;
       }).set(System.currentTimeMillis() / 1000);
     }
+    changed.run();
   }
 
   public void objects(String environment, SyncResult result) {
@@ -89,15 +100,18 @@ public final class SyncMetrics {
       }
       if (object.driftCorrected()) driftCorrections(environment, kind).increment();
     }
+    changed.run();
   }
 
   /** A webhook delivery and what became of it (queued, ignored, ping, unauthorized, malformed, ...). */
   public void webhook(String provider, String outcome) {
     webhookRequests(provider, outcome).increment();
+    changed.run();
   }
 
   public void webhookKnown(String provider, String outcome) {
     webhookRequests(provider, outcome);
+    changed.run();
   }
 
   private Counter webhookRequests(String provider, String outcome) {
@@ -108,15 +122,18 @@ public final class SyncMetrics {
   /** From a push webhook's arrival to its environment synced. */
   public void webhookToSync(String environment, Duration duration) {
     webhookToSync(environment).record(duration);
+    changed.run();
   }
 
   public void gitFetch(boolean success, Duration duration) {
     gitFetchTimer(success).record(duration);
+    changed.run();
   }
 
   /** One ask of the remote for the branch head (ls-remote), by outcome: unchanged, fetched or failed. */
   public void gitPoll(String outcome, Duration duration) {
     gitPollTimer(outcome).record(duration);
+    changed.run();
   }
 
   private Counter syncs(String environment, EnvironmentStatus.Result result) {

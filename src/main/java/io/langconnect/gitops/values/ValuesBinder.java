@@ -39,18 +39,20 @@ public final class ValuesBinder {
 
   private final String environment;
   private final ValueReader in;
+  private final NamespacePolicy namespaces;
 
-  private ValuesBinder(String environment, YamlNode.Mapping values, Source fallback) {
+  private ValuesBinder(String environment, YamlNode.Mapping values, Source fallback, NamespacePolicy namespaces) {
     this.environment = environment;
     this.in = new ValueReader(values, fallback);
+    this.namespaces = namespaces;
   }
 
   /**
    * Binds layered values for {@code environment}; {@code envFile} names the environment's own file,
    * where problems without a line of their own are reported.
    */
-  public static Binding bind(String environment, YamlNode.Mapping values, String envFile) {
-    ValuesBinder binder = new ValuesBinder(environment, values, new Source(envFile, 0));
+  public static Binding bind(String environment, YamlNode.Mapping values, String envFile, NamespacePolicy namespaces) {
+    ValuesBinder binder = new ValuesBinder(environment, values, new Source(envFile, 0), namespaces);
     EnvironmentValues bound = binder.bindAll();
     List<Problem> problems = List.copyOf(binder.in.problems());
     boolean failed = problems.stream().anyMatch(Problem::isError);
@@ -66,8 +68,13 @@ public final class ValuesBinder {
       }
     });
     String release = bindRelease();
-    String namespace = in.checked("namespace", in.optionalString("namespace"), Rules::dns1123Label)
-        .orElse("langconnect-" + environment);
+    Optional<String> explicit = in.checked("namespace", in.optionalString("namespace"), Rules::dns1123Label);
+    String namespace = explicit.orElse("langconnect-" + environment);
+    if (!namespaces.allows(namespace)) {
+      in.error(in.find("namespace").orElse(null), "namespace", "\"" + namespace + "\"" + (explicit.isEmpty()
+          ? " (the default for this environment)" : "") + " is not a namespace environments may use; expected one"
+          + " that kubernetes.allowedNamespaces allows: " + namespaces.describe());
+    }
     Map<String, String> podAnnotations = in.stringMap("podAnnotations");
     Map<String, String> podLabels = in.stringMap("podLabels");
     List<String> pullSecrets = bindPullSecrets();

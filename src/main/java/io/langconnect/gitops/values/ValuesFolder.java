@@ -33,8 +33,13 @@ public final class ValuesFolder {
 
   private ValuesFolder() {}
 
-  /** Reads every values file directly inside {@code dir}. */
+  /** Reads every values file directly inside {@code dir}, with the default namespace policy. */
   public static List<Environment> load(Path dir) throws IOException {
+    return load(dir, NamespacePolicy.defaults());
+  }
+
+  /** Reads every values file directly inside {@code dir}. */
+  public static List<Environment> load(Path dir, NamespacePolicy namespaces) throws IOException {
     Map<String, String> files = new TreeMap<>();
     try (Stream<Path> entries = Files.list(dir)) {
       for (Path path : (Iterable<Path>) entries::iterator) {
@@ -44,7 +49,7 @@ public final class ValuesFolder {
         }
       }
     }
-    return load(files, "");
+    return load(files, "", namespaces);
   }
 
   /**
@@ -52,6 +57,11 @@ public final class ValuesFolder {
    * put before file names in problems, e.g. the folder inside a git repository.
    */
   public static List<Environment> load(Map<String, String> files, String displayPrefix) {
+    return load(files, displayPrefix, NamespacePolicy.defaults());
+  }
+
+  /** As {@link #load(Map, String)}, with where environments may live. */
+  public static List<Environment> load(Map<String, String> files, String displayPrefix, NamespacePolicy namespaces) {
     List<String> shared = files.keySet().stream().filter(n -> SHARED_FILE.matcher(n).matches()).sorted().toList();
     List<Problem> sharedProblems = new ArrayList<>();
     Optional<YamlNode.Mapping> base = Optional.of(new YamlNode.Mapping(Map.of(), new Source(displayPrefix + "values.yaml", 0)));
@@ -79,14 +89,14 @@ public final class ValuesFolder {
             "environment \"" + env + "\" also has " + previous + "; expected one file per environment")));
         continue;
       }
-      environments.add(bindEnvironment(env, display, files.get(fileName), base, sharedProblems));
+      environments.add(bindEnvironment(env, display, files.get(fileName), base, sharedProblems, namespaces));
     }
     environments.sort((a, b) -> a.name().compareTo(b.name()));
     return environments;
   }
 
-  private static Environment bindEnvironment(String env, String display, String text,
-                                             Optional<YamlNode.Mapping> base, List<Problem> sharedProblems) {
+  private static Environment bindEnvironment(String env, String display, String text, Optional<YamlNode.Mapping> base,
+                                             List<Problem> sharedProblems, NamespacePolicy namespaces) {
     int maxName = 63 - "langconnect-".length();
     if (env.length() > maxName || Rules.dns1123Label(env) != null) {
       return failed(env, display, new Problem(Problem.Severity.ERROR, display, 0, "",
@@ -99,7 +109,7 @@ public final class ValuesFolder {
     if (base.isEmpty() || own.mapping().isEmpty()) {
       return new Environment(env, display, Optional.empty(), List.copyOf(problems));
     }
-    ValuesBinder.Binding binding = ValuesBinder.bind(env, Layering.merge(base.get(), own.mapping().get()), display);
+    ValuesBinder.Binding binding = ValuesBinder.bind(env, Layering.merge(base.get(), own.mapping().get()), display, namespaces);
     problems.addAll(binding.problems());
     problems.sort(Comparator.comparing(Problem::file).thenComparingInt(Problem::line));
     boolean failed = problems.stream().anyMatch(Problem::isError);

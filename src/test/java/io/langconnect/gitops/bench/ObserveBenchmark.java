@@ -2,135 +2,217 @@ package io.langconnect.gitops.bench;
 
 import static io.langconnect.gitops.testenv.LocalControlPlane.await;
 
-import io.langconnect.gitops.apply.Applier;
-import io.langconnect.gitops.apply.Inventory;
-import io.langconnect.gitops.apply.Retry;
-import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.observe.MetricsExposition;
-import io.langconnect.gitops.observe.ObserverVerticle;
-import io.langconnect.gitops.render.StackRenderer;
 import io.langconnect.gitops.testenv.LocalControlPlane;
-import io.langconnect.gitops.values.ValuesFixture;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
+import io.langconnect.gitops.testenv.ValuesRepo;
 import io.vertx.sqlclient.Pool;
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * /metrics latency and collection cost with 1,000,000 embeddings in 100 LangChain collections, side by side
- * with Debian's prometheus-postgres-exporter scraping the same database. Prints figures; asserts nothing.
+ * {@code GET /metrics} as Prometheus sees it: controllers run as their own processes ({@code java -jar ... serve}),
+ * each with 10 environments whose databases hold 100 LangChain collections, next to Debian's
+ * prometheus-postgres-exporter on the same database. The scrapes of all of them are interleaved, so every one
+ * meets the same noise; the controllers collect on their default schedule. Pass several jars (this build and an earlier one) to compare them in one run. Prints
+ * figures; asserts nothing.
+ *
+ * <p>Arguments: {@code EMBEDDINGS JAR [JAR ...]}; each jar may be given as {@code label=path}.
  */
 public final class ObserveBenchmark {
 
   private static final LocalControlPlane PLANE = new LocalControlPlane();
-  private static final int SCRAPES = 50;
+  private static final int ENVIRONMENTS = 10;
+  private static final int COLLECTIONS = 100;
+  private static final int SCRAPES = 1000;
+
+  private record Endpoint(String label, String url) {}
 
   public static void main(String[] args) throws Exception {
-    int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-    Vertx vertx = Vertx.vertx();
-    Process exporter = null;
+    int rows = Integer.parseInt(args[0]);
+    Map<String, Path> jars = new LinkedHashMap<>();
+    for (int i = 1; i < args.length; i++) {
+      String[] labelled = args[i].split("=", 2);
+      jars.put(labelled.length == 2 ? labelled[0] : "jar " + i, Path.of(labelled[labelled.length - 1]));
+    }
+    List<Process> processes = new ArrayList<>();
+    Path work = Files.createTempDirectory("bench-metrics");
     try {
       String database = PLANE.newDatabase();
-      Pool sql = PLANE.pool(database);
-      makeData(database, sql, rows);
-      String namespace = PLANE.uniqueNamespace("bench-observe");
-      var values = ValuesFixture.folder().env("bench", "namespace: " + namespace
-          + "\nlangconnect:\n  image:\n    repository: lc\npostgres:\n  auth:\n    password: bench\n").valid("bench");
-      new Applier(PLANE.admin(), new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200)))
-          .apply("bench", namespace, StackRenderer.render(values, Optional.empty()), "bench", Inventory.empty("bench"),
-              new Applier.Options(false, Duration.ZERO));
-
+      makeData(database, rows);
       var pg = PLANE.postgres(database);
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      MetricsExposition metrics = new MetricsExposition(registry);
-      ControllerConfig config = ControllerConfig.defaults()
-          .withObserve(new ControllerConfig.Observe(true, Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(30), 50))
-          .withDatabases(Map.of("bench", new ControllerConfig.DatabaseEndpoint(pg.getHost(), pg.getPort(), database,
-              "postgres", null, false, "http://127.0.0.1:1/health")));
-      await(vertx.deployVerticle(new ObserverVerticle(PLANE.admin(), config, metrics)));
-      HttpServer server = await(vertx.createHttpServer().requestHandler(r -> r.response()
-          .putHeader("Content-Type", MetricsExposition.CONTENT_TYPE).end(metrics.scrape())).listen(0, "127.0.0.1"));
-      while (registry.find("langconnect.collector.query.duration").tag("query", "collection_counts").timer() == null
-          || registry.find("langconnect.collector.query.duration").tag("query", "collection_counts").timer().count() < 3) {
-        Thread.sleep(200);
+
+      // One values repository of 10 environments; every controller syncs it (identical applies, so they agree)
+      // and observes the same 10 environments, each pointed at the benchmark's database.
+      ValuesRepo repo = ValuesRepo.create(PLANE, work.resolve("values"));
+      StringBuilder databases = new StringBuilder("databases:\n");
+      for (int i = 0; i < ENVIRONMENTS; i++) {
+        String env = "bench" + i;
+        repo.write("values-" + env + ".yaml", "namespace: " + PLANE.uniqueNamespace("bench-metrics-" + i) + "\n"
+            + "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n"
+            + "postgres:\n  auth:\n    password: bench\n");
+        databases.append("  ").append(env).append(": {host: ").append(pg.getHost()).append(", port: ").append(pg.getPort())
+            .append(", database: ").append(database).append(", username: postgres, langconnectUrl: \"http://127.0.0.1:1/health\"}\n");
+      }
+      repo.commitAndPush("10 environments");
+      String state = PLANE.uniqueNamespace("bench-metrics-state");
+
+      List<Endpoint> endpoints = new ArrayList<>();
+      for (Map.Entry<String, Path> jar : jars.entrySet()) {
+        int port = freePort();
+        Path config = Files.writeString(work.resolve(jar.getKey().replaceAll("\\W", "_") + ".yaml"), """
+            git: {url: "%s", interval: 10s, workDir: "%s"}
+            kubernetes: {stateNamespace: %s, leaderElection: false}
+            sync: {databaseReadyTimeout: 0s}
+            http: {port: %d, host: 127.0.0.1}
+            %s""".formatted(repo.gitUrl(), work.resolve("clone-" + port), state, port, databases));
+        processes.add(new ProcessBuilder("java", "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-jar",
+            jar.getValue().toString(), "serve", "--config", config.toString(), "--kubeconfig", PLANE.kubeconfig())
+            .redirectErrorStream(true).redirectOutput(work.resolve(port + ".log").toFile()).start());
+        endpoints.add(new Endpoint(jar.getKey(), "http://127.0.0.1:" + port + "/metrics"));
       }
 
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      ProcessBuilder builder = new ProcessBuilder("prometheus-postgres-exporter", "--web.listen-address=127.0.0.1:" + port)
+      int exporterPort = freePort();
+      ProcessBuilder exporter = new ProcessBuilder("prometheus-postgres-exporter", "--web.listen-address=127.0.0.1:" + exporterPort)
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-      builder.environment().put("DATA_SOURCE_NAME", "postgresql://postgres@" + pg.getHost() + ":" + pg.getPort() + "/"
+      exporter.environment().put("DATA_SOURCE_NAME", "postgresql://postgres@" + pg.getHost() + ":" + pg.getPort() + "/"
           + database + "?sslmode=disable");
-      exporter = builder.start();
+      processes.add(exporter.start());
+      endpoints.add(new Endpoint("prometheus-postgres-exporter", "http://127.0.0.1:" + exporterPort + "/metrics"));
 
-      HttpClient http = HttpClient.newHttpClient();
-      List<Long> ours = scrapeTimes(http, "http://127.0.0.1:" + server.actualPort() + "/metrics");
-      List<Long> theirs = scrapeTimes(http, "http://127.0.0.1:" + port + "/metrics");
-      System.out.printf("%,d embeddings in 100 collections, %d scrapes each:%n", rows, SCRAPES);
-      System.out.printf("  langconnect-gitops /metrics: median %.2f ms, p99 %.2f ms%n", ms(median(ours)), ms(p99(ours)));
-      System.out.printf("  prometheus-postgres-exporter 0.11 /metrics: median %.2f ms, p99 %.2f ms%n", ms(median(theirs)), ms(p99(theirs)));
-      System.out.printf("  ratio (exporter / ours): median %.1fx, p99 %.1fx%n", (double) median(theirs) / median(ours),
-          (double) p99(theirs) / p99(ours));
-      double fast = 0;
-      for (Timer t : registry.find("langconnect.collector.query.duration").timers()) {
-        String q = t.getId().getTag("query");
-        if (!q.equals("collection_counts") && !q.equals("probe")) fast += t.mean(TimeUnit.MILLISECONDS);
-      }
-      System.out.printf("  one collection cycle (probe, sizes, vector stats, estimates): %.1f ms of queries + probe %.1f ms;"
-              + " exact counts of 100 collections: %.1f ms%n", fast,
-          registry.find("langconnect.collector.query.duration").tag("query", "probe").timer().mean(TimeUnit.MILLISECONDS),
-          registry.find("langconnect.collector.query.duration").tag("query", "collection_counts").timer().mean(TimeUnit.MILLISECONDS));
-      sql.close();
-    } finally {
-      if (exporter != null) exporter.destroy();
+      Vertx vertx = Vertx.vertx();
+      HttpClientAgent http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1));
+      for (Endpoint endpoint : endpoints.subList(0, jars.size())) awaitCollections(http, endpoint);
+      Endpoint exporterEndpoint = endpoints.remove(endpoints.size() - 1);
+      // The floor: what any answer costs this client on this machine.
+      endpoints.add(new Endpoint("GET /healthz (" + endpoints.get(0).label() + ")",
+          endpoints.get(0).url().replace("/metrics", "/healthz")));
+      System.out.printf("%,d embeddings in %d LangChain collections, %d environments observing them; %d scrapes of each,"
+          + " interleaved:%n", rows, COLLECTIONS, ENVIRONMENTS, SCRAPES);
+      measure(http, endpoints);
+      // The exporter queries PostgreSQL on every scrape, loading the machine for everything else: measured apart,
+      // next to this build.
+      System.out.println("next to prometheus-postgres-exporter (which queries the database on every scrape):");
+      measure(http, List.of(endpoints.get(0), exporterEndpoint));
+      collectorCost(get(http, endpoints.get(0).url()));
       vertx.close().await();
+    } finally {
+      processes.forEach(Process::destroy);
       PLANE.afterEach(null);
     }
   }
 
-  private static void makeData(String database, Pool sql, int rows) throws Exception {
-    var pg = PLANE.postgres(database);
-    String dsn = "postgresql+psycopg://postgres@" + pg.getHost() + ":" + pg.getPort() + "/" + database;
-    List<String> command = new ArrayList<>(List.of(PLANE.langchainPython(), "test-support/langchain/make_collections.py", dsn));
-    for (int i = 0; i < 100; i++) command.add("collection-" + i + ":owner:1:16");
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    if (p.waitFor() != 0) throw new IllegalStateException("LangChain could not make the collections");
-    // LangChain made the tables and the 100 collections; the bulk of rows goes in by SQL, in the same layout.
-    await(sql.query("INSERT INTO langchain_pg_embedding (id, collection_id, embedding, document, cmetadata) "
-        + "SELECT md5(i::text), c.ids[1 + i % 100], "
-        + "  ('[' || (i % 97) || ',' || (i % 89) || ',1,2,3,4,5,6,7,8,9,10,11,12,13,' || (i % 83) || ']')::vector, "
-        + "  'document ' || i, '{}'::jsonb "
-        + "FROM generate_series(1, " + (rows - 100) + ") i, "
-        + "(SELECT array_agg(uuid ORDER BY name) AS ids FROM langchain_pg_collection) c").execute());
-    await(sql.query("VACUUM ANALYZE langchain_pg_embedding").execute());
+  /** Interleaved scrapes of the endpoints: each meets the same noise. Prints median, p99 and ratios to the fastest. */
+  private static void measure(HttpClientAgent http, List<Endpoint> endpoints) throws Exception {
+    Map<Endpoint, List<Long>> times = new LinkedHashMap<>();
+    Map<Endpoint, Integer> lines = new LinkedHashMap<>();
+    for (Endpoint endpoint : endpoints) {
+      times.put(endpoint, new ArrayList<>());
+      for (int i = 0; i < 20; i++) lines.put(endpoint, (int) get(http, endpoint.url()).lines().count()); // warm-up
+    }
+    for (int i = 0; i < SCRAPES; i++) {
+      for (Endpoint endpoint : endpoints) {
+        long start = System.nanoTime();
+        get(http, endpoint.url());
+        times.get(endpoint).add(System.nanoTime() - start);
+      }
+    }
+    long fastest = Long.MAX_VALUE;
+    for (Endpoint endpoint : endpoints) {
+      List<Long> sorted = times.get(endpoint);
+      Collections.sort(sorted);
+      fastest = Math.min(fastest, median(sorted));
+    }
+    for (Endpoint endpoint : endpoints) {
+      List<Long> sorted = times.get(endpoint);
+      System.out.printf("  %-32s median %6.2f ms, p99 %6.2f ms, median %5.1fx the fastest (%,d lines)%n", endpoint.label(),
+          ms(median(sorted)), ms(p99(sorted)), (double) median(sorted) / fastest, lines.get(endpoint));
+    }
   }
 
-  private static List<Long> scrapeTimes(HttpClient http, String url) throws Exception {
-    for (int i = 0; i < 3; i++) http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding());
-    List<Long> times = new ArrayList<>();
-    for (int i = 0; i < SCRAPES; i++) {
-      long start = System.nanoTime();
-      http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-      times.add(System.nanoTime() - start);
+  /** LangChain makes the tables and the collections; the bulk of rows goes in by SQL, in the same layout. */
+  private static void makeData(String database, int rows) throws Exception {
+    String[] specs = new String[COLLECTIONS];
+    for (int i = 0; i < COLLECTIONS; i++) specs[i] = "collection-" + i + ":owner:1:16";
+    PLANE.langchainCollections(database, specs);
+    Pool sql = PLANE.pool(database);
+    await(sql.query("INSERT INTO langchain_pg_embedding (id, collection_id, embedding, document, cmetadata) "
+        + "SELECT md5(i::text), c.ids[1 + i % " + COLLECTIONS + "], "
+        + "  ('[' || (i % 97) || ',' || (i % 89) || ',1,2,3,4,5,6,7,8,9,10,11,12,13,' || (i % 83) || ']')::vector, "
+        + "  'document ' || i, '{}'::jsonb "
+        + "FROM generate_series(1, " + Math.max(0, rows - COLLECTIONS) + ") i, "
+        + "(SELECT array_agg(uuid ORDER BY name) AS ids FROM langchain_pg_collection) c").execute());
+    await(sql.query("VACUUM ANALYZE langchain_pg_embedding").execute());
+    sql.close();
+  }
+
+  /** Until every environment exports its collections (at most 50 of its own, the rest summed as "(other)"). */
+  private static void awaitCollections(HttpClientAgent http, Endpoint endpoint) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    while (true) {
+      String scrape = "";
+      try {
+        scrape = get(http, endpoint.url());
+      } catch (java.util.concurrent.ExecutionException notYetListening) {
+        // the process is still starting
+      }
+      long environments = scrape.lines().filter(l -> l.startsWith("langconnect_vector_collection_embeddings{")
+          && l.contains("collection=\"(other)\"")).count();
+      if (environments == ENVIRONMENTS) return;
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(endpoint.label() + " did not observe " + ENVIRONMENTS + " environments in time");
+      }
+      Thread.sleep(500);
     }
-    Collections.sort(times);
-    return times;
+  }
+
+  private static final Pattern QUERY = Pattern.compile(
+      "langconnect_collector_query_duration_seconds_(sum|count)\\{environment=\"bench0\",[^}]*query=\"([a-z_]+)\"[^}]*} (\\S+)");
+
+  /** The collector's own cost, from its duration series (environment bench0). */
+  private static void collectorCost(String scrape) {
+    Map<String, double[]> byQuery = new LinkedHashMap<>();
+    Matcher m = QUERY.matcher(scrape);
+    while (m.find()) byQuery.computeIfAbsent(m.group(2), q -> new double[2])[m.group(1).equals("sum") ? 0 : 1] = Double.parseDouble(m.group(3));
+    double cycle = 0;
+    for (var entry : byQuery.entrySet()) {
+      double[] sumCount = entry.getValue();
+      if (sumCount[1] > 0 && !entry.getKey().equals("collection_counts")) cycle += sumCount[0] / sumCount[1];
+    }
+    double[] counts = byQuery.getOrDefault("collection_counts", new double[] {0, 1});
+    System.out.printf("  the collector, per environment: %.1f ms of queries per cycle; exact counts of %d collections %.1f ms%n",
+        cycle * 1000, COLLECTIONS, counts[0] / Math.max(1, counts[1]) * 1000);
+  }
+
+  /** One GET over a kept-alive connection, the whole body read. */
+  private static String get(HttpClientAgent http, String url) throws Exception {
+    URI uri = URI.create(url);
+    return http.request(HttpMethod.GET, uri.getPort(), uri.getHost(), uri.getPath())
+        .compose(request -> request.send().compose(HttpClientResponse::body))
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).toString(StandardCharsets.UTF_8);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
   }
 
   private static long median(List<Long> sorted) {

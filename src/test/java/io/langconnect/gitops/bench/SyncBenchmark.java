@@ -83,7 +83,7 @@ public final class SyncBenchmark {
             + " min %d ms, max %d ms%n", latencies.size(), latencies.get(latencies.size() / 2),
             latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1), latencies.get(0), latencies.get(latencies.size() - 1));
 
-        var fetchTimer = controller.registry().find("langconnect.git.fetch.duration").timer();
+        var fetchTimer = controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer();
         long fetchesBefore = fetchTimer.count();
         int writesBefore = proxy.writeCount();
         var polls = controller.registry().find("langconnect.git.poll.duration").tag("outcome", "unchanged").timer();

@@ -163,7 +163,7 @@ class ManifestsIT {
     try {
       MetricsExposition metrics = new MetricsExposition(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
       LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, ControllerConfig.defaults(), metrics)));
-      eventually(() -> metrics.scrapeText().contains("langconnect_deployment_replicas{"));
+      eventually(() -> scrape(metrics).contains("langconnect_deployment_replicas{"));
       ControllerConfig config = ControllerConfig.defaults()
           .withGit(new ControllerConfig.Git("git://127.0.0.1:1/none.git", "main", ".", Duration.ofHours(1),
               Duration.ofSeconds(2), Files.createTempDirectory("rbac-git").toString(), null))
@@ -211,5 +211,11 @@ class ManifestsIT {
       }
     }
     assertThat(used).as("every grant is used by some path (an unused grant is a finding)").containsAll(granted);
+  }
+
+  /** What the exposition serves once its refresher has run. */
+  private static String scrape(MetricsExposition metrics) {
+    metrics.refresh(false);
+    return metrics.scrape().toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 }

@@ -47,7 +47,7 @@ class DashboardTest {
     sync.gitPoll("unchanged", Duration.ofMillis(1));
     sync.webhook("github", "queued");
     sync.webhookToSync("e", Duration.ofMillis(100));
-    return exposition.scrapeText().lines().filter(l -> l.startsWith("langconnect_"))
+    return scrape(exposition).lines().filter(l -> l.startsWith("langconnect_"))
         .map(l -> l.replaceAll("[{ ].*", "").replaceAll("_(bucket|count|sum|max)$", ""))
         .collect(Collectors.toCollection(TreeSet::new));
   }
@@ -71,5 +71,11 @@ class DashboardTest {
     Set<String> used = used(Path.of("manifests/alerts.yaml"));
     assertThat(used).isNotEmpty();
     assertThat(exportedNames()).containsAll(used);
+  }
+
+  /** What the exposition serves once its refresher has run. */
+  private static String scrape(MetricsExposition metrics) {
+    metrics.refresh(false);
+    return metrics.scrape().toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 }

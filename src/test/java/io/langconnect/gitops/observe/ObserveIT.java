@@ -10,6 +10,7 @@ import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.StackRenderer;
 import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.LogCapture;
 import io.langconnect.gitops.values.ValuesFixture;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -56,18 +57,6 @@ class ObserveIT {
             new Applier.Options(false, Duration.ZERO));
   }
 
-  /** LangChain's PGVector makes the collections; returns "uuid name count" lines. */
-  private static List<String> makeCollections(LocalControlPlane plane, String database, String... specs) throws Exception {
-    String dsn = "postgresql+psycopg://postgres@" + plane.postgres(database).getHost() + ":" + plane.postgres(database).getPort()
-        + "/" + database;
-    List<String> command = new ArrayList<>(List.of(plane.langchainPython(), "test-support/langchain/make_collections.py", dsn));
-    command.addAll(List.of(specs));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    assertThat(process.waitFor()).as(output).isZero();
-    return output.lines().filter(l -> l.matches("[0-9a-f-]{36} .*")).toList();
-  }
-
   private static double value(String scrape, String metric, String... labels) {
     for (String line : scrape.lines().toList()) {
       if (!line.startsWith(metric + "{")) continue;
@@ -79,25 +68,13 @@ class ObserveIT {
   }
 
   @Test
-  void alertRulesPassPromtool(LocalControlPlane plane) throws Exception {
-    var rule = new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
-        .unmarshal(Files.readString(Path.of("manifests/alerts.yaml")), java.util.Map.class);
-    Path rules = Files.writeString(tmp.resolve("rules.yaml"),
-        io.langconnect.gitops.render.YamlDocuments.yaml(((Map<?, ?>) rule.get("spec"))));
-    Process promtool = new ProcessBuilder(plane.promtool(), "check", "rules", rules.toString()).redirectErrorStream(true).start();
-    String verdict = new String(promtool.getInputStream().readAllBytes());
-    assertThat(promtool.waitFor()).as(verdict).isZero();
-    assertThat(verdict).contains("SUCCESS: 9 rules found");
-  }
-
-  @Test
   void exportedValuesEqualTheSqlTruthAndAStoppedDatabaseReadsZero(LocalControlPlane plane) throws Exception {
     String database = plane.newDatabase();
     String namespace = plane.uniqueNamespace("it-observe");
     String downNamespace = plane.uniqueNamespace("it-observe-down");
     deploy(plane, "rag", namespace);
     deploy(plane, "down", downNamespace);
-    makeCollections(plane, database, "handbook:user-1:1200:16", "faq:user-2:300:16", "notes:user-1:40:16");
+    plane.langchainCollections(database, "handbook:user-1:1200:16", "faq:user-2:300:16", "notes:user-1:40:16");
 
     Vertx vertx = Vertx.vertx();
     HttpServer langconnect = await(vertx.createHttpServer()
@@ -115,27 +92,13 @@ class ObserveIT {
             "down", new ControllerConfig.DatabaseEndpoint("127.0.0.1", 1, database, "postgres", null, false,
                 "http://127.0.0.1:1/health")));
     Pool sql = plane.pool(database);
-    // Everything the controller logs meanwhile goes through this tee, to check that no password is ever logged.
-    java.io.PrintStream stderr = System.err;
-    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(new java.io.OutputStream() {
-      @Override
-      public void write(int b) {
-        stderr.write(b);
-        logged.write(b);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) {
-        stderr.write(b, off, len);
-        logged.write(b, off, len);
-      }
-    }, true));
+    // Everything the controller logs meanwhile is captured, to check that no password is ever logged.
+    LogCapture logged = LogCapture.start();
     try {
       await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, metrics)));
       // Everything asserted below is collected in the same cycles, on their own schedules: wait for all of it.
       eventually(() -> {
-        String s = metrics.scrapeText();
+        String s = scrape(metrics);
         return !Double.isNaN(value(s, "langconnect_vector_collection_embeddings", "collection=\"handbook\""))
             && !Double.isNaN(value(s, "langconnect_postgres_up", "environment=\"down\""))
             && !Double.isNaN(value(s, "langconnect_api_up", "environment=\"rag\""))
@@ -143,7 +106,7 @@ class ObserveIT {
             && !Double.isNaN(value(s, "langconnect_deployment_replicas", "environment=\"rag\""))
             && !Double.isNaN(value(s, "langconnect_vector_column_dimensions", "environment=\"rag\""));
       });
-      String scrape = metrics.scrapeText();
+      String scrape = scrape(metrics);
       String rag = "environment=\"rag\"";
 
       assertThat(value(scrape, "langconnect_postgres_up", rag)).isEqualTo(1.0);
@@ -177,37 +140,43 @@ class ObserveIT {
           .execute());
       await(sql.query("ANALYZE langchain_pg_embedding").execute());
       // Columns and indexes are separate queries of one cycle: wait until both have seen the new index.
-      eventually(() -> value(metrics.scrapeText(), "langconnect_vector_column_without_ann_index", rag) == 0.0
-          && value(metrics.scrapeText(), "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"") == 1.0);
-      String indexed = metrics.scrapeText();
+      eventually(() -> value(scrape(metrics), "langconnect_vector_column_without_ann_index", rag) == 0.0
+          && value(scrape(metrics), "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"") == 1.0);
+      String indexed = scrape(metrics);
       assertThat(value(indexed, "langconnect_vector_index_info", rag, "index=\"handbook_hnsw\"", "method=\"hnsw\"",
           "opclass=\"vector_cosine_ops\"")).isEqualTo(1.0);
       long indexBytes = await(sql.query("SELECT pg_relation_size('handbook_hnsw') AS s").execute()).iterator().next().getLong("s");
       assertThat(value(indexed, "langconnect_vector_index_size_bytes", rag, "index=\"handbook_hnsw\"")).isEqualTo(indexBytes);
-      eventually(() -> value(metrics.scrapeText(), "langconnect_vector_collection_embeddings_estimate", rag,
+      eventually(() -> value(scrape(metrics), "langconnect_vector_collection_embeddings_estimate", rag,
           "collection=\"handbook\"") > 0);
-      assertThat(value(metrics.scrapeText(), "langconnect_vector_collection_embeddings_estimate", rag, "collection=\"handbook\""))
+      assertThat(value(scrape(metrics), "langconnect_vector_collection_embeddings_estimate", rag, "collection=\"handbook\""))
           .isCloseTo(1200.0, org.assertj.core.data.Percentage.withPercentage(10));
 
       // The database goes down: the next cycle reads 0, the last sizes stay (with their timestamp), and a scrape
       // is still served from memory.
       dbProxy.stop();
-      eventually(() -> value(metrics.scrapeText(), "langconnect_postgres_up", rag) == 0.0);
-      assertThat(value(metrics.scrapeText(), "langconnect_database_size_bytes", rag)).isPositive();
-      assertThat(metrics.scrapeText()).contains("langconnect_collector_errors_total");
+      eventually(() -> value(scrape(metrics), "langconnect_postgres_up", rag) == 0.0);
+      assertThat(value(scrape(metrics), "langconnect_database_size_bytes", rag)).isPositive();
+      assertThat(scrape(metrics)).contains("langconnect_collector_errors_total");
 
-      String finalScrape = metrics.scrapeText();
+      String finalScrape = scrape(metrics);
       assertThat(finalScrape).doesNotContain(PASSWORD);
-      assertThat(logged.toString()).contains("observing rag").doesNotContain(PASSWORD);
+      assertThat(logged.text()).contains("observing rag").doesNotContain(PASSWORD);
       Path file = Files.writeString(tmp.resolve("metrics.prom"), finalScrape);
       Process promtool = new ProcessBuilder(plane.promtool(), "check", "metrics").redirectInput(file.toFile())
           .redirectErrorStream(true).start();
       String verdict = new String(promtool.getInputStream().readAllBytes());
       assertThat(promtool.waitFor()).as(verdict).isZero();
     } finally {
-      System.setErr(stderr);
+      logged.close();
       sql.close();
       vertx.close().await();
     }
+  }
+
+  /** What the exposition serves once its refresher has run. */
+  private static String scrape(MetricsExposition metrics) {
+    metrics.refresh(false);
+    return metrics.scrape().toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 }

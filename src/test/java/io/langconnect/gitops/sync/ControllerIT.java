@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.testenv.FaultProxy;
 import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.LogCapture;
 import io.langconnect.gitops.testenv.PodReadiness;
 import io.langconnect.gitops.testenv.ValuesRepo;
 import io.vertx.core.Vertx;
@@ -84,6 +86,12 @@ class ControllerIT {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** When the controller's field manager last wrote the object (server-side apply records it in managedFields). */
+  private static String ourLastWrite(Deployment deployment) {
+    return deployment.getMetadata().getManagedFields().stream().filter(f -> "langconnect-gitops".equals(f.getManager()))
+        .map(f -> f.getOperation() + "@" + f.getTime()).findFirst().orElse("never");
+  }
+
   private Deployment langconnect() {
     return admin.apps().deployments().inNamespace(ns).withName("langconnect-langconnect").get();
   }
@@ -142,14 +150,17 @@ class ControllerIT {
     try (Controller controller = new Controller(vertx, admin, config(repo.gitUrl(), false, null))) {
       controller.start().await();
       eventually("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
-      String version = langconnect().getMetadata().getResourceVersion();
-      long fetches = controller.registry().find("langconnect.git.fetch.duration").timer().count();
+      // Controllers update the Deployment's status on their own; what must not move is what we wrote.
+      String written = ourLastWrite(langconnect());
+      long generation = langconnect().getMetadata().getGeneration();
+      long fetches = controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer().count();
       eventually("five idle polls", () -> {
         var polls = controller.registry().find("langconnect.git.poll.duration").tag("outcome", "unchanged").timer();
         return polls != null && polls.count() >= 5;
       });
-      assertThat(controller.registry().find("langconnect.git.fetch.duration").timer().count()).isEqualTo(fetches);
-      assertThat(langconnect().getMetadata().getResourceVersion()).isEqualTo(version);
+      assertThat(controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer().count()).isEqualTo(fetches);
+      assertThat(langconnect().getMetadata().getGeneration()).isEqualTo(generation);
+      assertThat(ourLastWrite(langconnect())).isEqualTo(written);
     }
   }
 
@@ -200,6 +211,28 @@ class ControllerIT {
               password: dev-password
           """.formatted(ns)).commitAndPush("scale after failover");
       eventually("the new leader applied it", () -> langconnect().getSpec().getReplicas() == 2);
+    }
+  }
+
+  @Test
+  void aSyncInterruptedByShutdownIsOneInfoLineAndTheNextLeaderCarriesOn() throws Exception {
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient slow = plane.client(proxy.url(), plane.adminToken());
+         LogCapture log = LogCapture.start()) {
+      // The inventory read hangs, so the controller stops while a sync is in the middle of it.
+      proxy.inject(1, FaultProxy.request("GET", "/configmaps/inventory-dev"), FaultProxy.Fault.delay(Duration.ofSeconds(20)));
+      Controller stopping = new Controller(vertx, slow, config(repo.gitUrl(), false, null));
+      stopping.start().await();
+      eventually("the sync reached the inventory", () -> proxy.injectedCount() == 1);
+      stopping.close();
+
+      eventually("the interrupted sync's line", () -> log.text().contains("sync of dev interrupted"));
+      assertThat(log.text()).doesNotContain("crashed").doesNotContain(" ERROR ");
+      try (Controller next = new Controller(vertx, admin, config(repo.gitUrl(), false, null))) {
+        next.start().await();
+        eventually("the next controller synced", () -> next.board().get("dev")
+            .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      }
     }
   }
 }

@@ -233,7 +233,8 @@ class SyncIT {
       assertThat(status.driftCorrections()).isEqualTo(2);
       assertThat(status.objects()).filteredOn(o -> o.action().equals("created"))
           .extracting(EnvironmentStatus.ObjectStatus::name).containsExactly("langconnect-langconnect");
-      assertThat(sync.registry.find("langconnect.drift.corrections").tag("kind", "Deployment").counter().count())
+      assertThat(sync.registry.find("langconnect.drift.corrections").tag("environment", "staging").tag("kind", "Deployment")
+          .counter().count())
           .isEqualTo(2.0);
     }
   }

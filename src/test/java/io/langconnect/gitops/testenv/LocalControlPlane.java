@@ -176,6 +176,21 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return name;
   }
 
+  /**
+   * Collections made by LangChain's own PGVector store (as LangConnect makes them) in {@code database}; each spec
+   * is {@code name:owner:count:dimension}. Returns "uuid name count" lines.
+   */
+  public List<String> langchainCollections(String database, String... specs) throws IOException, InterruptedException {
+    PgConnectOptions pg = postgres(database);
+    String dsn = "postgresql+psycopg://" + pg.getUser() + "@" + pg.getHost() + ":" + pg.getPort() + "/" + database;
+    List<String> command = new ArrayList<>(List.of(langchainPython(), "test-support/langchain/make_collections.py", dsn));
+    command.addAll(List.of(specs));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    if (process.waitFor() != 0) throw new IllegalStateException("make_collections.py failed: " + output);
+    return output.lines().filter(l -> l.matches("[0-9a-f-]{36} .*")).toList();
+  }
+
   /** The Python with langchain-postgres installed (for test data made by LangChain itself). */
   public String langchainPython() {
     return env().get("LANGCHAIN_PYTHON");

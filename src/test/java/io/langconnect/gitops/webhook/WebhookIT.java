@@ -125,11 +125,12 @@ class WebhookIT {
     assertThat(response.body()).contains("\"environments\":[\"staging\"]");
     eventually(() -> admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-langconnect").get()
         .getSpec().getReplicas() == 2);
-    eventually(() -> controller.registry().find("langconnect.webhook.to.sync.duration").timer() != null);
+    eventually(() -> controller.registry().find("langconnect.webhook.to.sync.duration").tag("environment", "staging")
+        .timer().count() == 1);
     assertThat(deploymentGeneration(prodNs)).isEqualTo(prodBefore);
     assertThat(syncs("prod")).isEqualTo(prodSyncs);
-    assertThat(controller.registry().find("langconnect.webhook.requests").tag("outcome", "queued").counter().count())
-        .isEqualTo(1.0);
+    assertThat(controller.registry().find("langconnect.webhook.requests").tag("provider", "github").tag("outcome", "queued")
+        .counter().count()).isEqualTo(1.0);
   }
 
   @Test
