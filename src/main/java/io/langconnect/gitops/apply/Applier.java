@@ -1,6 +1,5 @@
 package io.langconnect.gitops.apply;
 
-import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -17,6 +16,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -58,6 +58,8 @@ public final class Applier {
     try {
       // A dry run cannot ask the API server about objects in a namespace that does not exist yet: all are new.
       boolean allNew = options.dryRun() && !namespaceExists(namespace);
+      Map<ObjectRef, HasMetadata> live = allNew ? Map.of() : live(desired);
+      refuseWhatIsNotOurs(environment, live);
       ensureNamespace(namespace, environment, options.dryRun());
       for (HasMetadata object : desired) {
         ObjectRef ref = ObjectRef.of(object);
@@ -67,34 +69,57 @@ public final class Applier {
           continue;
         }
         Inventory.Entry before = previous.entry(ref).orElse(null);
-        ObjectResult result = applyOne(prepare(object), hash, before, revision, options.dryRun());
+        HasMetadata current = live.get(ref);
+        ObjectResult result = applyOne(prepare(object, current), hash, before, revision, options.dryRun(), current);
         results.add(result);
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
         if (isDatabase(object) && !options.dryRun() && !awaitAvailable((Deployment) object, options.databaseReadyTimeout())) {
-          throw new SyncFailedException(notAvailable((Deployment) object, options.databaseReadyTimeout()), results, true, null);
+          throw new SyncFailedException(notAvailable((Deployment) object, options.databaseReadyTimeout()), results,
+              SyncFailedException.Reason.DATABASE_NOT_READY, null);
         }
       }
     } catch (KubernetesClientException e) {
-      throw new SyncFailedException(describe(e), results, false, e);
+      throw new SyncFailedException(describe(e), results, SyncFailedException.Reason.API_ERROR, e);
     }
     Set<ObjectRef> keep = new HashSet<>(applied.keySet());
     for (ObjectRef gone : previous.objects().keySet()) {
       if (keep.contains(gone)) continue;
-      results.add(prune(gone, options.dryRun()));
+      results.add(prune(gone, environment, options.dryRun()));
     }
-    return new SyncResult(results, new Inventory(environment, revision, applied));
+    return new SyncResult(results, new Inventory(environment, namespace, revision, applied));
   }
 
   /** Prunes every object of an environment whose values file was removed (PVCs and the namespace stay). */
   public SyncResult pruneAll(Inventory previous, boolean dryRun) {
     List<ObjectResult> results = new ArrayList<>();
-    previous.objects().keySet().forEach(ref -> results.add(prune(ref, dryRun)));
+    previous.objects().keySet().forEach(ref -> results.add(prune(ref, previous.environment(), dryRun)));
     return new SyncResult(results, Inventory.empty(previous.environment()));
   }
 
+  /** The live objects of a render, by reference (absent ones left out). */
+  private Map<ObjectRef, HasMetadata> live(List<HasMetadata> desired) {
+    Map<ObjectRef, HasMetadata> live = new HashMap<>();
+    for (HasMetadata object : desired) {
+      HasMetadata current = retry.call(() -> client.resource(object).get());
+      if (current != null) live.put(ObjectRef.of(object), current);
+    }
+    return live;
+  }
+
+  /** An object of the same name that someone else made is never taken over: the whole environment waits. */
+  private static void refuseWhatIsNotOurs(String environment, Map<ObjectRef, HasMetadata> live) throws SyncFailedException {
+    List<String> conflicts = live.entrySet().stream().filter(e -> !Ownership.isOurs(e.getValue(), environment))
+        .map(e -> e.getKey() + " (" + Ownership.describe(e.getValue()) + ")").sorted().toList();
+    if (conflicts.isEmpty()) return;
+    String namespace = live.keySet().iterator().next().namespace();
+    throw new SyncFailedException("not applied: " + String.join(", ", conflicts) + " in " + namespace
+        + " already exist and are not this environment's; nothing was changed. Rename the release, remove them, or label"
+        + " them " + Labels.MANAGED_BY + "=" + Labels.MANAGER + " and " + Labels.ENVIRONMENT + "=" + environment
+        + " to hand them over", List.of(), SyncFailedException.Reason.NOT_OURS, null);
+  }
+
   private ObjectResult applyOne(HasMetadata object, String hash, Inventory.Entry before, String revision,
-                                boolean dryRun) {
-    HasMetadata live = retry.call(() -> client.resource(object).get());
+                                boolean dryRun, HasMetadata live) {
     List<String> drifted = List.of();
     if (live != null) {
       drifted = DriftCheck.differences(JSON.convertValue(object, JsonNode.class), JSON.convertValue(live, JsonNode.class));
@@ -116,15 +141,13 @@ public final class Applier {
     return new ObjectResult(ObjectRef.of(object), live == null ? Action.CREATED : Action.CONFIGURED, drifted);
   }
 
-  /** A copy ready to apply: annotations present, and a generated password kept or created. */
-  private HasMetadata prepare(HasMetadata rendered) {
+  /** A copy ready to apply: annotations present, and a generated password kept ({@code live} is the Secret now) or created. */
+  private HasMetadata prepare(HasMetadata rendered, HasMetadata live) {
     HasMetadata object = JSON.clone(rendered);
     if (object.getMetadata().getAnnotations() == null) object.getMetadata().setAnnotations(new LinkedHashMap<>());
     if (object instanceof Secret secret && object.getMetadata().getAnnotations().containsKey(Labels.GENERATE_PASSWORD_ANNOTATION)) {
       String key = object.getMetadata().getAnnotations().get(Labels.GENERATE_PASSWORD_ANNOTATION);
-      Secret live = retry.call(() -> client.secrets().inNamespace(secret.getMetadata().getNamespace())
-          .withName(secret.getMetadata().getName()).get());
-      String existing = live == null || live.getData() == null ? null : live.getData().get(key);
+      String existing = live instanceof Secret current && current.getData() != null ? current.getData().get(key) : null;
       if (existing == null) {
         LOG.info("generating the database password of Secret {}/{} (kept by later syncs)",
             secret.getMetadata().getNamespace(), secret.getMetadata().getName());
@@ -182,18 +205,30 @@ public final class Applier {
     return current && available != null && available >= 1 && updated != null && updated >= 1;
   }
 
-  private ObjectResult prune(ObjectRef ref, boolean dryRun) {
+  /**
+   * Deletes an object the render no longer has, if and only if it is ours: read first, deleted only while it
+   * still is the object read (its resourceVersion), never when it lacks our labels. Data kinds are kept.
+   */
+  private ObjectResult prune(ObjectRef ref, String environment, boolean dryRun) {
     if (ref.isRetainedOnPrune()) {
       LOG.info("keeping {} in {}: pruning never deletes data", ref, ref.namespace());
       return new ObjectResult(ref, Action.RETAINED, List.of());
     }
-    if (!dryRun) {
-      retry.run(() -> client.genericKubernetesResources(ref.apiVersion(), ref.kind()).inNamespace(ref.namespace())
-          .withName(ref.name()).withPropagationPolicy(DeletionPropagation.BACKGROUND)
-          .delete());
-      LOG.info("pruned {} in {}", ref, ref.namespace());
-    }
-    return new ObjectResult(ref, Action.PRUNED, List.of());
+    var resource = client.genericKubernetesResources(ref.apiVersion(), ref.kind()).inNamespace(ref.namespace()).withName(ref.name());
+    return retry.call(() -> {
+      HasMetadata live = resource.get();
+      if (live == null) return new ObjectResult(ref, Action.PRUNED, List.of()); // already gone
+      if (!Ownership.isOurs(live, environment)) {
+        LOG.warn("not pruning {} in {}: it is not this environment's ({})", ref, ref.namespace(), Ownership.describe(live));
+        return new ObjectResult(ref, Action.SKIPPED, List.of(), "not ours: " + Ownership.describe(live));
+      }
+      if (!dryRun) {
+        // Deleted only while it is still the object just read (a precondition on its resourceVersion).
+        resource.lockResourceVersion(live.getMetadata().getResourceVersion()).delete();
+        LOG.info("pruned {} in {}", ref, ref.namespace());
+      }
+      return new ObjectResult(ref, Action.PRUNED, List.of());
+    });
   }
 
   private void ensureNamespace(String namespace, String environment, boolean dryRun) {
@@ -225,7 +260,7 @@ public final class Applier {
 
   /** What the object would look like after an apply (a server-side dry run), for diff. */
   public HasMetadata preview(HasMetadata rendered) {
-    HasMetadata object = prepare(rendered);
+    HasMetadata object = prepare(rendered, live(rendered).orElse(null));
     return retry.call(() -> client.resource(object).dryRun().fieldManager(Labels.MANAGER).forceConflicts()
         .serverSideApply());
   }

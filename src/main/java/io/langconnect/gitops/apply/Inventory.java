@@ -1,26 +1,27 @@
 package io.langconnect.gitops.apply;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * What was applied for one environment: each object with the hash of the content we applied and the
- * revision it was applied at. The next sync prunes what this has and the new render lacks, and skips
- * objects whose content hash is unchanged and whose live state has not drifted.
+ * What was applied for one environment, all in one namespace: each object with the hash of the content we
+ * applied and the revision it was applied at. The next sync prunes what this has and the new render lacks, and
+ * skips objects whose content hash is unchanged and whose live state has not drifted.
  */
-public record Inventory(String environment, String revision, Map<ObjectRef, Entry> objects) {
+public record Inventory(String environment, String namespace, String revision, Map<ObjectRef, Entry> objects) {
 
   public record Entry(String hash, String revision) {}
 
   public Inventory {
     TreeMap<ObjectRef, Entry> sorted = new TreeMap<>(ObjectRef.ORDER);
     sorted.putAll(objects);
-    objects = java.util.Collections.unmodifiableMap(sorted);
+    objects = Collections.unmodifiableMap(sorted);
   }
 
   public static Inventory empty(String environment) {
-    return new Inventory(environment, "", Map.of());
+    return new Inventory(environment, "", "", Map.of());
   }
 
   public Optional<Entry> entry(ObjectRef ref) {

@@ -5,16 +5,20 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.render.Labels;
+import io.langconnect.gitops.render.StackRenderer;
+import io.langconnect.gitops.values.NamespacePolicy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
- * Inventories live in the cluster, one ConfigMap per environment in the controller's state namespace,
- * so that a restarted controller (or a new leader) prunes exactly what its predecessor applied, and an
- * environment whose file was removed can still be found and pruned.
+ * Inventories live in the cluster, one ConfigMap per environment in the controller's state namespace, so that a
+ * restarted controller (or a new leader) prunes exactly what its predecessor applied, and an environment whose
+ * file was removed can still be found and pruned. An inventory is only trusted when it holds nothing the
+ * controller could not have written: kinds it manages, in one namespace environments may use.
  */
 public final class InventoryStore {
 
@@ -22,42 +26,59 @@ public final class InventoryStore {
   private static final String PREFIX = "inventory-";
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
+  /** An inventory that cannot be trusted: nothing is pruned from it, and the next good sync rewrites it. */
+  public static final class InvalidInventoryException extends Exception {
+    InvalidInventoryException(String message) {
+      super(message);
+    }
+  }
+
   private record Row(String apiVersion, String kind, String namespace, String name, String hash, String revision) {}
 
   private final KubernetesClient client;
-  private final String namespace;
+  private final NamespacePolicy namespaces;
 
-  public InventoryStore(KubernetesClient client, String namespace) {
+  /** {@code namespaces} says where environments may live; its controller namespace is where inventories are kept. */
+  public InventoryStore(KubernetesClient client, NamespacePolicy namespaces) {
     this.client = client;
-    this.namespace = namespace;
+    this.namespaces = namespaces;
+  }
+
+  public InventoryStore(KubernetesClient client, String stateNamespace) {
+    this(client, new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, stateNamespace));
   }
 
   public String namespace() {
-    return namespace;
+    return namespaces.controllerNamespace();
   }
 
-  public Optional<Inventory> read(String environment) {
-    return Optional.ofNullable(client.configMaps().inNamespace(namespace).withName(PREFIX + environment).get())
-        .map(InventoryStore::decode);
+  public static String configMapName(String environment) {
+    return PREFIX + environment;
+  }
+
+  public Optional<Inventory> read(String environment) throws InvalidInventoryException {
+    ConfigMap cm = client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).get();
+    return cm == null ? Optional.empty() : Optional.of(decode(environment, cm));
   }
 
   /** Every environment that has an inventory, i.e. that this controller applied and has not pruned whole. */
   public List<String> environments() {
-    return client.configMaps().inNamespace(namespace).withLabel(INVENTORY_LABEL, "true").list().getItems().stream()
-        .map(cm -> cm.getMetadata().getLabels().get(Labels.ENVIRONMENT)).sorted().toList();
+    return client.configMaps().inNamespace(namespace()).withLabel(INVENTORY_LABEL, "true").list().getItems().stream()
+        .map(cm -> cm.getMetadata().getLabels().get(Labels.ENVIRONMENT)).filter(env -> env != null).sorted().toList();
   }
 
   public void write(Inventory inventory) {
-    ensureNamespace();
+    Namespaces.ensure(client, namespace(), Map.of());
     List<Row> rows = new ArrayList<>();
     inventory.objects().forEach((ref, entry) ->
         rows.add(new Row(ref.apiVersion(), ref.kind(), ref.namespace(), ref.name(), entry.hash(), entry.revision())));
     Map<String, String> data = new LinkedHashMap<>();
     data.put("environment", inventory.environment());
+    data.put("namespace", inventory.namespace());
     data.put("revision", inventory.revision());
     data.put("objects", JSON.asJson(rows));
     ConfigMap cm = new ConfigMapBuilder()
-        .withNewMetadata().withName(PREFIX + inventory.environment()).withNamespace(namespace)
+        .withNewMetadata().withName(configMapName(inventory.environment())).withNamespace(namespace())
         .addToLabels(INVENTORY_LABEL, "true")
         .addToLabels(Labels.ENVIRONMENT, inventory.environment())
         .addToLabels(Labels.MANAGED_BY, Labels.MANAGER)
@@ -68,21 +89,44 @@ public final class InventoryStore {
   }
 
   public void delete(String environment) {
-    client.configMaps().inNamespace(namespace).withName(PREFIX + environment).delete();
+    client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).delete();
   }
 
-  private void ensureNamespace() {
-    Namespaces.ensure(client, namespace, Map.of());
-  }
-
-  private static Inventory decode(ConfigMap cm) {
-    Map<String, String> data = cm.getData();
-    Row[] rows = JSON.unmarshal(data.getOrDefault("objects", "[]"), Row[].class);
-    Map<ObjectRef, Inventory.Entry> objects = new LinkedHashMap<>();
-    for (Row row : rows) {
-      objects.put(new ObjectRef(row.apiVersion(), row.kind(), row.namespace(), row.name()),
-          new Inventory.Entry(row.hash(), row.revision()));
+  private Inventory decode(String environment, ConfigMap cm) throws InvalidInventoryException {
+    String name = namespace() + "/" + cm.getMetadata().getName();
+    Map<String, String> data = cm.getData() == null ? Map.of() : cm.getData();
+    Row[] rows;
+    try {
+      rows = JSON.unmarshal(data.getOrDefault("objects", "[]"), Row[].class);
+    } catch (RuntimeException e) {
+      throw new InvalidInventoryException("inventory " + name + " cannot be parsed (" + e.getMessage() + ")");
     }
-    return new Inventory(data.get("environment"), data.getOrDefault("revision", ""), objects);
+    if (!environment.equals(data.get("environment"))) {
+      throw new InvalidInventoryException("inventory " + name + " names environment \"" + data.get("environment") + "\"");
+    }
+    TreeSet<String> inNamespaces = new TreeSet<>();
+    Map<ObjectRef, Inventory.Entry> objects = new LinkedHashMap<>();
+    for (Row row : rows == null ? new Row[0] : rows) {
+      if (row == null || row.kind() == null || row.name() == null || row.namespace() == null
+          || !StackRenderer.KINDS.contains(row.apiVersion() + "/" + row.kind())) {
+        throw new InvalidInventoryException("inventory " + name + " names " + (row == null ? "an empty row" : row.apiVersion()
+            + " " + row.kind() + "/" + row.name()) + ", which is not a kind the controller manages");
+      }
+      inNamespaces.add(row.namespace());
+      objects.put(new ObjectRef(row.apiVersion(), row.kind(), row.namespace(), row.name()),
+          new Inventory.Entry(row.hash() == null ? "" : row.hash(), row.revision() == null ? "" : row.revision()));
+    }
+    // Inventories written before the namespace was recorded hold one namespace: theirs.
+    String namespace = data.getOrDefault("namespace", inNamespaces.isEmpty() ? "" : inNamespaces.first());
+    inNamespaces.add(namespace);
+    if (inNamespaces.size() > 1) {
+      throw new InvalidInventoryException("inventory " + name + " names objects outside the environment's namespace "
+          + namespace + ": in " + String.join(", ", inNamespaces));
+    }
+    if (!namespace.isEmpty() && !namespaces.allows(namespace)) {
+      throw new InvalidInventoryException("inventory " + name + " names namespace " + namespace
+          + ", where environments may not be (kubernetes.allowedNamespaces: " + namespaces.describe() + ")");
+    }
+    return new Inventory(environment, namespace, data.getOrDefault("revision", ""), objects);
   }
 }

@@ -5,10 +5,18 @@ import java.util.List;
 /** What one apply (or prune) of an environment did, object by object. */
 public record SyncResult(List<ObjectResult> objects, Inventory inventory) {
 
-  public enum Action { CREATED, CONFIGURED, UNCHANGED, PRUNED, RETAINED }
+  /** SKIPPED: the render no longer has it, but the live object is not ours, so it was left alone. */
+  public enum Action { CREATED, CONFIGURED, UNCHANGED, PRUNED, RETAINED, SKIPPED }
 
-  /** {@code driftedPaths} is non-empty when the object was re-applied because someone changed it in the cluster. */
-  public record ObjectResult(ObjectRef ref, Action action, List<String> driftedPaths) {
+  /**
+   * {@code driftedPaths} is non-empty when the object was re-applied because someone changed it in the cluster;
+   * {@code note} says why an object was skipped.
+   */
+  public record ObjectResult(ObjectRef ref, Action action, List<String> driftedPaths, String note) {
+    public ObjectResult(ObjectRef ref, Action action, List<String> driftedPaths) {
+      this(ref, action, driftedPaths, "");
+    }
+
     public boolean driftCorrected() {
       return !driftedPaths.isEmpty();
     }

@@ -26,7 +26,7 @@ final class ClusterSession implements AutoCloseable {
     this.client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),
         config.kubernetes().requestTimeout());
     this.applier = new Applier(client, new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10)));
-    this.inventories = new InventoryStore(client, config.kubernetes().stateNamespace());
+    this.inventories = new InventoryStore(client, config.kubernetes().namespacePolicy());
     this.service = new SyncService(applier, inventories, new EventRecorder(client, "cli"),
         new SyncMetrics(new SimpleMeterRegistry()), new StatusBoard(), config.sync());
   }

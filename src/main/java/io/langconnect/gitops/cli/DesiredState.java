@@ -18,7 +18,7 @@ record DesiredState(String revision, List<ValuesFolder.Environment> environments
     if (valuesDir != null) {
       if (!Files.isDirectory(valuesDir)) throw new Main.UserError("--values " + valuesDir + ": not a folder");
       try {
-        return new DesiredState("local", ValuesFolder.load(valuesDir));
+        return new DesiredState("local", ValuesFolder.load(valuesDir, config.kubernetes().namespacePolicy()));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -29,9 +29,9 @@ record DesiredState(String revision, List<ValuesFolder.Environment> environments
     try (ValuesRepository repository = new ValuesRepository(config.git())) {
       ObjectId head = repository.fetch();
       Map<String, String> files = repository.valuesFiles(head).orElseThrow(() -> new Main.UserError(
-          "path " + config.git().path() + " does not exist in " + config.git().url() + " at " + head.name()));
+          "path " + config.git().path() + " does not exist in " + repository.url() + " at " + head.name()));
       String prefix = repository.normalizedPath().isEmpty() ? "" : repository.normalizedPath() + "/";
-      return new DesiredState(head.name(), ValuesFolder.load(files, prefix));
+      return new DesiredState(head.name(), ValuesFolder.load(files, prefix, config.kubernetes().namespacePolicy()));
     } catch (ValuesRepository.GitException e) {
       throw new Main.UserError(e.getMessage());
     }

@@ -3,6 +3,8 @@ package io.langconnect.gitops.cli;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.apply.Ownership;
 import io.langconnect.gitops.apply.ObjectDiff;
 import io.langconnect.gitops.apply.ObjectRef;
 import io.langconnect.gitops.config.ControllerConfig;
@@ -56,8 +58,12 @@ final class DiffCommand implements Callable<Integer> {
         List<String> present = desired.environments().stream().map(ValuesFolder.Environment::name).toList();
         for (String removed : cluster.service.removedEnvironments(present)) {
           differs = true;
-          cluster.inventories.read(removed).ifPresent(inv -> inv.objects().keySet()
-              .forEach(ref -> out.println(pruneLine(removed, ref))));
+          try {
+            cluster.inventories.read(removed).ifPresent(inv -> inv.objects().keySet()
+                .forEach(ref -> out.println(pruneLine(removed, ref))));
+          } catch (InventoryStore.InvalidInventoryException e) {
+            out.println("# " + removed + ": " + e.getMessage() + " (nothing would be pruned)");
+          }
         }
       }
     } catch (KubernetesClientException e) {
@@ -74,6 +80,12 @@ final class DiffCommand implements Callable<Integer> {
     boolean differs = false;
     for (HasMetadata object : objects) {
       Optional<HasMetadata> live = namespaceExists ? cluster.applier.live(object) : Optional.empty();
+      if (live.isPresent() && !Ownership.isOurs(live.get(), environment.name())) {
+        differs = true;
+        out.println("# " + environment.name() + ": " + ObjectRef.of(object) + " exists and is not this environment's ("
+            + Ownership.describe(live.get()) + "): a sync refuses to take it over");
+        continue;
+      }
       HasMetadata after = namespaceExists ? cluster.applier.preview(object) : object;
       List<String> lines = ObjectDiff.between(live.orElse(null), after);
       if (!lines.isEmpty()) {
@@ -83,7 +95,13 @@ final class DiffCommand implements Callable<Integer> {
       }
     }
     Set<ObjectRef> desiredRefs = objects.stream().map(ObjectRef::of).collect(Collectors.toSet());
-    Inventory previous = cluster.inventories.read(environment.name()).orElse(Inventory.empty(environment.name()));
+    Inventory previous;
+    try {
+      previous = cluster.inventories.read(environment.name()).orElse(Inventory.empty(environment.name()));
+    } catch (InventoryStore.InvalidInventoryException e) {
+      out.println("# " + environment.name() + ": " + e.getMessage() + " (nothing would be pruned; a sync rewrites it)");
+      return true;
+    }
     for (ObjectRef ref : previous.objects().keySet()) {
       if (!desiredRefs.contains(ref)) {
         differs = true;

@@ -3,6 +3,7 @@ package io.langconnect.gitops.cli;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.git.GitUrls;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.sync.Controller;
 import io.langconnect.gitops.sync.KubernetesClients;
@@ -75,7 +76,7 @@ final class ServeCommand implements Callable<Integer> {
       vertx.close().await();
       stopped.countDown();
     }));
-    spec.commandLine().getErr().println("serving on port " + controller.httpPort() + "; syncing " + config.git().url()
+    spec.commandLine().getErr().println("serving on port " + controller.httpPort() + "; syncing " + GitUrls.redact(config.git().url())
         + " (" + config.git().branch() + ", " + config.git().path() + ")");
     stopped.await();
     return 0;

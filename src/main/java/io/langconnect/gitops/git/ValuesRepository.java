@@ -39,9 +39,10 @@ import org.eclipse.jgit.treewalk.TreeWalk;
 public final class ValuesRepository implements AutoCloseable {
 
   /** A git failure, with the operation and the remote named and no credentials. */
+  /** A git failure, its message safe to show: credentials in URLs are masked. */
   public static final class GitException extends Exception {
     public GitException(String message, Throwable cause) {
-      super(message, cause);
+      super(GitUrls.redact(message), cause);
     }
   }
 
@@ -59,8 +60,9 @@ public final class ValuesRepository implements AutoCloseable {
     this.git = openOrInit(Path.of(config.workDir()));
   }
 
+  /** The repository's URL as it may be shown (credentials masked). */
   public String url() {
-    return url;
+    return GitUrls.redact(url);
   }
 
   public String branch() {

@@ -66,6 +66,11 @@ public final class HttpApiVerticle extends VerticleBase {
     router.get("/readyz").handler(this::ready);
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", MetricsExposition.CONTENT_TYPE).end(metrics.scrape()));
+    // With an API token configured, the status API asks for it too (it names namespaces and the repository);
+    // /healthz, /readyz and /metrics stay open for probes and Prometheus.
+    router.get("/api/v1/*").handler(ctx -> {
+      if (apiToken.isEmpty() || authorized(ctx)) ctx.next();
+    });
     router.get("/api/v1/environments").handler(ctx -> json(ctx, 200, new JsonObject()
         .put("leader", board.leader())
         .put("git", board.git().map(HttpApiVerticle::git).orElse(null))
@@ -136,9 +141,11 @@ public final class HttpApiVerticle extends VerticleBase {
         .put("lastSyncDurationSeconds", s.lastSyncDuration() == null ? null : s.lastSyncDuration().toMillis() / 1000.0)
         .put("lastSuccessTime", s.lastSuccessTime() == null ? null : s.lastSuccessTime().toString())
         .put("driftCorrections", s.driftCorrections())
-        .put("objects", new JsonArray(s.objects().stream().map(o -> new JsonObject()
-            .put("kind", o.kind()).put("name", o.name()).put("action", o.action())
-            .put("driftCorrected", o.driftCorrected())).toList()));
+        .put("objects", new JsonArray(s.objects().stream().map(o -> {
+          JsonObject object = new JsonObject().put("kind", o.kind()).put("name", o.name()).put("action", o.action())
+              .put("driftCorrected", o.driftCorrected());
+          return o.note().isEmpty() ? object : object.put("note", o.note());
+        }).toList()));
   }
 
   private static JsonObject git(StatusBoard.GitStatus g) {

@@ -13,6 +13,10 @@ import java.util.stream.Stream;
  */
 public final class StackRenderer {
 
+  /** Every kind a render can hold, as {@code apiVersion/kind}: the only kinds the controller manages. */
+  public static final java.util.Set<String> KINDS = java.util.Set.of("v1/Secret", "v1/PersistentVolumeClaim", "v1/Service",
+      "apps/v1/Deployment", "autoscaling/v2/HorizontalPodAutoscaler", "batch/v1/CronJob");
+
   private StackRenderer() {}
 
   public static List<HasMetadata> render(EnvironmentValues values, Optional<String> revision) {

@@ -132,10 +132,10 @@ public final class Controller implements AutoCloseable {
   private Future<Void> startSyncing() {
     Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
     SyncService service = new SyncService(new Applier(client, retry),
-        new InventoryStore(client, config.kubernetes().stateNamespace()),
+        new InventoryStore(client, config.kubernetes().namespacePolicy()),
         new EventRecorder(client, identity), metrics, board, config.sync());
-    return vertx.deployVerticle(new SyncVerticle(service, metrics, pathPrefix(), config.sync().driftInterval(),
-            config.sync().parallelism()))
+    return vertx.deployVerticle(new SyncVerticle(service, metrics, pathPrefix(), config.kubernetes().namespacePolicy(),
+            config.sync().driftInterval(), config.sync().parallelism()))
         .compose(id -> {
           synchronized (syncDeployments) {
             syncDeployments.add(id);

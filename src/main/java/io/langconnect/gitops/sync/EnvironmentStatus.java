@@ -21,10 +21,11 @@ public record EnvironmentStatus(
   /** As Flux and Argo CD name them: Synced, still Progressing (waiting on the database), or Failed. */
   public enum Result { SYNCED, PROGRESSING, FAILED, PRUNED }
 
-  public record ObjectStatus(String kind, String name, String action, boolean driftCorrected) {
+  /** {@code note} says why an object was skipped (e.g. "not ours: managed-by=helm, ..."), else empty. */
+  public record ObjectStatus(String kind, String name, String action, boolean driftCorrected, String note) {
     static ObjectStatus of(SyncResult.ObjectResult result) {
       return new ObjectStatus(result.ref().kind(), result.ref().name(), result.action().name().toLowerCase(),
-          result.driftCorrected());
+          result.driftCorrected(), result.note());
     }
   }
 

@@ -51,6 +51,7 @@ public final class SyncMetrics {
     for (String kind : kinds) {
       APPLY_ACTIONS.forEach(action -> applied(environment, kind, action));
       pruned(environment, kind);
+      pruneSkipped(environment, kind);
       driftCorrections(environment, kind);
     }
     changed.run();
@@ -96,6 +97,7 @@ public final class SyncMetrics {
       switch (object.action()) {
         case CREATED, CONFIGURED -> applied(environment, kind, object.action().name().toLowerCase()).increment();
         case PRUNED -> pruned(environment, kind).increment();
+        case SKIPPED -> pruneSkipped(environment, kind).increment();
         default -> { }
       }
       if (object.driftCorrected()) driftCorrections(environment, kind).increment();
@@ -158,6 +160,12 @@ public final class SyncMetrics {
 
   private Counter pruned(String environment, String kind) {
     return Counter.builder("langconnect.objects.pruned").description("Objects deleted because the render no longer has them")
+        .tag("environment", environment).tag("kind", kind).register(registry);
+  }
+
+  private Counter pruneSkipped(String environment, String kind) {
+    return Counter.builder("langconnect.prune.skipped").description("Objects an inventory named that were not deleted"
+            + " because the live object is not this environment's (it lacks our labels)")
         .tag("environment", environment).tag("kind", kind).register(registry);
   }
 

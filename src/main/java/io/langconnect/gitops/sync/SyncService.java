@@ -68,27 +68,54 @@ public final class SyncService {
     List<HasMetadata> desired = StackRenderer.render(values, Optional.empty());
     if (!dryRun) metrics.environmentKnown(name, desired.stream().map(HasMetadata::getKind).distinct().toList());
     Inventory previous = Inventory.empty(name);
+    String untrusted = null;
     try {
-      previous = inventories.read(name).orElse(previous);
+      try {
+        previous = inventories.read(name).orElse(previous);
+      } catch (InventoryStore.InvalidInventoryException e) {
+        // Nothing it names is pruned; this sync's inventory replaces it.
+        untrusted = e.getMessage() + ": nothing was pruned; it is rewritten from this sync";
+        LOG.warn("{}: {}", name, untrusted);
+        if (!dryRun) events.warning(values.namespace(), "InvalidInventory", untrusted);
+      }
       SyncResult result = applier.apply(name, values.namespace(), desired, revision, previous,
           new Applier.Options(dryRun, settings.databaseReadyTimeout()));
-      if (!dryRun && !result.inventory().objects().equals(previous.objects())) inventories.write(result.inventory());
-      if (!dryRun) metrics.objects(name, result);
+      boolean changed = !result.inventory().objects().equals(previous.objects())
+          || !result.inventory().namespace().equals(previous.namespace());
+      if (!dryRun && (untrusted != null || changed)) inventories.write(result.inventory());
+      if (!dryRun) {
+        metrics.objects(name, result);
+        reportSkipped(values.namespace(), result);
+      }
       long drift = result.objects().stream().filter(SyncResult.ObjectResult::driftCorrected).count();
-      String message = summary(result, dryRun);
+      String message = summary(result, dryRun) + (untrusted == null ? "" : "; " + untrusted);
       return finish(name, values.namespace(), revision, Result.SYNCED, message, started,
           result.objects().stream().map(ObjectStatus::of).toList(), drift, before, dryRun);
     } catch (SyncFailedException e) {
       if (Interruptions.isInterruption(e)) return interrupted(name, values.namespace(), revision, started, before);
-      if (!dryRun) recordPartial(previous, e.partial(), revision);
-      if (!dryRun) events.warning(values.namespace(), e.waitingForDatabase() ? "WaitingForDatabase" : "SyncFailed", e.getMessage());
-      return finish(name, values.namespace(), revision, e.waitingForDatabase() ? Result.PROGRESSING : Result.FAILED,
-          e.getMessage(), started, e.partial().stream().map(ObjectStatus::of).toList(), 0, before, dryRun);
+      if (!dryRun) recordPartial(previous, values.namespace(), e.partial(), revision);
+      if (!dryRun) events.warning(values.namespace(), switch (e.reason()) {
+        case DATABASE_NOT_READY -> "WaitingForDatabase";
+        case NOT_OURS -> "NotOurs";
+        case API_ERROR -> "SyncFailed";
+      }, e.getMessage());
+      Result result = e.reason() == SyncFailedException.Reason.DATABASE_NOT_READY ? Result.PROGRESSING : Result.FAILED;
+      return finish(name, values.namespace(), revision, result, e.getMessage(), started,
+          e.partial().stream().map(ObjectStatus::of).toList(), 0, before, dryRun);
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(name, values.namespace(), revision, started, before);
       LOG.error("sync of {} failed unexpectedly", name, e);
       return finish(name, values.namespace(), revision, Result.FAILED, "unexpected error: " + e.getMessage(), started,
           List.of(), 0, before, dryRun);
+    }
+  }
+
+  /** Objects an inventory named that turned out not to be ours: left alone, and said so where users look. */
+  private void reportSkipped(String namespace, SyncResult result) {
+    List<String> skipped = result.objects().stream().filter(o -> o.action() == SyncResult.Action.SKIPPED)
+        .map(o -> o.ref() + " in " + o.ref().namespace() + " (" + o.note() + ")").toList();
+    if (!skipped.isEmpty()) {
+      events.warning(namespace, "PruneSkipped", "not deleted, not this environment's: " + String.join(", ", skipped));
     }
   }
 
@@ -111,15 +138,26 @@ public final class SyncService {
   /** Prunes an environment whose values file was removed; its PVCs and namespace stay. */
   public EnvironmentStatus pruneRemoved(String environment, String revision, boolean dryRun) {
     Instant started = Instant.now();
-    Optional<Inventory> inventory = inventories.read(environment);
-    if (inventory.isEmpty()) return finish(environment, "", revision, Result.PRUNED, "nothing to prune", started,
-        List.of(), 0, Optional.empty(), dryRun);
     try {
+      Optional<Inventory> inventory;
+      try {
+        inventory = inventories.read(environment);
+      } catch (InventoryStore.InvalidInventoryException e) {
+        String message = e.getMessage() + ": nothing was pruned; fix or delete it to go on";
+        LOG.warn("{}: {}", environment, message);
+        return finish(environment, "", revision, Result.FAILED, message, started, List.of(), 0, Optional.empty(), dryRun);
+      }
+      if (inventory.isEmpty()) return finish(environment, "", revision, Result.PRUNED, "nothing to prune", started,
+          List.of(), 0, Optional.empty(), dryRun);
+      String namespace = inventory.get().namespace();
       SyncResult result = applier.pruneAll(inventory.get(), dryRun);
-      if (!dryRun) inventories.delete(environment);
-      String namespace = inventory.get().objects().keySet().stream().map(ObjectRef::namespace).findFirst().orElse("");
+      if (!dryRun) {
+        inventories.delete(environment);
+        reportSkipped(namespace, result);
+      }
       String message = "values file removed: pruned " + result.count(SyncResult.Action.PRUNED) + " object(s), kept "
-          + result.count(SyncResult.Action.RETAINED) + " volume claim(s) and the namespace";
+          + result.count(SyncResult.Action.RETAINED) + " volume claim(s) and the namespace"
+          + skippedNote(result);
       EnvironmentStatus status = finish(environment, namespace, revision, Result.PRUNED, message, started,
           result.objects().stream().map(ObjectStatus::of).toList(), 0, Optional.empty(), dryRun);
       if (!dryRun) {
@@ -134,8 +172,12 @@ public final class SyncService {
     }
   }
 
-  /** After a failure, objects applied so far join the inventory (with no hash, so the next sync re-applies them). */
-  private void recordPartial(Inventory previous, List<SyncResult.ObjectResult> partial, String revision) {
+  /**
+   * After a failure, objects applied so far join the inventory (with no hash, so the next sync re-applies them).
+   * An inventory holds one namespace: when the environment just moved, the old one is kept as it is.
+   */
+  private void recordPartial(Inventory previous, String namespace, List<SyncResult.ObjectResult> partial, String revision) {
+    if (!previous.namespace().isEmpty() && !previous.namespace().equals(namespace)) return;
     Map<ObjectRef, Inventory.Entry> merged = new LinkedHashMap<>(previous.objects());
     boolean grew = false;
     for (SyncResult.ObjectResult object : partial) {
@@ -146,7 +188,7 @@ public final class SyncService {
     }
     if (!grew) return;
     try {
-      inventories.write(new Inventory(previous.environment(), previous.revision(), merged));
+      inventories.write(new Inventory(previous.environment(), namespace, previous.revision(), merged));
     } catch (RuntimeException e) {
       LOG.warn("could not record the partial inventory of {}: {}", previous.environment(), e.getMessage());
     }
@@ -158,7 +200,15 @@ public final class SyncService {
     return prefix + "created " + result.count(SyncResult.Action.CREATED)
         + ", configured " + result.count(SyncResult.Action.CONFIGURED)
         + ", pruned " + result.count(SyncResult.Action.PRUNED)
-        + ", unchanged " + result.count(SyncResult.Action.UNCHANGED);
+        + ", unchanged " + result.count(SyncResult.Action.UNCHANGED)
+        + skippedNote(result);
+  }
+
+  private static String skippedNote(SyncResult result) {
+    long skipped = result.count(SyncResult.Action.SKIPPED);
+    return skipped == 0 ? "" : ", skipped " + skipped + " not ours: " + result.objects().stream()
+        .filter(o -> o.action() == SyncResult.Action.SKIPPED).map(o -> o.ref() + " in " + o.ref().namespace())
+        .collect(Collectors.joining(", "));
   }
 
   private EnvironmentStatus finish(String name, String namespace, String revision, Result result, String message,

@@ -1,6 +1,7 @@
 package io.langconnect.gitops.sync;
 
 import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.values.ValuesFolder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -41,6 +42,7 @@ public final class SyncVerticle extends VerticleBase {
   private final SyncService service;
   private final SyncMetrics metrics;
   private final String pathPrefix;
+  private final NamespacePolicy namespaces;
   private final Duration driftInterval;
   private final int parallelism;
 
@@ -52,11 +54,12 @@ public final class SyncVerticle extends VerticleBase {
   /** Set when undeployed (the leader lost its Lease, or shutdown): no new work starts. */
   private boolean stopping;
 
-  public SyncVerticle(SyncService service, SyncMetrics metrics, String pathPrefix, Duration driftInterval,
-                      int parallelism) {
+  public SyncVerticle(SyncService service, SyncMetrics metrics, String pathPrefix, NamespacePolicy namespaces,
+                      Duration driftInterval, int parallelism) {
     this.service = service;
     this.metrics = metrics;
     this.pathPrefix = pathPrefix;
+    this.namespaces = namespaces;
     this.driftInterval = driftInterval;
     this.parallelism = parallelism;
   }
@@ -84,7 +87,7 @@ public final class SyncVerticle extends VerticleBase {
     }
     Map<String, String> contents = files.getMap().entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> String.valueOf(e.getValue())));
-    List<ValuesFolder.Environment> loaded = ValuesFolder.load(contents, pathPrefix);
+    List<ValuesFolder.Environment> loaded = ValuesFolder.load(contents, pathPrefix, namespaces);
     environments = new LinkedHashMap<>();
     loaded.forEach(env -> environments.put(env.name(), env));
     // A webhook that listed its changed files names the environments to sync; otherwise all of them.

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
@@ -31,7 +32,7 @@ import java.util.regex.Pattern;
  * {@code GET /metrics} as Prometheus sees it: controllers run as their own processes ({@code java -jar ... serve}),
  * each with 10 environments whose databases hold 100 LangChain collections, next to Debian's
  * prometheus-postgres-exporter on the same database. The scrapes of all of them are interleaved, so every one
- * meets the same noise; the controllers collect on their default schedule. Pass several jars (this build and an earlier one) to compare them in one run. Prints
+ * meets the same noise; the controllers collect on their default schedule (an earlier build takes its first exact counts only at its first slow tick: its line count says so). Pass several jars (this build and an earlier one) to compare them in one run. Prints
  * figures; asserts nothing.
  *
  * <p>Arguments: {@code EMBEDDINGS JAR [JAR ...]}; each jar may be given as {@code label=path}.
@@ -111,7 +112,7 @@ public final class ObserveBenchmark {
       // next to this build.
       System.out.println("next to prometheus-postgres-exporter (which queries the database on every scrape):");
       measure(http, List.of(endpoints.get(0), exporterEndpoint));
-      collectorCost(get(http, endpoints.get(0).url()));
+      collectorCost(get(http, endpoints.get(0).url()).toString(StandardCharsets.UTF_8));
       vertx.close().await();
     } finally {
       processes.forEach(Process::destroy);
@@ -125,7 +126,7 @@ public final class ObserveBenchmark {
     Map<Endpoint, Integer> lines = new LinkedHashMap<>();
     for (Endpoint endpoint : endpoints) {
       times.put(endpoint, new ArrayList<>());
-      for (int i = 0; i < 20; i++) lines.put(endpoint, (int) get(http, endpoint.url()).lines().count()); // warm-up
+      for (int i = 0; i < 20; i++) lines.put(endpoint, (int) get(http, endpoint.url()).toString(StandardCharsets.UTF_8).lines().count()); // warm-up
     }
     for (int i = 0; i < SCRAPES; i++) {
       for (Endpoint endpoint : endpoints) {
@@ -163,17 +164,17 @@ public final class ObserveBenchmark {
     sql.close();
   }
 
-  /** Until every environment exports its collections (at most 50 of its own, the rest summed as "(other)"). */
+  /** Until every environment exports its collections' estimates (at most 50 of its own, the rest as "(other)"). */
   private static void awaitCollections(HttpClientAgent http, Endpoint endpoint) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
     while (true) {
       String scrape = "";
       try {
-        scrape = get(http, endpoint.url());
+        scrape = get(http, endpoint.url()).toString(StandardCharsets.UTF_8);
       } catch (java.util.concurrent.ExecutionException notYetListening) {
         // the process is still starting
       }
-      long environments = scrape.lines().filter(l -> l.startsWith("langconnect_vector_collection_embeddings{")
+      long environments = scrape.lines().filter(l -> l.startsWith("langconnect_vector_collection_embeddings_estimate{")
           && l.contains("collection=\"(other)\"")).count();
       if (environments == ENVIRONMENTS) return;
       if (System.nanoTime() > deadline) {
@@ -202,11 +203,11 @@ public final class ObserveBenchmark {
   }
 
   /** One GET over a kept-alive connection, the whole body read. */
-  private static String get(HttpClientAgent http, String url) throws Exception {
+  private static Buffer get(HttpClientAgent http, String url) throws Exception {
     URI uri = URI.create(url);
     return http.request(HttpMethod.GET, uri.getPort(), uri.getHost(), uri.getPath())
         .compose(request -> request.send().compose(HttpClientResponse::body))
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).toString(StandardCharsets.UTF_8);
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private static int freePort() throws IOException {

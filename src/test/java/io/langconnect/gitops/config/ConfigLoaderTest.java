@@ -61,4 +61,23 @@ class ConfigLoaderTest {
     assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
     assertThatThrownBy(() -> Durations.parse("5 minutes")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void allowedNamespacesComeFromTheFileOrACommaSeparatedVariable() throws IOException {
+    Path file = Files.writeString(dir.resolve("c.yaml"), "kubernetes:\n  allowedNamespaces: [\"langconnect-*\", \"!langconnect-gitops-*\"]\n");
+    assertThat(ConfigLoader.load(Optional.of(file), Map.of()).kubernetes().namespacePolicy().allows("langconnect-prod")).isTrue();
+    assertThat(ConfigLoader.load(Optional.of(file), Map.of()).kubernetes().namespacePolicy().allows("team-a")).isFalse();
+    ControllerConfig fromEnv = ConfigLoader.load(Optional.empty(),
+        Map.of("LANGCONNECT_GITOPS_KUBERNETES_ALLOWED_NAMESPACES", "team-*, ops"));
+    assertThat(fromEnv.kubernetes().allowedNamespaces()).containsExactly("team-*", "ops");
+    assertThat(ControllerConfig.defaults().kubernetes().namespacePolicy().allows("kube-system")).isFalse();
+  }
+
+  @Test
+  void aMalformedNamespacePatternNamesTheKey() throws IOException {
+    Path file = Files.writeString(dir.resolve("c.yaml"), "kubernetes:\n  allowedNamespaces: [\"Team_A\"]\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of()))
+        .hasMessageContaining(file + ": kubernetes")
+        .hasMessageContaining("kubernetes.allowedNamespaces[0]: \"Team_A\" is not a namespace pattern");
+  }
 }

@@ -293,4 +293,17 @@ class StackFactsTest {
     assertThat(only(objects, PersistentVolumeClaim.class, "langconnect-postgres-backups").getSpec().getResources()
         .getRequests().get("storage").toString()).isEqualTo("50Gi");
   }
+
+  @Test
+  void everyKindARenderHoldsIsOneTheControllerManages() {
+    List<HasMetadata> everything = render("""
+        langconnect:
+          image: {repository: registry.example.com/langconnect}
+          autoscaling: {enabled: true}
+        postgres:
+          persistence: {enabled: true}
+        """);
+    assertThat(everything.stream().map(o -> o.getApiVersion() + "/" + o.getKind()).collect(java.util.stream.Collectors.toSet()))
+        .isEqualTo(StackRenderer.KINDS);
+  }
 }

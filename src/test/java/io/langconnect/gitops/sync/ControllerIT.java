@@ -81,6 +81,11 @@ class ControllerIT {
         null, null, null);
   }
 
+  private HttpResponse<String> get(Controller controller, String path, String token) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + path))
+        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private HttpResponse<String> get(Controller controller, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + path)).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -119,14 +124,14 @@ class ControllerIT {
       assertThat(langconnect().getSpec().getTemplate().getSpec().getContainers().get(0).getImage()).endsWith(":1.0.1");
       eventually("status updated", () -> controller.board().get("dev").map(s -> s.revision().equals(revision)).orElse(false));
 
-      JsonObject body = new JsonObject(get(controller, "/api/v1/environments/dev").body());
+      JsonObject body = new JsonObject(get(controller, "/api/v1/environments/dev", "s3cret-token").body());
       assertThat(body.getString("namespace")).isEqualTo(ns);
       assertThat(body.getString("revision")).isEqualTo(revision);
       assertThat(body.getString("result")).isEqualTo("Synced");
       assertThat(body.getJsonArray("objects").stream().map(o -> ((JsonObject) o).getString("name") + ":"
           + ((JsonObject) o).getString("action")).toList()).contains("langconnect-langconnect:configured",
           "langconnect-postgres:unchanged");
-      assertThat(get(controller, "/api/v1/environments/nope").statusCode()).isEqualTo(404);
+      assertThat(get(controller, "/api/v1/environments/nope", "s3cret-token").statusCode()).isEqualTo(404);
 
       String metrics = get(controller, "/metrics").body();
       assertThat(metrics).contains("langconnect_sync_total{environment=\"dev\",result=\"synced\"}")
@@ -233,6 +238,33 @@ class ControllerIT {
         eventually("the next controller synced", () -> next.board().get("dev")
             .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
       }
+    }
+  }
+
+  @Test
+  void credentialsInTheRepositoryUrlAreNeverShownAndTheStatusApiAsksForTheToken() throws Exception {
+    Path token = Files.writeString(tmp.resolve("api-token"), "api-token\n");
+    String url = "http://s3cret-git-token:x-oauth-basic@127.0.0.1:1/values.git";
+    try (LogCapture log = LogCapture.start();
+         Controller controller = new Controller(vertx, admin, config(url, false, token))) {
+      controller.start().await();
+      eventually("the git error", () -> controller.board().git().map(g -> g.lastError() != null).orElse(false));
+
+      assertThat(get(controller, "/api/v1/environments").statusCode()).isEqualTo(401);
+      assertThat(get(controller, "/api/v1/environments/dev").statusCode()).isEqualTo(401);
+      HttpResponse<String> status = get(controller, "/api/v1/environments", "api-token");
+      assertThat(status.statusCode()).isEqualTo(200);
+      JsonObject git = new JsonObject(status.body()).getJsonObject("git");
+      assertThat(git.getString("url")).isEqualTo("http://***@127.0.0.1:1/values.git");
+      assertThat(git.getString("lastError")).contains("http://***@127.0.0.1:1/values.git");
+      assertThat(status.body()).doesNotContain("s3cret-git-token");
+      // Probes and Prometheus need no token.
+      assertThat(get(controller, "/healthz").statusCode()).isEqualTo(200);
+      assertThat(get(controller, "/readyz").statusCode()).isEqualTo(503);
+      HttpResponse<String> metrics = get(controller, "/metrics");
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).doesNotContain("s3cret-git-token");
+      assertThat(log.text()).contains("http://***@127.0.0.1:1/values.git").doesNotContain("s3cret-git-token");
     }
   }
 }
