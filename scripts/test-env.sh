@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The local control plane for tests and the demo, as plain processes on loopback:
-#   etcd + kube-apiserver (RBAC on) + kube-controller-manager, built from Go modules under test-support/;
+# The local control plane for tests and the demo, as plain processes on this machine:
+#   etcd + kube-apiserver (Node and RBAC authorization) + kube-controller-manager + kube-scheduler, built from Go
+#   modules under test-support/; one real node (scripts/node.sh: containerd, runc, CNI, kubelet, kube-proxy,
+#   CoreDNS, local-path provisioner, images built from Debian packages by scripts/node-images.sh);
 #   PostgreSQL 15 with pgvector built from Debian's source package; a git daemon.
 #
-#   scripts/test-env.sh up       install what is missing, build once per machine, start, write target/test-env/env
-#   scripts/test-env.sh down     stop everything and remove target/test-env
-#   scripts/test-env.sh status   say what runs, exit 1 when something is not up
+#   scripts/test-env.sh up                    install what is missing, build once per machine, start, write target/test-env/env
+#   scripts/test-env.sh down                  stop everything and remove what it made (containers, mounts, links, rules)
+#   scripts/test-env.sh status                say what runs, exit 1 when something is not up
+#   scripts/test-env.sh controller-image JAR  put the controller's image, made from JAR, on the node; print its name
 #
 # Idempotent: `up` when everything already runs returns in about a second.
 set -euo pipefail
@@ -14,7 +17,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/target/test-env"
 CACHE="${LANGCONNECT_GITOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/langconnect-gitops}"
 
-KUBE_VERSION="$(awk '/^require k8s.io\/kubernetes /{print $3}' "$ROOT/test-support/kube/go.mod")"
+# module_version MODULE GO_MOD: the version GO_MOD requires of MODULE.
+module_version() {
+  awk -v m="$1" '($1 == "require" && $2 == m) {print $3; exit} ($1 == m && $2 ~ /^v/) {print $2; exit}' "$2"
+}
+
+KUBE_VERSION="$(module_version k8s.io/kubernetes "$ROOT/test-support/kube/go.mod")"
 ETCD_VERSION="$(awk '/go.etcd.io\/etcd\/server\/v3 v/{print $NF; exit}' "$ROOT/test-support/etcd/go.mod")"
 KUBE_BIN="$CACHE/kubernetes-$KUBE_VERSION"
 ETCD_BIN="$CACHE/etcd-$ETCD_VERSION"
@@ -53,17 +61,15 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+KUBE_COMMANDS="kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl"
+
 build_kubernetes() {
-  [ -x "$KUBE_BIN/kube-apiserver" ] && [ -x "$KUBE_BIN/kube-controller-manager" ] && return 0
-  command -v go >/dev/null || die "Go is needed once to build the test control plane; install Go 1.26 or newer"
-  log "building kube-apiserver and kube-controller-manager $KUBE_VERSION from Go modules (several minutes, once per machine)"
-  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
-  local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
-  ldflags="$ldflags -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  mkdir -p "$KUBE_BIN.partial"
-  (cd "$ROOT/test-support/kube" && go build -trimpath -ldflags "$ldflags" -o "$KUBE_BIN.partial/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
-  rm -rf "$KUBE_BIN" && mv "$KUBE_BIN.partial" "$KUBE_BIN"
+  local missing=0
+  for command in $KUBE_COMMANDS; do [ -x "$KUBE_BIN/$command" ] || missing=1; done
+  [ $missing = 0 ] && return 0
+  log "building $KUBE_COMMANDS $KUBE_VERSION from Go modules (several minutes, once per machine)"
+  go_build "$ROOT/test-support/kube" "$KUBE_BIN" "$(version_ldflags "$KUBE_VERSION")" \
+    $(for command in $KUBE_COMMANDS; do echo "k8s.io/kubernetes/cmd/$command"; done)
 }
 
 build_etcd() {
@@ -119,6 +125,7 @@ install_all() {
   install_pgvector
   build_etcd
   build_kubernetes
+  install_node
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -132,15 +139,19 @@ make_credentials() {
     -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
     -keyout "$pki/apiserver.key" -out "$pki/apiserver.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' > "$pki/ext.cnf"
+  # Reached on loopback by the tests, on the node's address and the Service 10.96.0.1 by pods.
+  printf 'subjectAltName=IP:127.0.0.1,IP:%s,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n' \
+    "$NODE_IP" > "$pki/ext.cnf"
   openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
     -extfile "$pki/ext.cnf" -out "$pki/apiserver.crt" 2>/dev/null
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
-  local admin nobody
-  admin="$(openssl rand -hex 24)"; nobody="$(openssl rand -hex 24)"
-  # token,user,uid,"group1,group2": the admin is in system:masters; "nobody" has no RBAC grants at all.
-  printf '%s,admin,admin,"system:masters"\n%s,nobody,nobody\n' "$admin" "$nobody" > "$pki/tokens.csv"
+  local admin nobody node
+  admin="$(openssl rand -hex 24)"; nobody="$(openssl rand -hex 24)"; node="$(openssl rand -hex 24)"
+  # token,user,uid,"group1,group2": the admin is in system:masters; "nobody" has no RBAC grants at all; the
+  # kubelet is its node, authorized by the Node authorizer.
+  printf '%s,admin,admin,"system:masters"\n%s,nobody,nobody\n%s,system:node:%s,%s,"system:nodes"\n' \
+    "$admin" "$nobody" "$node" "$NODE_NAME" "$NODE_NAME" > "$pki/tokens.csv"
   chmod 600 "$pki/tokens.csv" "$pki"/*.key
   # Requests made as the controller's ServiceAccount go to the audit log: the RBAC test reads which verbs it used.
   printf '%s\n' 'apiVersion: audit.k8s.io/v1' 'kind: Policy' 'omitStages: ["RequestReceived"]' 'rules:' \
@@ -194,11 +205,13 @@ start_apiserver() {
   echo "$port" > "$STATE/kube-apiserver.port"
   "$KUBE_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$(cat "$STATE/etcd.port")" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" \
+    --bind-address 0.0.0.0 --advertise-address "$NODE_IP" --secure-port "$port" \
     --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
     --client-ca-file "$STATE/pki/ca.crt" \
     --token-auth-file "$STATE/pki/tokens.csv" \
-    --authorization-mode RBAC \
+    --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+    --kubelet-client-certificate "$STATE/pki/apiserver-kubelet.crt" --kubelet-client-key "$STATE/pki/apiserver-kubelet.key" \
+    --kubelet-preferred-address-types InternalIP \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$STATE/pki/sa.pub" --service-account-signing-key-file "$STATE/pki/sa.key" \
     --service-cluster-ip-range 10.96.0.0/16 \
@@ -213,15 +226,15 @@ start_apiserver() {
     "https://127.0.0.1:$port/readyz"
 }
 
-# Without a kubelet no pod ever runs, but Deployments get ReplicaSets and Pods, CronJobs get Jobs, and
-# namespaces get their default ServiceAccount, as in a real cluster.
+# Deployments get ReplicaSets and Pods, CronJobs get Jobs, claims get volumes, namespaces get their default
+# ServiceAccount, as in a real cluster.
 start_controller_manager() {
   alive kube-controller-manager && return 0
   "$KUBE_BIN/kube-controller-manager" \
     --kubeconfig "$STATE/admin.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 0 \
     --leader-elect=false \
-    --controllers '*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-binder,-attachdetach' \
+    --controllers '*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller' \
     --service-account-private-key-file "$STATE/pki/sa.key" --root-ca-file "$STATE/pki/ca.crt" \
     --use-service-account-credentials=false --v=1 \
     > "$STATE/kube-controller-manager.log" 2>&1 &
@@ -257,7 +270,8 @@ start_git_daemon() {
   local port; port="$(free_port)"
   echo "$port" > "$STATE/git-daemon.port"
   mkdir -p "$STATE/git"
-  git daemon --reuseaddr --listen=127.0.0.1 --port="$port" --base-path="$STATE/git" --export-all \
+  # On loopback for the tests, on the node's address for the controller running in a pod.
+  git daemon --reuseaddr --listen=127.0.0.1 --listen="$NODE_IP" --port="$port" --base-path="$STATE/git" --export-all \
     --enable=receive-pack "$STATE/git" > "$STATE/git-daemon.log" 2>&1 &
   echo $! > "$STATE/git-daemon.pid"
   wait_for 10 "git daemon" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
@@ -281,6 +295,13 @@ GIT_DAEMON_URL=git://127.0.0.1:$(cat "$STATE/git-daemon.port")
 LANGCHAIN_PYTHON=$CACHE/langchain-venv/bin/python
 PROMTOOL=$(command -v promtool)
 GIT_DAEMON_ROOT=$STATE/git
+GIT_DAEMON_NODE_URL=git://$NODE_IP:$(cat "$STATE/git-daemon.port")
+KUBECTL=$KUBE_BIN/kubectl
+NODE_NAME=$NODE_NAME
+NODE_IP=$NODE_IP
+NODE_POSTGRES_IMAGE=$POSTGRES_IMAGE
+NODE_LANGCONNECT_IMAGE=$LANGCONNECT_IMAGE
+NODE_CONTROLLER_IMAGE=$CONTROLLER_IMAGE
 EOF
 }
 
@@ -289,40 +310,54 @@ up() {
   install_all
   mkdir -p "$STATE"
   make_credentials
+  make_node_credentials
+  node_link_up
   start_etcd
   start_apiserver
   start_controller_manager
   start_postgres
   start_git_daemon
+  node_up
   write_env
   log "up in $((SECONDS - started))s: API $(grep KUBE_API_URL "$STATE/env" | cut -d= -f2), PostgreSQL 127.0.0.1:$(cat "$STATE/postgres.port"); env in $STATE/env"
 }
 
+stop_process() { # stop_process NAME: TERM, then KILL after 5 s
+  alive "$1" || return 0
+  local pid; pid="$(cat "$STATE/$1.pid")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$STATE/$1.pid"
+}
+
 down() {
-  for name in git-daemon kube-controller-manager kube-apiserver etcd postgres; do
-    if alive "$name"; then
-      local pid; pid="$(cat "$STATE/$name.pid")"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
+  node_down
+  for name in git-daemon kube-controller-manager kube-apiserver etcd postgres; do stop_process "$name"; done
   rm -rf "$STATE"
   log "down"
 }
 
 status() {
   local ok=0
-  for name in etcd kube-apiserver kube-controller-manager postgres git-daemon; do
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler postgres git-daemon containerd kubelet \
+      kube-proxy coredns local-path-provisioner; do
     if alive "$name"; then printf '%-24s running (pid %s)\n' "$name" "$(cat "$STATE/$name.pid")"
     else printf '%-24s stopped\n' "$name"; ok=1; fi
   done
   return $ok
 }
 
+source "$ROOT/scripts/node-images.sh"
+source "$ROOT/scripts/node.sh"
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  controller-image)
+    [ -f "${2:-}" ] || { echo "usage: $0 controller-image JAR" >&2; exit 2; }
+    alive containerd || die "the test node is not up; run $0 up first"
+    controller_image "$2" ;;
+  *) echo "usage: $0 up|down|status|controller-image JAR" >&2; exit 2 ;;
 esac
