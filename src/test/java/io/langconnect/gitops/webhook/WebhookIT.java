@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -198,28 +200,34 @@ class WebhookIT {
     Map<String, String> headers = Payloads.github("push", body);
 
     AtomicBoolean flooding = new AtomicBoolean(true);
-    AtomicInteger healthFailures = new AtomicInteger();
+    List<String> healthFailures = new CopyOnWriteArrayList<>();
     AtomicInteger healthChecks = new AtomicInteger();
     HttpClient prober = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     Thread health = new Thread(() -> {
       while (flooding.get()) {
+        long start = System.nanoTime();
         try {
           HttpResponse<String> r = prober.send(HttpRequest.newBuilder(URI.create(url("/healthz")))
               .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-          if (r.statusCode() != 200) healthFailures.incrementAndGet();
+          if (r.statusCode() != 200) healthFailures.add("HTTP " + r.statusCode());
         } catch (Exception e) {
-          healthFailures.incrementAndGet();
+          healthFailures.add(e + " after " + (System.nanoTime() - start) / 1_000_000 + " ms");
         }
         healthChecks.incrementAndGet();
       }
     });
     health.start();
+    // A burst as a forge sends it, from a pool of connections (64 in flight). 1000 sockets opened at once by
+    // this same JVM starved both the controller and the prober of CPU on a two-core CI machine.
+    Semaphore inFlight = new Semaphore(64);
     List<CompletableFuture<HttpResponse<Void>>> sent = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
       HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url("/webhook/github")))
           .POST(HttpRequest.BodyPublishers.ofByteArray(body));
       headers.forEach(request::header);
-      sent.add(http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()));
+      inFlight.acquire();
+      sent.add(http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
+          .whenComplete((response, error) -> inFlight.release()));
     }
     long accepted = sent.stream().map(CompletableFuture::join).filter(r -> r.statusCode() == 202).count();
     eventually(() -> controller.board().get("staging").map(s -> s.revision().equals(after)).orElse(false)
@@ -232,6 +240,6 @@ class WebhookIT {
     assertThat(syncs("staging") - stagingBefore).isBetween(1.0, 2.0);
     assertThat(syncs("prod") - prodBefore).isBetween(1.0, 2.0);
     assertThat(healthChecks.get()).isPositive();
-    assertThat(healthFailures.get()).isZero();
+    assertThat(healthFailures).isEmpty();
   }
 }
