@@ -109,7 +109,8 @@ build_postgres_image() {
   chown -R 999:999 "$root/var/run/postgresql" "$root/var/lib/postgresql"
   docker_archive "$root" "$POSTGRES_IMAGE" "$out" "{\"Entrypoint\":[\"/usr/local/bin/docker-entrypoint.sh\"],\"Cmd\":[\"postgres\"],
     \"Env\":[\"PATH=/usr/lib/postgresql/$PG_IMAGE_VERSION/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",
-    \"PGDATA=/var/lib/postgresql/data\",\"LANG=C.UTF-8\"],\"User\":\"999:999\",\"ExposedPorts\":{\"5432/tcp\":{}}}"
+    \"PGDATA=/var/lib/postgresql/data\",\"LANG=C.UTF-8\"],\"User\":\"999:999\",\"ExposedPorts\":{\"5432/tcp\":{}},
+    \"StopSignal\":\"SIGINT\"}"
   rm -rf "$root"
   keep_only "$out"
 }

@@ -11,6 +11,10 @@ NODE_LINK=lgtest0
 POD_CIDR=10.88.0.0/16
 POD_BRIDGE=lgtest-cni0
 CLUSTER_DNS=$NODE_IP
+# Only pods that tolerate this run on the node (the end-to-end tests, the demo); the other tests' pods stay
+# unscheduled, as on a control plane without nodes, so that their fake readiness is never overwritten.
+NODE_TAINT_KEY=langconnect-test/node
+NODE_TAINT="$NODE_TAINT_KEY=e2e:NoSchedule"
 NODE_CHAIN=LGTEST-NODE         # our filter rules: pod traffic stays on this machine; the API port stays local
 KUBELET_VERSION="$(module_version k8s.io/kubernetes "$ROOT/test-support/kubelet/go.mod")"
 KUBELET_BIN="$CACHE/kubelet-$KUBELET_VERSION"
@@ -236,6 +240,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
 serializeImagePulls: false
+registerWithTaints: [{key: "$NODE_TAINT_KEY", value: e2e, effect: NoSchedule}]
 EOF
   "$KUBELET_BIN/kubelet" --config "$STATE/kubelet-config.yaml" --kubeconfig "$STATE/node.kubeconfig" \
     --root-dir "$STATE/kubelet" --cert-dir "$STATE/kubelet/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \

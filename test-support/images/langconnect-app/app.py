@@ -55,6 +55,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def handle_one_request(self) -> None:
+        # As LangConnect's server does, a failure is an error response, not a dropped connection.
+        try:
+            super().handle_one_request()
+        except Exception as error:  # noqa: BLE001 - reported to the client
+            try:
+                self._reply(500, {"error": f"{type(error).__name__}: {error}"})
+            except OSError:
+                pass
+
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
         parts = self.path.strip("/").split("/")
         if parts == ["health"]:

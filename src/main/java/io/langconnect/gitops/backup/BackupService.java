@@ -78,6 +78,13 @@ public final class BackupService {
     return name;
   }
 
+  /** Ready and not on its way out: a pod being deleted may still run, in the middle of shutting PostgreSQL down. */
+  private static boolean serving(Pod pod) {
+    return pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus() != null
+        && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
+        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
   /**
    * Streams a local dump into the running database pod: plain SQL (as {@code pg_dump} of a Docker Compose setup
    * writes it) through psql, custom format through pg_restore. Returns what the tool printed.
@@ -85,8 +92,8 @@ public final class BackupService {
   public String restoreFromFile(EnvironmentValues values, Path dump) throws BackupException, IOException {
     Pod pod = client.pods().inNamespace(values.namespace())
         .withLabel(Labels.INSTANCE, values.release()).withLabel(Labels.COMPONENT, Labels.POSTGRES).list().getItems()
-        .stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).findFirst()
-        .orElseThrow(() -> new BackupException("no running PostgreSQL pod of " + values.environment() + " in "
+        .stream().filter(BackupService::serving).findFirst()
+        .orElseThrow(() -> new BackupException("no ready PostgreSQL pod of " + values.environment() + " in "
             + values.namespace() + "; the import streams into the database pod"));
     boolean custom;
     try (InputStream in = Files.newInputStream(dump)) {
@@ -94,9 +101,12 @@ public final class BackupService {
     }
     String user = values.postgres().auth().username();
     String database = values.postgres().auth().database();
-    String command = custom
+    // An exec's stdin is not closed on the pod's side when the client closes it (the API server's websocket
+    // protocol has no end-of-input before v5, so psql would wait forever): head reads exactly the file's size.
+    String tool = custom
         ? "pg_restore --clean --if-exists --no-owner --exit-on-error -U " + user + " -d " + database
         : "psql -v ON_ERROR_STOP=1 --single-transaction -U " + user + " -d " + database;
+    String command = "head -c " + Files.size(dump) + " | " + tool;
     ByteArrayOutputStream output = new ByteArrayOutputStream();
     try (ExecWatch exec = client.pods().inNamespace(values.namespace()).withName(pod.getMetadata().getName())
         .inContainer("postgres").redirectingInput().writingOutput(output).writingError(output)

@@ -2,13 +2,13 @@ package io.langconnect.gitops.http;
 
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.sync.Addresses;
 import io.langconnect.gitops.sync.SyncMetrics;
 import io.langconnect.gitops.webhook.AffectedEnvironments;
 import io.langconnect.gitops.webhook.PushEvent;
 import io.langconnect.gitops.webhook.Provider;
 import io.langconnect.gitops.webhook.WebhookParser;
 import io.langconnect.gitops.webhook.WebhookRequest;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -36,21 +36,28 @@ public final class WebhookRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookRoutes.class);
 
   private static final java.util.List<String> OUTCOMES =
-      java.util.List.of("queued", "ignored", "ping", "other-branch", "unauthorized", "unsupported-media-type", "malformed");
+      java.util.List.of("queued", "handed-off", "unavailable", "ignored", "ping", "other-branch", "unauthorized", "unsupported-media-type", "malformed");
 
   private final Map<Provider, byte[]> secrets;
   private final String branch;
   private final String pathPrefix;
   private final int maxBodyBytes;
   private final SyncMetrics metrics;
+  private final PollQueue queue;
+
+  /** Where a push goes: polled here ("queued"), or handed to the replica that leads ("handed-off"). */
+  public interface PollQueue {
+    Future<String> submit(JsonObject pollRequest);
+  }
 
   public WebhookRoutes(Map<Provider, byte[]> secrets, String branch, String pathPrefix, int maxBodyBytes,
-                       SyncMetrics metrics) {
+                       SyncMetrics metrics, PollQueue queue) {
     this.secrets = Map.copyOf(secrets);
     this.branch = branch;
     this.pathPrefix = pathPrefix;
     this.maxBodyBytes = maxBodyBytes;
     this.metrics = metrics;
+    this.queue = queue;
     // The outcomes of an enabled provider exist at 0 before its first delivery.
     this.secrets.keySet().forEach(provider -> OUTCOMES.forEach(outcome -> metrics.webhookKnown(provider.path(), outcome)));
   }
@@ -121,14 +128,20 @@ public final class WebhookRoutes {
       JsonObject pollRequest = new JsonObject().put("after", push.after()).put("before", push.before().orElse(null))
           .put("receivedAt", System.currentTimeMillis())
           .put("environments", targets);
-      ctx.vertx().eventBus().publish(Addresses.POLL_REQUESTED, pollRequest);
-      LOG.info("webhook {} delivery {}: push {} queued for {}", path, delivery, push.after(),
-          environments.map(Object::toString).orElse("every environment"));
-      metrics.webhook(path, "queued");
-      ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json").end(new JsonObject()
-          .put("status", "queued").put("after", push.after())
-          .put("environments", targets)
-          .encode());
+      String where = environments.map(Object::toString).orElse("every environment");
+      queue.submit(pollRequest).onSuccess(queued -> {
+        LOG.info("webhook {} delivery {}: push {} {} for {}", path, delivery, push.after(), queued, where);
+        metrics.webhook(path, queued);
+        ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json").end(new JsonObject()
+            .put("status", queued).put("after", push.after())
+            .put("environments", targets)
+            .encode());
+      }).onFailure(e -> {
+        LOG.warn("webhook {} delivery {}: push {} could not reach the leader: {}", path, delivery, push.after(), e.getMessage());
+        metrics.webhook(path, "unavailable");
+        reply(ctx, 503, "this replica is not the leader and could not hand the push over (" + e.getMessage()
+            + "); the next poll picks it up");
+      });
     }
   }
 

@@ -21,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +52,7 @@ public final class Controller implements AutoCloseable {
   private final SyncMetrics metrics = new SyncMetrics(registry, exposition::changed);
   private final String identity;
   private final List<String> syncDeployments = new ArrayList<>();
+  private final PollHandoff handoff;
   private HttpApiVerticle http;
   private ValuesRepository repository;
   private CompletableFuture<?> election;
@@ -61,6 +63,7 @@ public final class Controller implements AutoCloseable {
     this.config = config;
     this.identity = Optional.ofNullable(System.getenv("POD_NAME")).orElseGet(Controller::hostname)
         + "-" + UUID.randomUUID().toString().substring(0, 6);
+    this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
   }
 
   public StatusBoard board() {
@@ -83,7 +86,7 @@ public final class Controller implements AutoCloseable {
   public Future<Void> start() throws Exception {
     repository = new ValuesRepository(config.git());
     WebhookRoutes webhooks = new WebhookRoutes(WebhookRoutes.secrets(config.webhooks(), System.getenv()),
-        config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics);
+        config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics, this::queuePoll);
     BackupService backups = new BackupService(client);
     http = new HttpApiVerticle(board, exposition, readToken(config.http().apiTokenFile()), webhooks,
         status -> vertx.executeBlocking(() -> backups.backupNow(status.namespace(), status.name()), false),
@@ -100,6 +103,18 @@ public final class Controller implements AutoCloseable {
       }
       return Future.succeededFuture();
     }).mapEmpty();
+  }
+
+  /** A push polls here when this replica leads, else goes to the leader through the state namespace. */
+  private Future<String> queuePoll(JsonObject request) {
+    if (board.leader()) {
+      vertx.eventBus().publish(Addresses.POLL_REQUESTED, request);
+      return Future.succeededFuture("queued");
+    }
+    return vertx.executeBlocking(() -> {
+      handoff.forward(request);
+      return "handed-off";
+    }, false);
   }
 
   /** The values folder inside the repository as file names in it start: "" or "envs/". */
@@ -174,11 +189,15 @@ public final class Controller implements AutoCloseable {
             () -> vertx.runOnContext(v -> {
               LOG.info("{} is the leader: syncing", identity);
               board.leader(true);
-              startSyncing();
+              startSyncing().onSuccess(started -> vertx.executeBlocking(() -> {
+                handoff.startWatching(vertx);
+                return null;
+              }).onFailure(e -> LOG.warn("cannot watch for webhooks handed over by standbys: {}", e.getMessage())));
             }),
             () -> vertx.runOnContext(v -> {
               LOG.info("{} is no longer the leader: stopped syncing", identity);
               board.leader(false);
+              handoff.stopWatching();
               stopSyncing();
             }),
             leader -> LOG.info("leader is {}", leader)))
@@ -207,6 +226,7 @@ public final class Controller implements AutoCloseable {
   @Override
   public void close() {
     if (election != null) election.cancel(true);
+    handoff.stopWatching();
     stopSyncing().await();
     if (repository != null) repository.close();
   }

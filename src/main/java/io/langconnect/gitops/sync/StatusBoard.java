@@ -58,9 +58,13 @@ public final class StatusBoard {
     apiReady = true;
   }
 
-  /** Ready once a first git fetch and a first API call have succeeded (on any replica). */
+  /**
+   * Ready once the API server answered and, on the replica that syncs, a first git fetch succeeded. A standby
+   * fetches nothing: it serves /metrics and hands webhooks to the leader, so it is ready once the API answers
+   * (else a Deployment of two never becomes Available and its rollouts and drains wait forever).
+   */
   public boolean ready() {
-    return gitReady && apiReady;
+    return apiReady && (gitReady || !leader);
   }
 
   public void leader(boolean isLeader) {

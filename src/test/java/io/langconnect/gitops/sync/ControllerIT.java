@@ -11,12 +11,14 @@ import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.LogCapture;
 import io.langconnect.gitops.testenv.PodReadiness;
 import io.langconnect.gitops.testenv.ValuesRepo;
+import io.langconnect.gitops.webhook.Payloads;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -216,6 +218,59 @@ class ControllerIT {
               password: dev-password
           """.formatted(ns)).commitAndPush("scale after failover");
       eventually("the new leader applied it", () -> langconnect().getSpec().getReplicas() == 2);
+    }
+  }
+
+  @Test
+  void theStandbyIsReadyAndHandsAWebhookToTheLeader() throws Exception {
+    Path secret = Files.writeString(tmp.resolve("github-secret"), Payloads.SECRET);
+    // Polls an hour apart: only the webhook can bring the commit in during the test.
+    ControllerConfig config = config(repo.gitUrl(), true, null)
+        .withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofHours(1), Duration.ofSeconds(5),
+            tmp.resolve("clone-" + System.nanoTime()).toString(), null))
+        .withWebhooks(new ControllerConfig.Webhooks(new ControllerConfig.WebhookSecret(secret.toString(), null), null,
+            null, null, Duration.ofMillis(200), 64 * 1024));
+    try (Controller first = new Controller(vertx, admin, config);
+         Controller second = new Controller(vertx, admin, config.withGit(new ControllerConfig.Git(repo.gitUrl(), "main",
+             ".", Duration.ofHours(1), Duration.ofSeconds(5), tmp.resolve("clone-" + System.nanoTime()).toString(), null)))) {
+      first.start().await();
+      second.start().await();
+      eventually("dev synced by the leader", () -> List.of(first, second).stream().anyMatch(c -> c.board().get("dev")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)));
+      Controller leader = first.board().leader() ? first : second;
+      Controller standby = leader == first ? second : first;
+      eventually("both replicas ready, the standby too", () -> status(first, "/readyz") == 200 && status(second, "/readyz") == 200);
+
+      String before = leader.board().get("dev").get().revision();
+      String after = repo.write("values-dev.yaml", """
+          namespace: %s
+          langconnect:
+            replicaCount: 3
+            image:
+              repository: registry.example.com/langconnect
+              tag: "1.0.0"
+          postgres:
+            auth:
+              password: dev-password
+          """.formatted(ns)).commitAndPush("scale to 3");
+      byte[] body = Payloads.push("main", before, after, "values-dev.yaml").getBytes(StandardCharsets.UTF_8);
+      HttpRequest.Builder delivery = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + standby.httpPort()
+          + "/webhook/github")).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      Payloads.github("push", body).forEach(delivery::header);
+      HttpResponse<String> response = http.send(delivery.build(), HttpResponse.BodyHandlers.ofString());
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+      assertThat(new JsonObject(response.body()).getString("status")).isEqualTo("handed-off");
+      eventually("the leader synced the push the standby received", () -> langconnect().getSpec().getReplicas() == 3
+          && leader.board().get("dev").map(s -> s.revision().equals(after)).orElse(false));
+    }
+  }
+
+  private int status(Controller controller, String path) {
+    try {
+      return get(controller, path).statusCode();
+    } catch (Exception e) {
+      return -1;
     }
   }
 

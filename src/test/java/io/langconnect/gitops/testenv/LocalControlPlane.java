@@ -69,6 +69,13 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return Map.copyOf(values);
   }
 
+  /** A value of target/test-env/env by name (NODE_POSTGRES_IMAGE, KUBECTL, ...), failing clearly when absent. */
+  public String setting(String name) {
+    String value = env().get(name);
+    if (value == null) throw new IllegalStateException(ENV_FILE + " has no " + name + "; run `scripts/test-env.sh up` again");
+    return value;
+  }
+
   public String apiUrl() {
     return env().get("KUBE_API_URL");
   }

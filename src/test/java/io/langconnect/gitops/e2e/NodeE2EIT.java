@@ -1,0 +1,517 @@
+package io.langconnect.gitops.e2e;
+
+import static io.langconnect.gitops.testenv.Eventually.eventually;
+import static io.langconnect.gitops.testenv.LocalControlPlane.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.langconnect.gitops.cli.CliTest;
+import io.langconnect.gitops.render.Labels;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.ValuesRepo;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The stack the controller renders, running for real on the test node (kubelet, containerd, runc): the controller
+ * itself installed with {@code kubectl apply -k} over manifests/, syncing two environments from the git daemon,
+ * the databases and LangConnect (a stand-in made with langchain-postgres) coming up through their real probes,
+ * metrics from the default in-cluster discovery, data kept or lost as the README says, backups and restores that
+ * run as pods, a password rotation, and a killed database. Nothing stands in for the kubelet.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NodeE2EIT {
+
+  private static final String CONTROLLER_NS = "langconnect-gitops";
+  private static final String API_TOKEN = "e2e-api-token";
+  private static final Duration STARTUP = Duration.ofMinutes(4);
+  private static final KubernetesSerialization YAML = new KubernetesSerialization();
+
+  private final LocalControlPlane plane = new LocalControlPlane();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private KubernetesClient admin;
+  private ValuesRepo repo;
+  private Path tmp;
+  private Path values;
+  private String stagingNs;
+  private String prodNs;
+  private String prodPassword = "prod-password-1";
+
+  @BeforeAll
+  void installTheControllerAndTwoEnvironments(@TempDir Path tmp) throws Exception {
+    this.tmp = tmp;
+    admin = plane.admin();
+    awaitNamespaceGone(CONTROLLER_NS); // another test may just have removed the controller's namespace
+    stagingNs = plane.uniqueNamespace("e2e-staging");
+    prodNs = plane.uniqueNamespace("e2e-prod");
+    values = Files.createDirectories(tmp.resolve("values"));
+    writeValues();
+    repo = ValuesRepo.create(plane, tmp.resolve("work"));
+    copyValuesToRepo();
+    repo.commitAndPush("two environments on the test node");
+
+    String image = run(List.of("scripts/test-env.sh", "controller-image", "target/langconnect-gitops.jar")).strip();
+    assertThat(image).isEqualTo(plane.setting("NODE_CONTROLLER_IMAGE"));
+    for (HasMetadata crd : load(Path.of("src/test/resources/crds/monitoring-minimal.yaml"))) {
+      admin.resource(crd).fieldManager("e2e").forceConflicts().serverSideApply();
+    }
+    eventually("the monitoring CRDs", () -> admin.apiextensions().v1().customResourceDefinitions().list().getItems().stream()
+        .filter(c -> c.getSpec().getGroup().equals("monitoring.coreos.com")).allMatch(c -> c.getStatus() != null
+            && c.getStatus().getConditions() != null && c.getStatus().getConditions().stream()
+            .anyMatch(cond -> "Established".equals(cond.getType()) && "True".equals(cond.getStatus()))));
+    kubectl("apply", "-k", writeOverlay().toString());
+
+    onNode(CONTROLLER_NS, "the controller's two replicas are ready", () -> available(CONTROLLER_NS, "langconnect-gitops", 2));
+    for (String ns : List.of(stagingNs, prodNs)) {
+      onNode(ns, "PostgreSQL of " + ns + " is available through its probes", () -> available(ns, "langconnect-postgres", 1));
+      onNode(ns, "LangConnect of " + ns + " is available through its probes", () -> available(ns, "langconnect-langconnect", 1));
+    }
+  }
+
+  @AfterAll
+  void removeEverything() {
+    if (admin != null) {
+      for (String ns : List.of(CONTROLLER_NS, stagingNs, prodNs)) admin.namespaces().withName(ns).delete();
+      admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
+      admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
+    }
+    if (repo != null) repo.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  @Test
+  @Order(1)
+  void theStackRunsAndTheControllerObservesItByItsDefaultDiscovery() throws Exception {
+    // The pods run as the renderer says: uid 999 with fsGroup 999, PGDATA on the claim (prod) or an emptyDir.
+    Pod database = pod(prodNs, Labels.POSTGRES);
+    assertThat(database.getSpec().getNodeName()).isEqualTo(plane.setting("NODE_NAME"));
+    assertThat(exec(prodNs, database, "id", "-u")).isEqualTo("999");
+    assertThat(exec(prodNs, database, "sh", "-c", "stat -c %u:%g $PGDATA/PG_VERSION")).isEqualTo("999:999");
+    assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get().getStatus()
+        .getPhase()).isEqualTo("Bound");
+
+    // LangConnect's stand-in writes embeddings with LangChain, through the Service, with the password from the Secret.
+    addDocuments(prodNs, "handbook", 12);
+    addDocuments(prodNs, "faq", 5);
+    addDocuments(stagingNs, "notes", 3);
+
+    eventually("the in-cluster collector reports both environments", STARTUP, () -> {
+      String scrape = scrape();
+      return value(scrape, "langconnect_postgres_up", prodNs) == 1 && value(scrape, "langconnect_postgres_up", stagingNs) == 1
+          && value(scrape, "langconnect_api_up", prodNs) == 1 && value(scrape, "langconnect_api_up", stagingNs) == 1
+          && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 12
+          && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"faq\"") == 5
+          && value(scrape, "langconnect_vector_collection_embeddings", stagingNs, "collection=\"notes\"") == 3;
+    });
+    String scrape = scrape();
+    assertThat(value(scrape, "langconnect_database_size_bytes", prodNs)).isGreaterThan(1_000_000);
+    String version = query(prodNs, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").getString(0);
+    assertThat(value(scrape, "langconnect_pgvector_info", prodNs, "version=\"" + version + "\"")).isEqualTo(1);
+    assertThat(value(scrape, "langconnect_deployment_replicas", prodNs, "component=\"langconnect\"", "state=\"available\""))
+        .isEqualTo(1);
+  }
+
+  @Test
+  @Order(2)
+  void aRowInProdSurvivesItsDatabasePodAndStagingsEmptyDirDoesNot() throws Exception {
+    for (String ns : List.of(stagingNs, prodNs)) {
+      query(ns, "CREATE TABLE e2e_marker (note text)");
+      query(ns, "INSERT INTO e2e_marker VALUES ('written before the pod was deleted')");
+    }
+    for (String ns : List.of(stagingNs, prodNs)) {
+      String old = pod(ns, Labels.POSTGRES).getMetadata().getName();
+      admin.pods().inNamespace(ns).withName(old).delete();
+      onNode(ns, "the old PostgreSQL pod gone and a new one ready in " + ns, () -> {
+        Pod now = podOrNull(ns, Labels.POSTGRES);
+        return admin.pods().inNamespace(ns).withName(old).get() == null
+            && now != null && !now.getMetadata().getName().equals(old) && ready(now);
+      });
+    }
+    assertThat(query(prodNs, "SELECT note FROM e2e_marker").getString(0)).isEqualTo("written before the pod was deleted");
+    assertThat(query(stagingNs, "SELECT to_regclass('e2e_marker') IS NULL AS gone").getBoolean(0))
+        .as("staging keeps its database in an emptyDir: a new pod starts empty, as the README says").isTrue();
+  }
+
+  @Test
+  @Order(3)
+  void backupsRunAsPodsKeepTheRetentionAndRestoreTheSameData() throws Exception {
+    String checksum = embeddingsChecksum();
+    double before = value(scrape(), "langconnect_backup_last_success_timestamp_seconds", prodNs);
+    for (int i = 0; i < 3; i++) {
+      CliTest.Run backup = CliTest.run("backup", "--env", "prod", "--values", values.toString(), "--kubeconfig",
+          plane.kubeconfig());
+      assertThat(backup.exit()).as(backup.err()).isZero();
+      awaitJob(prodNs, backup.out().strip());
+      Thread.sleep(1_100); // dumps and Jobs are named to the second
+    }
+    // The backups claim binds when its first Job runs (WaitForFirstConsumer).
+    try (Stream<Path> files = Files.list(hostFolderOf(prodNs, "langconnect-postgres-backups"))) {
+      assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".dump")).toList())
+          .as("retention 2 over 3 backups").hasSize(2).allMatch(n -> n.matches("postgres-\\d{8}T\\d{6}Z\\.dump"));
+    }
+    eventually("the backup is exported", () -> value(scrape(), "langconnect_backup_last_success_timestamp_seconds", prodNs)
+        > (Double.isNaN(before) ? 0 : before));
+
+    query(prodNs, "DROP TABLE langchain_pg_embedding");
+    CliTest.Run restore = CliTest.run("restore", "--env", "prod", "--backup", "latest", "--confirm", "--values",
+        values.toString(), "--kubeconfig", plane.kubeconfig());
+    assertThat(restore.exit()).as(restore.err()).isZero();
+    awaitJob(prodNs, restore.out().strip());
+    assertThat(embeddingsChecksum()).as("ids, vectors, documents and metadata").isEqualTo(checksum);
+  }
+
+  @Test
+  @Order(4)
+  void aPlainSqlDumpFromDockerComposeIsImportedThroughExec() throws Exception {
+    // pg_dump of a Docker Compose setup writes plain SQL: made here by pg_dump from another PostgreSQL.
+    String source = plane.newDatabase();
+    Pool pool = plane.pool(source);
+    await(pool.query("CREATE TABLE compose_notes (id int PRIMARY KEY, body text)").execute());
+    await(pool.query("INSERT INTO compose_notes SELECT i, 'note ' || i FROM generate_series(1, 250) i").execute());
+    pool.close();
+    Path dump = tmp.resolve("compose.sql");
+    var pg = plane.postgres(source);
+    run(List.of("pg_dump", "--no-owner", "--no-privileges", "-h", pg.getHost(), "-p", String.valueOf(pg.getPort()), "-U",
+        pg.getUser(), "-f", dump.toString(), source));
+    assertThat(Files.readString(dump)).contains("CREATE TABLE public.compose_notes");
+
+    CliTest.Run restore = CliTest.run("restore", "--env", "prod", "--from-file", dump.toString(), "--confirm", "--values",
+        values.toString(), "--kubeconfig", plane.kubeconfig());
+
+    assertThat(restore.exit()).as(restore.out() + restore.err()).isZero();
+    assertThat(query(prodNs, "SELECT count(*) AS n FROM compose_notes").getLong(0)).isEqualTo(250);
+  }
+
+  @Test
+  @Order(5)
+  void aPasswordCommittedToGitRollsBothPodsAndEverythingReconnects() throws Exception {
+    String oldDatabasePod = pod(prodNs, Labels.POSTGRES).getMetadata().getName();
+    String oldAppPod = pod(prodNs, Labels.LANGCONNECT).getMetadata().getName();
+    // As the README says: the role's password first (it lives in the data directory), then the commit.
+    query(prodNs, "ALTER ROLE postgres PASSWORD 'prod-password-2'");
+    prodPassword = "prod-password-2";
+    writeValues();
+    copyValuesToRepo();
+    repo.commitAndPush("rotate prod's database password");
+
+    onNode(prodNs, "both prod pods rolled, the old ones gone, the new ones ready", () -> {
+      Pod database = podOrNull(prodNs, Labels.POSTGRES);
+      Pod app = podOrNull(prodNs, Labels.LANGCONNECT);
+      return admin.pods().inNamespace(prodNs).withName(oldDatabasePod).get() == null
+          && admin.pods().inNamespace(prodNs).withName(oldAppPod).get() == null
+          && database != null && app != null && !database.getMetadata().getName().equals(oldDatabasePod)
+          && !app.getMetadata().getName().equals(oldAppPod) && ready(database) && ready(app)
+          && available(prodNs, "langconnect-postgres", 1) && available(prodNs, "langconnect-langconnect", 1);
+    });
+    assertThat(get("http://" + serviceIp(prodNs, "langconnect-langconnect") + ":8080/health").body())
+        .isEqualTo("{\"status\": \"ok\"}");
+    addDocuments(prodNs, "handbook", 1); // LangConnect reaches the database with the new password
+    eventually("the collector reconnects with the new password", () -> {
+      String scrape = scrape();
+      return value(scrape, "langconnect_postgres_up", prodNs) == 1
+          && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 13;
+    });
+  }
+
+  @Test
+  @Order(6)
+  void aKilledDatabaseIsRestartedCountedAndReportedDownThenUp() throws Exception {
+    // The second kill in a row meets the kubelet's restart back-off: the database stays down for seconds.
+    for (int kill = 1; kill <= 2; kill++) {
+      Pod database = pod(prodNs, Labels.POSTGRES);
+      int restarts = restarts(database);
+      // PID 1 is PostgreSQL; the exec ends with it, so its exit status says nothing.
+      new ProcessBuilder(plane.setting("KUBECTL"), "--kubeconfig", plane.kubeconfig(), "-n", prodNs, "exec",
+          database.getMetadata().getName(), "--", "sh", "-c", "kill -INT 1").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(1, TimeUnit.MINUTES);
+      if (kill == 2) {
+        eventually("the collector sees the database down", () -> value(scrape(), "langconnect_postgres_up", prodNs) == 0);
+      }
+      eventually("the container restarted and is ready", STARTUP, () -> {
+        Pod now = podOrNull(prodNs, Labels.POSTGRES);
+        return now != null && restarts(now) > restarts && ready(now);
+      });
+    }
+    eventually("up again, and the restarts counted", STARTUP, () -> {
+      String scrape = scrape();
+      return value(scrape, "langconnect_postgres_up", prodNs) == 1
+          && value(scrape, "langconnect_container_restarts", prodNs, "component=\"postgres\"") >= 2;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The values, the repository and the overlay
+
+  private void writeValues() throws Exception {
+    String toleration = "  tolerations:\n    - {key: " + plane.setting("NODE_TAINT").split("=")[0]
+        + ", operator: Exists, effect: NoSchedule}\n";
+    String postgresImage = plane.setting("NODE_POSTGRES_IMAGE");
+    String appImage = plane.setting("NODE_LANGCONNECT_IMAGE");
+    Files.writeString(values.resolve("values.yaml"), """
+        # The test node's own images: nothing is pulled.
+        langconnect:
+          image: {repository: %s, tag: "%s", pullPolicy: IfNotPresent}
+        %spostgres:
+          image: {repository: %s, tag: "%s", pullPolicy: IfNotPresent}
+        %s""".formatted(appImage.split(":")[0], appImage.split(":")[1], toleration, postgresImage.split(":")[0],
+        postgresImage.split(":")[1], toleration));
+    Files.writeString(values.resolve("values-staging.yaml"), """
+        namespace: %s
+        postgres:
+          auth: {password: staging-password}
+        """.formatted(stagingNs));
+    Files.writeString(values.resolve("values-prod.yaml"), """
+        namespace: %s
+        postgres:
+          auth: {password: %s}
+          persistence: {enabled: true, size: 1Gi}
+        backup:
+          retention: 2
+          storage: {size: 1Gi}
+        """.formatted(prodNs, prodPassword));
+  }
+
+  private void copyValuesToRepo() throws Exception {
+    for (String file : List.of("values.yaml", "values-staging.yaml", "values-prod.yaml")) {
+      repo.write(file, Files.readString(values.resolve(file)));
+    }
+  }
+
+  /** manifests/ as a user installs it (scripts/controller-overlay.sh), with a config pointing at the git daemon. */
+  private Path writeOverlay() throws Exception {
+    Path overlay = Files.createDirectories(tmp.resolve("overlay"));
+    Files.writeString(overlay.resolve("controller.yaml"), """
+        git:
+          url: %s
+          branch: main
+          interval: 2s
+          workDir: /var/lib/langconnect-gitops/repo
+        kubernetes:
+          stateNamespace: langconnect-gitops
+          leaderElection: true
+        sync:
+          databaseReadyTimeout: 3m
+        http:
+          port: 8080
+          apiTokenFile: /etc/langconnect-gitops/api/token
+        observe:
+          interval: 2s
+          countInterval: 5s
+        """.formatted(repo.gitUrl().replace(plane.gitDaemonUrl(), plane.setting("GIT_DAEMON_NODE_URL"))));
+    Files.writeString(overlay.resolve("api-token"), API_TOKEN);
+    run(List.of("scripts/controller-overlay.sh", overlay.toString()));
+    return overlay;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Reaching the cluster, the databases and the controller
+
+  private String kubectl(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(plane.setting("KUBECTL"), "--kubeconfig", plane.kubeconfig()));
+    command.addAll(List.of(args));
+    return run(command);
+  }
+
+  private static String run(List<String> command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
+      throw new AssertionError(String.join(" ", command) + " failed:\n" + output);
+    }
+    return output;
+  }
+
+  private static List<HasMetadata> load(Path file) throws Exception {
+    Object parsed = YAML.unmarshal(new ByteArrayInputStream(Files.readAllBytes(file)));
+    List<HasMetadata> out = new ArrayList<>();
+    if (parsed instanceof List<?> list) list.forEach(o -> out.add((HasMetadata) o));
+    else out.add((HasMetadata) parsed);
+    return out;
+  }
+
+  private void awaitNamespaceGone(String namespace) throws InterruptedException {
+    eventually("namespace " + namespace + " gone", STARTUP, () -> admin.namespaces().withName(namespace).get() == null);
+  }
+
+  /** Waits for what pods on the node do; on a timeout, says what the namespace's pods and events showed. */
+  private void onNode(String namespace, String what, java.util.function.BooleanSupplier condition) throws Exception {
+    try {
+      eventually(what, STARTUP, condition);
+    } catch (AssertionError timeout) {
+      String pods = tryKubectl("-n", namespace, "get", "pods", "-o", "wide");
+      String events = tryKubectl("-n", namespace, "get", "events", "--sort-by=.lastTimestamp");
+      String logs = tryKubectl("-n", namespace, "logs", "--all-containers", "--prefix", "--tail=30", "-l",
+          "app.kubernetes.io/name");
+      throw new AssertionError(timeout.getMessage() + "\n" + pods + "\n" + events + "\n" + logs, timeout);
+    }
+  }
+
+  private String tryKubectl(String... args) {
+    try {
+      return kubectl(args);
+    } catch (Exception | AssertionError e) {
+      return e.getMessage();
+    }
+  }
+
+  private boolean available(String namespace, String name, int replicas) {
+    Deployment d = admin.apps().deployments().inNamespace(namespace).withName(name).get();
+    if (d == null || d.getStatus() == null || d.getStatus().getObservedGeneration() == null) return false;
+    var status = d.getStatus();
+    return status.getObservedGeneration() >= d.getMetadata().getGeneration()
+        && status.getUpdatedReplicas() != null && status.getUpdatedReplicas() >= replicas
+        && status.getAvailableReplicas() != null && status.getAvailableReplicas() >= replicas
+        && (status.getReplicas() == null || status.getReplicas() == replicas);
+  }
+
+  private Pod podOrNull(String namespace, String component) {
+    return admin.pods().inNamespace(namespace).withLabel(Labels.COMPONENT, component).list().getItems().stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null).findFirst().orElse(null);
+  }
+
+  private Pod pod(String namespace, String component) {
+    Pod pod = podOrNull(namespace, component);
+    assertThat(pod).as(component + " pod in " + namespace).isNotNull();
+    return pod;
+  }
+
+  private static boolean ready(Pod pod) {
+    return pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
+        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  private static int restarts(Pod pod) {
+    return pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null ? 0
+        : pod.getStatus().getContainerStatuses().stream().mapToInt(s -> s.getRestartCount() == null ? 0 : s.getRestartCount()).sum();
+  }
+
+  private String exec(String namespace, Pod pod, String... command) throws Exception {
+    List<String> args = new ArrayList<>(List.of("-n", namespace, "exec", pod.getMetadata().getName(), "--"));
+    args.addAll(List.of(command));
+    return kubectl(args.toArray(String[]::new)).strip();
+  }
+
+  private void awaitJob(String namespace, String name) throws InterruptedException {
+    eventually("Job " + name + " completes", STARTUP, () -> {
+      Job job = admin.batch().v1().jobs().inNamespace(namespace).withName(name).get();
+      if (job == null || job.getStatus() == null || job.getStatus().getConditions() == null) return false;
+      assertThat(job.getStatus().getConditions()).as("Job " + name).noneMatch(c -> "Failed".equals(c.getType())
+          && "True".equals(c.getStatus()));
+      return job.getStatus().getConditions().stream().anyMatch(c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus()));
+    });
+  }
+
+  /** Where the local-path provisioner keeps a claim's folder on the node (this machine). */
+  private Path hostFolderOf(String namespace, String claim) {
+    String volume = admin.persistentVolumeClaims().inNamespace(namespace).withName(claim).get().getSpec().getVolumeName();
+    String path = admin.persistentVolumes().withName(volume).get().getSpec().getHostPath() != null
+        ? admin.persistentVolumes().withName(volume).get().getSpec().getHostPath().getPath()
+        : admin.persistentVolumes().withName(volume).get().getSpec().getLocal().getPath();
+    return Path.of(path);
+  }
+
+  private String serviceIp(String namespace, String name) {
+    return admin.services().inNamespace(namespace).withName(name).get().getSpec().getClusterIP();
+  }
+
+  /**
+   * Runs one statement as a client would after a disruption: a connection refused or a server still starting
+   * or stopping is retried for up to a minute; anything else fails at once.
+   */
+  private Row query(String namespace, String sql) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (true) {
+      try {
+        return queryOnce(namespace, sql);
+      } catch (RuntimeException e) {
+        String message = String.valueOf(e.getMessage());
+        boolean transientFailure = message.contains("57P03") || message.contains("Connection refused")
+            || message.contains("Connection reset");
+        if (!transientFailure || System.nanoTime() > deadline) throw e;
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  private Row queryOnce(String namespace, String sql) {
+    String password = namespace.equals(prodNs) ? prodPassword : "staging-password";
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(new PgConnectOptions()
+        .setHost(serviceIp(namespace, "langconnect-postgres")).setPort(5432).setUser("postgres").setPassword(password)
+        .setDatabase("postgres")).using(LocalControlPlane.vertx()).build();
+    try {
+      var rows = await(pool.query(sql).execute());
+      return rows.size() == 0 ? null : rows.iterator().next();
+    } finally {
+      pool.close();
+    }
+  }
+
+  private String embeddingsChecksum() throws InterruptedException {
+    return query(prodNs, "SELECT md5(string_agg(id || '|' || embedding::text || '|' || document || '|' || cmetadata::text,"
+        + " ',' ORDER BY id)) AS sum FROM langchain_pg_embedding").getString(0);
+  }
+
+  private void addDocuments(String namespace, String collection, int count) throws Exception {
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < count; i++) texts.add(collection + " document " + i + " " + System.nanoTime());
+    String body = new io.vertx.core.json.JsonObject().put("texts", texts).put("owner", "e2e").encode();
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://"
+            + serviceIp(namespace, "langconnect-langconnect") + ":8080/collections/" + collection + "/documents"))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** GET /metrics of the controller in the cluster, through its Service. */
+  private String scrape() {
+    try {
+      return get("http://" + serviceIp(CONTROLLER_NS, "langconnect-gitops") + ":8080/metrics").body();
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
+  private static double value(String scrape, String metric, String namespace, String... labels) {
+    for (String line : scrape.lines().toList()) {
+      if (!line.startsWith(metric + "{") || !line.contains("namespace=\"" + namespace + "\"")) continue;
+      boolean all = true;
+      for (String label : labels) all &= line.contains(label);
+      if (all) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    }
+    return Double.NaN;
+  }
+}
