@@ -71,7 +71,7 @@ class NodeE2EIT {
   void installTheControllerAndTwoEnvironments(@TempDir Path tmp) throws Exception {
     this.tmp = tmp;
     admin = plane.admin();
-    awaitNamespaceGone(CONTROLLER_NS); // another test may just have removed the controller's namespace
+    plane.awaitNamespaceGone(CONTROLLER_NS); // ManifestsIT installs the same manifests
     stagingNs = plane.uniqueNamespace("e2e-staging");
     prodNs = plane.uniqueNamespace("e2e-prod");
     values = Files.createDirectories(tmp.resolve("values"));
@@ -99,13 +99,14 @@ class NodeE2EIT {
   }
 
   @AfterAll
-  void removeEverything() {
-    if (admin != null) {
-      for (String ns : List.of(CONTROLLER_NS, stagingNs, prodNs)) admin.namespaces().withName(ns).delete();
-      admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
-      admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
-    }
+  void removeEverything() throws InterruptedException {
     if (repo != null) repo.close();
+    if (admin == null) return;
+    List<String> namespaces = Stream.of(CONTROLLER_NS, stagingNs, prodNs).filter(java.util.Objects::nonNull).toList();
+    namespaces.forEach(ns -> admin.namespaces().withName(ns).delete());
+    admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
+    admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
+    for (String ns : namespaces) plane.awaitNamespaceGone(ns); // the node is free for the next test
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -358,10 +359,6 @@ class NodeE2EIT {
     if (parsed instanceof List<?> list) list.forEach(o -> out.add((HasMetadata) o));
     else out.add((HasMetadata) parsed);
     return out;
-  }
-
-  private void awaitNamespaceGone(String namespace) throws InterruptedException {
-    eventually("namespace " + namespace + " gone", STARTUP, () -> admin.namespaces().withName(namespace).get() == null);
   }
 
   /** Waits for what pods on the node do; on a timeout, says what the namespace's pods and events showed. */

@@ -70,6 +70,7 @@ class ManifestsIT {
 
   @Test
   void everyManifestIsAcceptedAndTheControllerNeedsExactlyItsGrants(LocalControlPlane plane) throws Exception {
+    plane.awaitNamespaceGone(NS); // NodeE2EIT installs the same manifests
     Instant started = Instant.now();
     KubernetesClient admin = plane.admin();
     for (HasMetadata crd : load(Path.of("src/test/resources/crds/monitoring-minimal.yaml"))) {

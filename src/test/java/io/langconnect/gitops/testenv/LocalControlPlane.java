@@ -143,6 +143,15 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return name;
   }
 
+  /**
+   * Waits until a namespace is gone: a test that installs manifests/ (fixed namespace names) must not meet the
+   * previous one's namespace still terminating.
+   */
+  public void awaitNamespaceGone(String name) throws InterruptedException {
+    Eventually.eventually("namespace " + name + " gone", Duration.ofMinutes(4),
+        () -> admin().namespaces().withName(name).get() == null);
+  }
+
   public static Vertx vertx() {
     if (vertx == null) {
       synchronized (LocalControlPlane.class) {
