@@ -139,15 +139,20 @@ final class PostgresModel {
     ContainerBuilder container = PodParts.container("postgres", postgres.image(), "postgresql", CONTAINER_PORT, env,
             postgres.resources(), UID)
         .addNewVolumeMount().withName("data").withMountPath(DATA_MOUNT).endVolumeMount();
-    if (postgres.livenessProbe().enabled()) container.withLivenessProbe(pgIsReady(postgres.livenessProbe(), user));
-    if (postgres.readinessProbe().enabled()) container.withReadinessProbe(pgIsReady(postgres.readinessProbe(), user));
+    // Readiness asks over TCP, as LangConnect connects: the image's first-start initdb runs a temporary server on
+    // the Unix socket only, which a socket probe reports ready before the real server listens. Liveness keeps the
+    // socket so a long first start is not killed.
+    if (postgres.livenessProbe().enabled()) container.withLivenessProbe(pgIsReady(postgres.livenessProbe(), user, ""));
+    if (postgres.readinessProbe().enabled()) {
+      container.withReadinessProbe(pgIsReady(postgres.readinessProbe(), user, "-h 127.0.0.1 -p " + CONTAINER_PORT + " "));
+    }
     return container.build();
   }
 
   /** The username is limited to safe characters by validation, so it can stand unquoted in the shell line. */
-  private static io.fabric8.kubernetes.api.model.Probe pgIsReady(EnvironmentValues.Probe probe, String user) {
+  private static io.fabric8.kubernetes.api.model.Probe pgIsReady(EnvironmentValues.Probe probe, String user, String where) {
     return PodParts.probe(probe, new ProbeBuilder()
-        .withNewExec().withCommand("/bin/sh", "-c", "pg_isready -U " + user).endExec());
+        .withNewExec().withCommand("/bin/sh", "-c", "pg_isready " + where + "-U " + user).endExec());
   }
 
   private static String base64(String text) {

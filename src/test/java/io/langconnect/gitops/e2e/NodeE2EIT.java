@@ -18,6 +18,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Row;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -39,6 +40,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -59,6 +63,17 @@ class NodeE2EIT {
 
   private final LocalControlPlane plane = new LocalControlPlane();
   private final HttpClient http = HttpClient.newHttpClient();
+
+  /** A failed test says what the node showed: pods, restarts and their reasons, events, the last logs. */
+  @RegisterExtension
+  final TestWatcher diagnostics = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      for (String ns : Stream.of(stagingNs, prodNs).filter(java.util.Objects::nonNull).toList()) {
+        System.out.println("---- " + ns + " after " + context.getDisplayName() + "\n" + describe(ns));
+      }
+    }
+  };
   private KubernetesClient admin;
   private ValuesRepo repo;
   private Path tmp;
@@ -366,12 +381,18 @@ class NodeE2EIT {
     try {
       eventually(what, STARTUP, condition);
     } catch (AssertionError timeout) {
-      String pods = tryKubectl("-n", namespace, "get", "pods", "-o", "wide");
-      String events = tryKubectl("-n", namespace, "get", "events", "--sort-by=.lastTimestamp");
-      String logs = tryKubectl("-n", namespace, "logs", "--all-containers", "--prefix", "--tail=30", "-l",
-          "app.kubernetes.io/name");
-      throw new AssertionError(timeout.getMessage() + "\n" + pods + "\n" + events + "\n" + logs, timeout);
+      throw new AssertionError(timeout.getMessage() + "\n" + describe(namespace), timeout);
     }
+  }
+
+  private String describe(String namespace) {
+    String pods = tryKubectl("-n", namespace, "get", "pods", "-o", "wide");
+    String states = tryKubectl("-n", namespace, "get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}"
+        + " restarts={.status.containerStatuses[*].restartCount} last={.status.containerStatuses[*].lastState}{\"\\n\"}{end}");
+    String events = tryKubectl("-n", namespace, "get", "events", "--sort-by=.lastTimestamp");
+    String logs = tryKubectl("-n", namespace, "logs", "--all-containers", "--prefix", "--tail=30", "-l",
+        "app.kubernetes.io/name");
+    return pods + "\n" + states + "\n" + events + "\n" + logs;
   }
 
   private String tryKubectl(String... args) {
@@ -454,7 +475,7 @@ class NodeE2EIT {
       } catch (RuntimeException e) {
         String message = String.valueOf(e.getMessage());
         boolean transientFailure = message.contains("57P03") || message.contains("Connection refused")
-            || message.contains("Connection reset");
+            || message.contains("Connection reset") || e.getCause() instanceof ClosedConnectionException;
         if (!transientFailure || System.nanoTime() > deadline) throw e;
         Thread.sleep(500);
       }
@@ -483,14 +504,18 @@ class NodeE2EIT {
     List<String> texts = new ArrayList<>();
     for (int i = 0; i < count; i++) texts.add(collection + " document " + i + " " + System.nanoTime());
     String body = new io.vertx.core.json.JsonObject().put("texts", texts).put("owner", "e2e").encode();
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://"
+    // A client of its own: a kept-alive connection through the Service can outlive the pod behind it (the pods
+    // here are replaced on purpose), and Java's client retries a GET on such a connection, never a POST.
+    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://"
             + serviceIp(namespace, "langconnect-langconnect") + ":8080/collections/" + collection + "/documents"))
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        .timeout(Duration.ofMinutes(2)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
   }
 
   private HttpResponse<String> get(String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** GET /metrics of the controller in the cluster, through its Service. */

@@ -77,7 +77,8 @@ class StackFactsTest {
     assertProbe(db.getLivenessProbe(), 30, 10, 5, 6);
     assertProbe(db.getReadinessProbe(), 5, 5, 3, 3);
     assertThat(db.getLivenessProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
-    assertThat(db.getReadinessProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
+    assertThat(db.getReadinessProbe().getExec().getCommand())
+        .containsExactly("/bin/sh", "-c", "pg_isready -h 127.0.0.1 -p 5432 -U rag");
 
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(999L);
