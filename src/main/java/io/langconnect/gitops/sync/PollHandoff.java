@@ -62,8 +62,10 @@ public final class PollHandoff {
   }
 
   private void open(Vertx vertx) {
-    String since = client.configMaps().inNamespace(namespace).list().getMetadata().getResourceVersion();
-    current = client.configMaps().inNamespace(namespace).withField("metadata.name", name)
+    var handoff = client.configMaps().inNamespace(namespace).withField("metadata.name", name);
+    // Requests written from now on: the list's resourceVersion, read through the same selector (one object).
+    String since = handoff.list().getMetadata().getResourceVersion();
+    current = handoff
         .watch(new ListOptionsBuilder().withResourceVersion(since).build(), new Watcher<>() {
           @Override
           public void eventReceived(Action action, ConfigMap configMap) {

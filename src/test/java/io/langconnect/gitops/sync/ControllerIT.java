@@ -225,14 +225,10 @@ class ControllerIT {
   void theStandbyIsReadyAndHandsAWebhookToTheLeader() throws Exception {
     Path secret = Files.writeString(tmp.resolve("github-secret"), Payloads.SECRET);
     // Polls an hour apart: only the webhook can bring the commit in during the test.
-    ControllerConfig config = config(repo.gitUrl(), true, null)
-        .withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofHours(1), Duration.ofSeconds(5),
-            tmp.resolve("clone-" + System.nanoTime()).toString(), null))
-        .withWebhooks(new ControllerConfig.Webhooks(new ControllerConfig.WebhookSecret(secret.toString(), null), null,
-            null, null, Duration.ofMillis(200), 64 * 1024));
-    try (Controller first = new Controller(vertx, admin, config);
-         Controller second = new Controller(vertx, admin, config.withGit(new ControllerConfig.Git(repo.gitUrl(), "main",
-             ".", Duration.ofHours(1), Duration.ofSeconds(5), tmp.resolve("clone-" + System.nanoTime()).toString(), null)))) {
+    ControllerConfig.Webhooks github = new ControllerConfig.Webhooks(
+        new ControllerConfig.WebhookSecret(secret.toString(), null), null, null, null, Duration.ofMillis(200), 64 * 1024);
+    try (Controller first = new Controller(vertx, admin, hourlyPolls().withWebhooks(github));
+         Controller second = new Controller(vertx, admin, hourlyPolls().withWebhooks(github))) {
       first.start().await();
       second.start().await();
       eventually("dev synced by the leader", () -> List.of(first, second).stream().anyMatch(c -> c.board().get("dev")
@@ -264,6 +260,12 @@ class ControllerIT {
       eventually("the leader synced the push the standby received", () -> langconnect().getSpec().getReplicas() == 3
           && leader.board().get("dev").map(s -> s.revision().equals(after)).orElse(false));
     }
+  }
+
+  /** Leader election on, and polls an hour apart; each call has its own clone folder. */
+  private ControllerConfig hourlyPolls() {
+    return config(repo.gitUrl(), true, null).withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".",
+        Duration.ofHours(1), Duration.ofSeconds(5), tmp.resolve("clone-" + System.nanoTime()).toString(), null));
   }
 
   private int status(Controller controller, String path) {
