@@ -40,8 +40,24 @@ public final class Applier {
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** How to apply: for real or as a server-side dry run, and how long to wait for the database. */
-  public record Options(boolean dryRun, Duration databaseReadyTimeout) {}
+  /**
+   * How to apply: for real or as a server-side dry run, how long to wait for the database, and what must happen
+   * before a change that restarts it ({@link BeforeDatabaseRestart#NONE} for nothing).
+   */
+  public record Options(boolean dryRun, Duration databaseReadyTimeout, BeforeDatabaseRestart beforeRestart) {
+    public Options(boolean dryRun, Duration databaseReadyTimeout) {
+      this(dryRun, databaseReadyTimeout, BeforeDatabaseRestart.NONE);
+    }
+  }
+
+  /** Runs before an apply that would restart PostgreSQL (its pod template changes); returns why to hold it, or empty. */
+  @FunctionalInterface
+  public interface BeforeDatabaseRestart {
+    BeforeDatabaseRestart NONE = (live, changed) -> Optional.empty();
+
+    /** {@code changed} names the pod template's fields that differ; empty means go on. */
+    Optional<String> run(Deployment live, List<String> changed);
+  }
 
   private final KubernetesClient client;
   private final Retry retry;
@@ -70,7 +86,17 @@ public final class Applier {
         }
         Inventory.Entry before = previous.entry(ref).orElse(null);
         HasMetadata current = live.get(ref);
-        ObjectResult result = applyOne(prepare(object, current), hash, before, revision, options.dryRun(), current);
+        HasMetadata prepared = prepare(object, current);
+        Optional<String> held = isDatabase(object) && current != null && !options.dryRun()
+            && (before == null || !before.hash().equals(hash))
+            ? holdRestart((Deployment) prepared, (Deployment) current, options.beforeRestart()) : Optional.empty();
+        if (held.isPresent()) {
+          // The running database stays as it is; its old entry is kept so the next sync tries again.
+          results.add(new ObjectResult(ref, Action.HELD, List.of(), held.get()));
+          if (before != null) applied.put(ref, before);
+          continue;
+        }
+        ObjectResult result = applyOne(prepared, hash, before, revision, options.dryRun(), current);
         results.add(result);
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
         if (isDatabase(object) && !options.dryRun() && !awaitAvailable((Deployment) object, options.databaseReadyTimeout())) {
@@ -139,6 +165,21 @@ public final class Applier {
           String.join(", ", drifted));
     }
     return new ObjectResult(ObjectRef.of(object), live == null ? Action.CREATED : Action.CONFIGURED, drifted);
+  }
+
+  /**
+   * Asks the API server what the Deployment would become (a server-side dry run, defaults filled in as the live one
+   * has them) and, when its pod template would change, runs the hook: a changed template restarts the database.
+   */
+  private Optional<String> holdRestart(Deployment desired, Deployment live, BeforeDatabaseRestart hook) {
+    if (hook == BeforeDatabaseRestart.NONE) return Optional.empty();
+    HasMetadata after = retry.call(() -> client.resource(JSON.clone(desired)).dryRun().fieldManager(Labels.MANAGER)
+        .forceConflicts().serverSideApply());
+    JsonNode next = JSON.convertValue(after, JsonNode.class).path("spec").path("template");
+    JsonNode now = JSON.convertValue(live, JsonNode.class).path("spec").path("template");
+    if (next.equals(now)) return Optional.empty();
+    List<String> changed = DriftCheck.differences(next, now);
+    return hook.run(live, changed.isEmpty() ? List.of("spec.template") : changed);
   }
 
   /** A copy ready to apply: annotations present, and a generated password kept ({@code live} is the Secret now) or created. */

@@ -10,7 +10,8 @@ import java.util.TreeMap;
  * applied and the revision it was applied at. The next sync prunes what this has and the new render lacks, and
  * skips objects whose content hash is unchanged and whose live state has not drifted.
  */
-public record Inventory(String environment, String namespace, String revision, Map<ObjectRef, Entry> objects) {
+public record Inventory(String environment, String namespace, String revision, Map<ObjectRef, Entry> objects,
+                        boolean production) {
 
   public record Entry(String hash, String revision) {}
 
@@ -20,8 +21,21 @@ public record Inventory(String environment, String namespace, String revision, M
     objects = Collections.unmodifiableMap(sorted);
   }
 
+  public Inventory(String environment, String namespace, String revision, Map<ObjectRef, Entry> objects) {
+    this(environment, namespace, revision, objects, false);
+  }
+
   public static Inventory empty(String environment) {
     return new Inventory(environment, "", "", Map.of());
+  }
+
+  /** Whether the environment was a production one when this was written: its removal then waits for a confirmation. */
+  public Inventory withProduction(boolean isProduction) {
+    return new Inventory(environment, namespace, revision, objects, isProduction);
+  }
+
+  public boolean isEmpty() {
+    return objects.isEmpty();
   }
 
   public Optional<Entry> entry(ObjectRef ref) {

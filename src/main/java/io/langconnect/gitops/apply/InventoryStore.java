@@ -76,6 +76,7 @@ public final class InventoryStore {
     data.put("environment", inventory.environment());
     data.put("namespace", inventory.namespace());
     data.put("revision", inventory.revision());
+    data.put("production", Boolean.toString(inventory.production()));
     data.put("objects", JSON.asJson(rows));
     ConfigMap cm = new ConfigMapBuilder()
         .withNewMetadata().withName(configMapName(inventory.environment())).withNamespace(namespace())
@@ -127,6 +128,8 @@ public final class InventoryStore {
       throw new InvalidInventoryException("inventory " + name + " names namespace " + namespace
           + ", where environments may not be (kubernetes.allowedNamespaces: " + namespaces.describe() + ")");
     }
-    return new Inventory(environment, namespace, data.getOrDefault("revision", ""), objects);
+    // Written before production was recorded: treated as production, so its removal waits for a confirmation.
+    boolean production = !"false".equals(data.get("production"));
+    return new Inventory(environment, namespace, data.getOrDefault("revision", ""), objects, production);
   }
 }

@@ -5,8 +5,11 @@ import java.util.List;
 /** What one apply (or prune) of an environment did, object by object. */
 public record SyncResult(List<ObjectResult> objects, Inventory inventory) {
 
-  /** SKIPPED: the render no longer has it, but the live object is not ours, so it was left alone. */
-  public enum Action { CREATED, CONFIGURED, UNCHANGED, PRUNED, RETAINED, SKIPPED }
+  /**
+   * SKIPPED: the render no longer has it, but the live object is not ours, so it was left alone. HELD: a change
+   * that would restart the database waits (its backup failed); the note says why.
+   */
+  public enum Action { CREATED, CONFIGURED, UNCHANGED, PRUNED, RETAINED, SKIPPED, HELD }
 
   /**
    * {@code driftedPaths} is non-empty when the object was re-applied because someone changed it in the cluster;
@@ -28,6 +31,10 @@ public record SyncResult(List<ObjectResult> objects, Inventory inventory) {
 
   public long count(Action action) {
     return objects.stream().filter(o -> o.action() == action).count();
+  }
+
+  public java.util.Optional<ObjectResult> held() {
+    return objects.stream().filter(o -> o.action() == Action.HELD).findFirst();
   }
 
   public boolean changedAnything() {

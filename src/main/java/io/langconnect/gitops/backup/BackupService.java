@@ -70,6 +70,41 @@ public final class BackupService {
     return name;
   }
 
+  /**
+   * Runs a backup now and waits for it: returns the Job's name once it completed; throws, naming the Job and its
+   * reason, when it failed or did not finish within {@code timeout}. Blocking.
+   */
+  public String backupAndWait(String namespace, String environment, java.time.Duration timeout) throws BackupException {
+    String name = backupNow(namespace, environment);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    var resource = client.batch().v1().jobs().inNamespace(namespace).withName(name);
+    while (true) {
+      Job job = resource.get();
+      if (job == null) throw new BackupException("backup Job " + name + " in " + namespace + " disappeared before it finished");
+      var conditions = job.getStatus() == null || job.getStatus().getConditions() == null
+          ? java.util.List.<io.fabric8.kubernetes.api.model.batch.v1.JobCondition>of() : job.getStatus().getConditions();
+      for (var condition : conditions) {
+        if (!"True".equals(condition.getStatus())) continue;
+        if ("Complete".equals(condition.getType())) return name;
+        if ("Failed".equals(condition.getType())) {
+          throw new BackupException("backup Job " + name + " in " + namespace + " failed: " + condition.getReason()
+              + (condition.getMessage() == null ? "" : " (" + condition.getMessage() + ")")
+              + "; read `kubectl -n " + namespace + " logs job/" + name + "`");
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new BackupException("backup Job " + name + " in " + namespace + " did not finish within "
+            + timeout.toSeconds() + "s; check `kubectl -n " + namespace + " describe job " + name + "`");
+      }
+      try {
+        Thread.sleep(1_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new BackupException("interrupted while waiting for backup Job " + name);
+      }
+    }
+  }
+
   /** Starts a restore Job from the backups claim; returns its name. */
   public String restoreFromBackups(EnvironmentValues values, String backup) throws BackupException {
     cronJob(values.namespace(), values.environment());

@@ -5,6 +5,8 @@ import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.observe.ServerVersions;
+import io.langconnect.gitops.sync.ControlStore;
 import io.langconnect.gitops.sync.EventRecorder;
 import io.langconnect.gitops.sync.KubernetesClients;
 import io.langconnect.gitops.sync.StatusBoard;
@@ -20,15 +22,30 @@ final class ClusterSession implements AutoCloseable {
   final KubernetesClient client;
   final Applier applier;
   final InventoryStore inventories;
+  final ControlStore controls;
   final SyncService service;
 
   ClusterSession(ControllerConfig config) {
     this.client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),
         config.kubernetes().requestTimeout());
-    this.applier = new Applier(client, new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10)));
-    this.inventories = new InventoryStore(client, config.kubernetes().namespacePolicy());
-    this.service = new SyncService(applier, inventories, new EventRecorder(client, "cli"),
-        new SyncMetrics(new SimpleMeterRegistry()), new StatusBoard(), config.sync());
+    SyncService.Cluster cluster = SyncService.Cluster.of(client,
+        new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10)),
+        config.kubernetes().namespacePolicy());
+    this.applier = cluster.applier();
+    this.inventories = cluster.inventories();
+    this.controls = cluster.controls();
+    // A one-shot command has no collector: the running major version is read from the deployed image.
+    this.service = new SyncService(cluster, new EventRecorder(client, "cli"), new SyncMetrics(new SimpleMeterRegistry()),
+        new StatusBoard(), config.sync(), new ServerVersions());
+  }
+
+  /** A typo in --env must not write a control for an environment that does not exist. */
+  void requireKnown(String environment) {
+    java.util.List<String> known = inventories.environments();
+    if (!known.contains(environment)) {
+      throw new Main.UserError("--env " + environment + ": no such environment in the cluster (no inventory in "
+          + inventories.namespace() + "); expected one of: " + (known.isEmpty() ? "(none)" : String.join(", ", known)));
+    }
   }
 
   @Override

@@ -47,7 +47,8 @@ final class SyncCommand implements Callable<Integer> {
     if (databaseReadyTimeout != null) {
       ControllerConfig.Sync s = config.sync();
       config = config.withSync(new ControllerConfig.Sync(s.driftInterval(),
-          ControllerOptions.duration("--database-ready-timeout", databaseReadyTimeout), s.parallelism(), s.retries()));
+          ControllerOptions.duration("--database-ready-timeout", databaseReadyTimeout), s.parallelism(), s.retries(),
+          s.healthInterval(), s.backupTimeout()));
     }
     DesiredState desired = DesiredState.from(values, config);
     PrintWriter out = spec.commandLine().getOut();
@@ -60,22 +61,18 @@ final class SyncCommand implements Callable<Integer> {
       if (env == null) {
         List<String> present = desired.environments().stream().map(ValuesFolder.Environment::name).toList();
         for (String removed : cluster.service.removedEnvironments(present)) {
-          results.add(cluster.service.pruneRemoved(removed, desired.revision(), dryRun));
+          results.add(cluster.service.pruneRemoved(removed, desired.revision(), dryRun, present.isEmpty()));
         }
       }
     } catch (KubernetesClientException e) {
       throw new Main.UserError("cannot reach the Kubernetes API: " + e.getMessage());
     }
     for (EnvironmentStatus status : results) {
-      out.printf("%-16s %-11s %s%n", status.name(), titleCase(status.result()), status.message());
+      out.printf("%-16s %-11s %s%n", status.name(), status.result().label(), status.message());
     }
     out.flush();
     boolean ok = results.stream().allMatch(s -> s.result() == EnvironmentStatus.Result.SYNCED
         || s.result() == EnvironmentStatus.Result.PRUNED);
     return ok ? 0 : 1;
-  }
-
-  private static String titleCase(EnvironmentStatus.Result result) {
-    return result.name().charAt(0) + result.name().substring(1).toLowerCase();
   }
 }

@@ -81,7 +81,12 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     }
   }
 
-  public record Sync(Duration driftInterval, Duration databaseReadyTimeout, Integer parallelism, Integer retries) {
+  /**
+   * {@code healthInterval}: how often an environment that is not Ready is looked at again between syncs;
+   * {@code backupTimeout}: how long a backup before a database change may take before the change is held.
+   */
+  public record Sync(Duration driftInterval, Duration databaseReadyTimeout, Integer parallelism, Integer retries,
+                     Duration healthInterval, Duration backupTimeout) {
     static final Sync DEFAULT = new Sync(null, null, null, null);
 
     public Sync {
@@ -89,6 +94,12 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
       databaseReadyTimeout = databaseReadyTimeout == null ? Duration.ofMinutes(5) : databaseReadyTimeout;
       parallelism = parallelism == null ? 4 : parallelism;
       retries = retries == null ? 5 : retries;
+      healthInterval = healthInterval == null ? Duration.ofSeconds(10) : healthInterval;
+      backupTimeout = backupTimeout == null ? Duration.ofMinutes(30) : backupTimeout;
+    }
+
+    public Sync(Duration driftInterval, Duration databaseReadyTimeout, Integer parallelism, Integer retries) {
+      this(driftInterval, databaseReadyTimeout, parallelism, retries, null, null);
     }
   }
 

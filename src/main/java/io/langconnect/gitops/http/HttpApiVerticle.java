@@ -1,6 +1,7 @@
 package io.langconnect.gitops.http;
 
 import io.langconnect.gitops.sync.Addresses;
+import io.langconnect.gitops.sync.Controls;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.sync.StatusBoard;
 import io.langconnect.gitops.observe.MetricsExposition;
@@ -11,9 +12,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * The controller's HTTP surface: {@code /metrics}, {@code /healthz}, {@code /readyz}, the status API and
@@ -29,17 +33,25 @@ public final class HttpApiVerticle extends VerticleBase {
   private final MetricsExposition metrics;
   private final Optional<String> apiToken;
   private final WebhookRoutes webhooks;
-  private final java.util.function.Function<EnvironmentStatus, Future<String>> backups;
+  private final Actions actions;
   private final String host;
   private final int port;
   private HttpServer server;
   private long refreshTimer = -1;
   private long lastFullRender;
 
+  /**
+   * What the write endpoints do, each off the event loop: start a backup (answers the Job's name), suspend
+   * (a suspension) or resume (empty), confirm a held prune. Suspensions and confirmations are written to the
+   * cluster, where the leader watches them.
+   */
+  public record Actions(Function<EnvironmentStatus, Future<String>> backup,
+                        BiFunction<String, Optional<Controls.Suspension>, Future<Void>> suspend,
+                        Function<String, Future<Void>> confirmPrune) {}
+
   public HttpApiVerticle(StatusBoard board, MetricsExposition metrics, Optional<String> apiToken,
-                         WebhookRoutes webhooks, java.util.function.Function<EnvironmentStatus, Future<String>> backups,
-                         String host, int port) {
-    this.backups = backups;
+                         WebhookRoutes webhooks, Actions actions, String host, int port) {
+    this.actions = actions;
     this.board = board;
     this.metrics = metrics;
     this.apiToken = apiToken;
@@ -80,6 +92,10 @@ public final class HttpApiVerticle extends VerticleBase {
             () -> error(ctx, 404, "no environment \"" + ctx.pathParam("name") + "\"")));
     router.post("/api/v1/environments/:name/sync").handler(this::requestSync);
     router.post("/api/v1/environments/:name/backup").handler(this::requestBackup);
+    router.post("/api/v1/environments/:name/suspend").handler(BodyHandler.create().setBodyLimit(16 * 1024))
+        .handler(ctx -> suspend(ctx, true));
+    router.post("/api/v1/environments/:name/resume").handler(ctx -> suspend(ctx, false));
+    router.post("/api/v1/environments/:name/prune").handler(this::confirmPrune);
     webhooks.mount(router);
     return vertx.createHttpServer().requestHandler(router).listen(port, host).onSuccess(s -> server = s);
   }
@@ -114,9 +130,49 @@ public final class HttpApiVerticle extends VerticleBase {
       error(ctx, 404, "no environment \"" + name + "\"");
       return;
     }
-    backups.apply(status.get())
+    actions.backup().apply(status.get())
         .onSuccess(job -> json(ctx, 202, new JsonObject().put("environment", name).put("job", job)))
         .onFailure(e -> error(ctx, 409, e.getMessage()));
+  }
+
+  /** Body (optional): {@code {"reason": "...", "by": "..."}}; "by" defaults to "api". */
+  private void suspend(RoutingContext ctx, boolean suspend) {
+    if (!authorized(ctx)) return;
+    String name = ctx.pathParam("name");
+    if (board.get(name).isEmpty()) {
+      error(ctx, 404, "no environment \"" + name + "\"");
+      return;
+    }
+    Optional<Controls.Suspension> suspension = Optional.empty();
+    if (suspend) {
+      JsonObject body;
+      try {
+        body = ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+      } catch (RuntimeException e) {
+        error(ctx, 400, "the body is not a JSON object; expected {\"reason\": \"...\", \"by\": \"...\"} or nothing");
+        return;
+      }
+      suspension = Optional.of(new Controls.Suspension(body.getString("by", "api"), body.getString("reason", ""),
+          java.time.Instant.now()));
+    }
+    actions.suspend().apply(name, suspension)
+        .onSuccess(v -> json(ctx, 202, new JsonObject().put("environment", name)
+            .put("status", suspend ? "suspended" : "resumed: a sync starts now")))
+        .onFailure(e -> error(ctx, 503, "could not record it in the cluster: " + e.getMessage()));
+  }
+
+  private void confirmPrune(RoutingContext ctx) {
+    if (!authorized(ctx)) return;
+    String name = ctx.pathParam("name");
+    Optional<EnvironmentStatus> status = board.get(name);
+    if (status.isEmpty() || status.get().result() != EnvironmentStatus.Result.PRUNE_HELD) {
+      error(ctx, 409, "environment \"" + name + "\" has no held prune" + status.map(s -> " (it is " + s.result().label()
+          + ")").orElse(""));
+      return;
+    }
+    actions.confirmPrune().apply(name)
+        .onSuccess(v -> json(ctx, 202, new JsonObject().put("environment", name).put("status", "prune confirmed")))
+        .onFailure(e -> error(ctx, 503, "could not record it in the cluster: " + e.getMessage()));
   }
 
   private void requestSync(RoutingContext ctx) {
@@ -135,7 +191,13 @@ public final class HttpApiVerticle extends VerticleBase {
         .put("name", s.name())
         .put("namespace", s.namespace())
         .put("revision", s.revision())
-        .put("result", titleCase(s.result().name()))
+        .put("result", s.result().label())
+        .put("ready", s.ready())
+        .put("health", new JsonObject().put("status", titleCase(s.health().state().name()))
+            .put("message", s.health().message()))
+        .put("suspended", s.suspension().map(p -> new JsonObject().put("by", p.by()).put("reason", p.reason())
+            .put("since", p.since().toString())).orElse(null))
+        .put("lastBackupBeforeChange", s.lastBackupBeforeChange().isEmpty() ? null : s.lastBackupBeforeChange())
         .put("message", s.message())
         .put("lastSyncTime", s.lastSyncTime() == null ? null : s.lastSyncTime().toString())
         .put("lastSyncDurationSeconds", s.lastSyncDuration() == null ? null : s.lastSyncDuration().toMillis() / 1000.0)

@@ -95,6 +95,7 @@ final class DatabaseCollector {
   private final Vertx vertx;
   private final DatabaseTarget target;
   private final ObserverMetrics metrics;
+  private final ServerVersions versions;
   private final Duration queryTimeout;
   private final int maxCollections;
   private final Pool pool;
@@ -102,7 +103,9 @@ final class DatabaseCollector {
 
   private Map<String, String> collectionNames = Map.of();
 
-  DatabaseCollector(Vertx vertx, DatabaseTarget target, ObserverMetrics metrics, Duration queryTimeout, int maxCollections) {
+  DatabaseCollector(Vertx vertx, DatabaseTarget target, ObserverMetrics metrics, ServerVersions versions,
+                    Duration queryTimeout, int maxCollections) {
+    this.versions = versions;
     this.vertx = vertx;
     this.target = target;
     this.metrics = metrics;
@@ -131,7 +134,8 @@ final class DatabaseCollector {
   Future<Void> collect() {
     long started = System.nanoTime();
     return PgConnection.connect(vertx, options())
-        .compose(conn -> conn.query("SELECT 1").execute().eventually(conn::close))
+        .compose(conn -> conn.query("SELECT current_setting('server_version_num')::int AS version").execute()
+            .eventually(conn::close))
         .timeout(queryTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .transform(probe -> {
           Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -139,6 +143,8 @@ final class DatabaseCollector {
           metrics.postgresUp.set(target.environment(), List.of(row(base, probe.succeeded() ? 1 : 0)));
           metrics.probeDuration.set(target.environment(), List.of(row(base, took.toNanos() / 1e9)));
           if (probe.failed()) return Future.succeededFuture();
+          // Which major version wrote the data: the sync's guard trusts this over the deployed image's tag.
+          versions.record(target.environment(), probe.result().iterator().next().getInteger("version"));
           return Future.join(List.of(databaseSize(), pgvector(), vectorColumns(), vectorTables(), annIndexes(),
                   indexBuilds(), collectionEstimates()))
               .<Void>mapEmpty()

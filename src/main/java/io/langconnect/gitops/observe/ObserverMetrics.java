@@ -55,7 +55,7 @@ final class ObserverMetrics {
     this.exposition = exposition;
     this.registry = exposition.registry();
     postgresUp = table("langconnect.postgres.up", "1 when the database accepts a connection and answers SELECT 1", null);
-    probeDuration = table("langconnect.postgres.probe.duration", "Time to connect and answer SELECT 1", "seconds");
+    probeDuration = table("langconnect.postgres.probe.duration", "Time to connect and read the server version", "seconds");
     langconnectUp = table("langconnect.api.up", "1 when LangConnect's GET /health answers 200", null);
     replicas = table("langconnect.deployment.replicas", "Replicas by component and state (desired, ready, available)", null);
     restarts = table("langconnect.container.restarts", "Container restarts of the component's pods, as the kubelet counts them", null);

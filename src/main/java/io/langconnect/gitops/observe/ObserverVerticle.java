@@ -36,11 +36,15 @@ public final class ObserverVerticle extends VerticleBase {
   private final ControllerConfig.Observe config;
   private final TargetDiscovery discovery;
   private final ObserverMetrics metrics;
+  private final ServerVersions versions;
   private final Map<String, DatabaseCollector> collectors = new HashMap<>();
   private WebClient web;
   private boolean collecting;
 
-  public ObserverVerticle(KubernetesClient client, ControllerConfig config, MetricsExposition exposition) {
+  /** {@code versions} hears the version each database reports, for the sync's major-version guard. */
+  public ObserverVerticle(KubernetesClient client, ControllerConfig config, MetricsExposition exposition,
+                          ServerVersions versions) {
+    this.versions = versions;
     this.client = client;
     this.config = config.observe();
     this.discovery = new TargetDiscovery(client, config.databases());
@@ -86,14 +90,17 @@ public final class ObserverVerticle extends VerticleBase {
       // Any change (address, credentials, URL) rebuilds the collector and its pool.
       if (next == null || !next.equals(current)) {
         collectors.remove(env).close();
-        if (next == null) metrics.forget(env);
+        if (next == null) {
+          metrics.forget(env);
+          versions.forget(env);
+        }
       }
     }
     Set<String> added = new java.util.HashSet<>();
     wanted.forEach((env, target) -> collectors.computeIfAbsent(env, e -> {
       added.add(env);
       LOG.info("observing {}", target);
-      return new DatabaseCollector(vertx, target, metrics, config.queryTimeout(), config.maxCollections());
+      return new DatabaseCollector(vertx, target, metrics, versions, config.queryTimeout(), config.maxCollections());
     }));
     return added;
   }

@@ -78,10 +78,10 @@ final class PostgresModel {
     }
   }
 
-  /** Null unless persistence is enabled. */
+  /** Null unless persistence is enabled and the claim is the controller's to make (no existingClaim). */
   PersistentVolumeClaim dataClaim() {
     EnvironmentValues.Persistence persistence = postgres.persistence();
-    if (!persistence.enabled()) return null;
+    if (!persistence.enabled() || persistence.existingClaim().isPresent()) return null;
     return new PersistentVolumeClaimBuilder()
         .withMetadata(PodParts.metadata(names.dataClaim(), values, Labels.POSTGRES, revision))
         .withNewSpec()
@@ -99,7 +99,8 @@ final class PostgresModel {
 
   Deployment deployment() {
     Volume data = postgres.persistence().enabled()
-        ? new VolumeBuilder().withName("data").withNewPersistentVolumeClaim().withClaimName(names.dataClaim())
+        ? new VolumeBuilder().withName("data").withNewPersistentVolumeClaim()
+            .withClaimName(postgres.persistence().existingClaim().orElse(names.dataClaim()))
             .endPersistentVolumeClaim().build()
         : new VolumeBuilder().withName("data").withNewEmptyDir().endEmptyDir().build();
     return new DeploymentBuilder()

@@ -5,8 +5,6 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
-import io.langconnect.gitops.apply.Applier;
-import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;
@@ -17,6 +15,7 @@ import io.langconnect.gitops.http.HttpApiVerticle;
 import io.langconnect.gitops.http.WebhookRoutes;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
+import io.langconnect.gitops.observe.ServerVersions;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -53,6 +52,8 @@ public final class Controller implements AutoCloseable {
   private final String identity;
   private final List<String> syncDeployments = new ArrayList<>();
   private final PollHandoff handoff;
+  private final ControlStore controls;
+  private final ServerVersions versions = new ServerVersions();
   private HttpApiVerticle http;
   private ValuesRepository repository;
   private CompletableFuture<?> election;
@@ -64,6 +65,7 @@ public final class Controller implements AutoCloseable {
     this.identity = Optional.ofNullable(System.getenv("POD_NAME")).orElseGet(Controller::hostname)
         + "-" + UUID.randomUUID().toString().substring(0, 6);
     this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
+    this.controls = new ControlStore(client, config.kubernetes().stateNamespace());
   }
 
   public StatusBoard board() {
@@ -89,10 +91,20 @@ public final class Controller implements AutoCloseable {
         config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics, this::queuePoll);
     BackupService backups = new BackupService(client);
     http = new HttpApiVerticle(board, exposition, readToken(config.http().apiTokenFile()), webhooks,
-        status -> vertx.executeBlocking(() -> backups.backupNow(status.namespace(), status.name()), false),
+        new HttpApiVerticle.Actions(
+            status -> vertx.executeBlocking(() -> backups.backupNow(status.namespace(), status.name()), false),
+            (env, suspension) -> vertx.executeBlocking(() -> {
+              if (suspension.isPresent()) controls.suspend(env, suspension.get().by(), suspension.get().reason());
+              else controls.resume(env);
+              return null;
+            }, false),
+            env -> vertx.executeBlocking(() -> {
+              controls.confirmPrune(env);
+              return null;
+            }, false)),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
-        ? vertx.deployVerticle(new ObserverVerticle(client, config, exposition))
+        ? vertx.deployVerticle(new ObserverVerticle(client, config, exposition, versions))
         : Future.succeededFuture("");
     return observer.compose(o -> vertx.deployVerticle(http)).compose(id -> {
       checkApi();
@@ -146,11 +158,10 @@ public final class Controller implements AutoCloseable {
 
   private Future<Void> startSyncing() {
     Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
-    SyncService service = new SyncService(new Applier(client, retry),
-        new InventoryStore(client, config.kubernetes().namespacePolicy()),
-        new EventRecorder(client, identity), metrics, board, config.sync());
+    SyncService service = new SyncService(SyncService.Cluster.of(client, retry, config.kubernetes().namespacePolicy()),
+        new EventRecorder(client, identity), metrics, board, config.sync(), versions);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, pathPrefix(), config.kubernetes().namespacePolicy(),
-            config.sync().driftInterval(), config.sync().parallelism()))
+            config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
           synchronized (syncDeployments) {
             syncDeployments.add(id);
@@ -162,8 +173,23 @@ public final class Controller implements AutoCloseable {
           synchronized (syncDeployments) {
             syncDeployments.add(id);
           }
+          watchControls();
         })
         .mapEmpty();
+  }
+
+  /** A suspend, resume or confirmation written to the cluster (by the CLI or any replica) syncs its environment at once. */
+  private void watchControls() {
+    vertx.executeBlocking(() -> {
+      controls.startWatching(
+          env -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.SYNC_REQUESTED,
+              new JsonObject().put("environment", env).put("reason", "control"))),
+          retry -> vertx.setTimer(1_000, id -> vertx.executeBlocking(() -> {
+            retry.run();
+            return null;
+          })));
+      return null;
+    }).onFailure(e -> LOG.warn("cannot watch suspend/resume/confirm controls: {}", e.getMessage()));
   }
 
   /** Losing the Lease and shutting down may both stop syncing, from different threads: each id is undeployed once. */
@@ -198,6 +224,7 @@ public final class Controller implements AutoCloseable {
               LOG.info("{} is no longer the leader: stopped syncing", identity);
               board.leader(false);
               handoff.stopWatching();
+              controls.stopWatching();
               stopSyncing();
             }),
             leader -> LOG.info("leader is {}", leader)))
@@ -227,6 +254,7 @@ public final class Controller implements AutoCloseable {
   public void close() {
     if (election != null) election.cancel(true);
     handoff.stopWatching();
+    controls.stopWatching();
     stopSyncing().await();
     if (repository != null) repository.close();
   }

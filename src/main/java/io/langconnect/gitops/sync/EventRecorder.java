@@ -24,6 +24,15 @@ public final class EventRecorder {
 
   /** Best effort: an event that cannot be written is logged, never fails the sync. */
   public void warning(String namespace, String reason, String message) {
+    record(namespace, "Warning", reason, message);
+  }
+
+  /** Something an operator wants to see in the namespace's history, such as a backup taken before a change. */
+  public void normal(String namespace, String reason, String message) {
+    record(namespace, "Normal", reason, message);
+  }
+
+  private void record(String namespace, String type, String reason, String message) {
     String now = DateTimeFormatter.ISO_INSTANT.format(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     try {
       if (client.namespaces().withName(namespace).get() == null) return;
@@ -32,7 +41,7 @@ public final class EventRecorder {
           .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata()
           .withNewInvolvedObject().withApiVersion("v1").withKind("Namespace").withName(namespace)
           .withNamespace(namespace).endInvolvedObject()
-          .withType("Warning").withReason(reason).withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
+          .withType(type).withReason(reason).withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
           .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
           .withReportingComponent(Labels.MANAGER).withReportingInstance(instance)
           .withNewSource().withComponent(Labels.MANAGER).endSource()

@@ -28,6 +28,8 @@ public final class SyncMetrics {
   private final MeterRegistry registry;
   private final Runnable changed;
   private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> ready = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> suspended = new ConcurrentHashMap<>();
 
   public SyncMetrics(MeterRegistry registry) {
     this(registry, () -> { });
@@ -46,6 +48,9 @@ public final class SyncMetrics {
   /** An environment named by the current revision, with the kinds it renders: its series start at 0. */
   public void environmentKnown(String environment, Collection<String> kinds) {
     for (EnvironmentStatus.Result result : EnvironmentStatus.Result.values()) syncs(environment, result);
+    flag(ready, "langconnect.environment.ready",
+        "1 when the environment's latest revision is applied and its Deployments are rolled out and available", environment);
+    flag(suspended, "langconnect.environment.suspended", "1 while the environment is suspended", environment);
     syncDuration(environment);
     webhookToSync(environment);
     for (String kind : kinds) {
@@ -60,6 +65,8 @@ public final class SyncMetrics {
   /** The environment is gone (its values file removed and its objects pruned): its series go too. */
   public void forget(String environment) {
     lastSuccess.remove(environment);
+    ready.remove(environment);
+    suspended.remove(environment);
     for (Meter meter : List.copyOf(registry.getMeters())) {
       if (environment.equals(meter.getId().getTag("environment")) && meter.getId().getName().startsWith("langconnect.")) {
         registry.remove(meter);
@@ -89,6 +96,24 @@ public final class SyncMetrics {
       }).set(System.currentTimeMillis() / 1000);
     }
     changed.run();
+  }
+
+  /** Whether the environment is Ready (applied and healthy) and whether it is suspended. */
+  public void environmentState(String environment, boolean isReady, boolean isSuspended) {
+    flag(ready, "langconnect.environment.ready",
+        "1 when the environment's latest revision is applied and its Deployments are rolled out and available", environment)
+        .set(isReady ? 1 : 0);
+    flag(suspended, "langconnect.environment.suspended", "1 while the environment is suspended", environment)
+        .set(isSuspended ? 1 : 0);
+    changed.run();
+  }
+
+  private AtomicLong flag(Map<String, AtomicLong> flags, String name, String description, String environment) {
+    return flags.computeIfAbsent(environment, env -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder(name, value, AtomicLong::get).description(description).tag("environment", env).register(registry);
+      return value;
+    });
   }
 
   public void objects(String environment, SyncResult result) {

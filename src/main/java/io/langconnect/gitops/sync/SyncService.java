@@ -1,7 +1,18 @@
 package io.langconnect.gitops.sync;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.Applier;
+import io.langconnect.gitops.apply.Health;
+import io.langconnect.gitops.apply.LiveState;
+import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.backup.BackupService;
+import io.langconnect.gitops.observe.ServerVersions;
+import io.langconnect.gitops.render.Names;
+import io.langconnect.gitops.values.EnvironmentValues;
+import io.langconnect.gitops.values.NamespacePolicy;
+import io.langconnect.gitops.values.PostgresVersions;
 import io.langconnect.gitops.apply.Inventory;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.ObjectRef;
@@ -34,80 +45,216 @@ public final class SyncService {
 
   private static final Logger LOG = LoggerFactory.getLogger(SyncService.class);
 
+  /** The cluster-side parts a sync works with, built once from one client. */
+  public record Cluster(Applier applier, InventoryStore inventories, ControlStore controls, LiveState live,
+                        BackupService backups) {
+    public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces) {
+      return new Cluster(new Applier(client, retry), new InventoryStore(client, namespaces),
+          new ControlStore(client, namespaces.controllerNamespace()), new LiveState(client, retry),
+          new BackupService(client));
+    }
+  }
+
   private final Applier applier;
   private final InventoryStore inventories;
+  private final ControlStore controls;
+  private final LiveState live;
+  private final BackupService backups;
   private final EventRecorder events;
   private final SyncMetrics metrics;
   private final StatusBoard board;
   private final ControllerConfig.Sync settings;
+  private final ServerVersions versions;
 
-  public SyncService(Applier applier, InventoryStore inventories, EventRecorder events, SyncMetrics metrics,
-                     StatusBoard board, ControllerConfig.Sync settings) {
-    this.applier = applier;
-    this.inventories = inventories;
+  public SyncService(Cluster cluster, EventRecorder events, SyncMetrics metrics, StatusBoard board,
+                     ControllerConfig.Sync settings, ServerVersions versions) {
+    this.applier = cluster.applier();
+    this.inventories = cluster.inventories();
+    this.controls = cluster.controls();
+    this.live = cluster.live();
+    this.backups = cluster.backups();
     this.events = events;
     this.metrics = metrics;
     this.board = board;
     this.settings = settings;
+    this.versions = versions;
   }
 
+  public ControlStore controls() {
+    return controls;
+  }
+
+  /**
+   * Syncs one environment. Suspended, it only asks the API server what would change (a server-side dry run); a
+   * guard that holds the commit leaves every live object as it is; {@code dryRun} records nothing at all.
+   */
   public EnvironmentStatus sync(ValuesFolder.Environment environment, String revision, boolean dryRun) {
-    Instant started = Instant.now();
-    String name = environment.name();
-    Optional<EnvironmentStatus> before = board.get(name);
+    Sync run = new Sync(environment.name(), revision, dryRun, Instant.now(), board.get(environment.name()));
     if (!environment.isValid()) {
-      if (!dryRun) metrics.environmentKnown(name, List.of());
+      if (!dryRun) metrics.environmentKnown(run.name, List.of());
       String problems = environment.problems().stream().filter(Problem::isError).limit(3).map(Problem::toString)
           .collect(Collectors.joining("; "));
       String message = "values are invalid, live objects left untouched: " + problems;
-      String namespace = before.map(EnvironmentStatus::namespace).orElse("");
+      String namespace = run.before.map(EnvironmentStatus::namespace).orElse("");
       if (!dryRun && !namespace.isEmpty()) events.warning(namespace, "InvalidValues", message);
-      return finish(name, namespace, revision, Result.FAILED, message, started, List.of(), 0, before, dryRun);
+      return finish(run.outcome(namespace, Result.FAILED, message));
     }
     var values = environment.values().get();
     List<HasMetadata> desired = StackRenderer.render(values, Optional.empty());
-    if (!dryRun) metrics.environmentKnown(name, desired.stream().map(HasMetadata::getKind).distinct().toList());
-    Inventory previous = Inventory.empty(name);
+    if (!dryRun) metrics.environmentKnown(run.name, desired.stream().map(HasMetadata::getKind).distinct().toList());
+    Inventory previous = Inventory.empty(run.name);
     String untrusted = null;
     try {
+      run.controls = controls.read(run.name);
+      boolean preview = dryRun || run.controls.suspended();
       try {
-        previous = inventories.read(name).orElse(previous);
+        previous = inventories.read(run.name).orElse(previous);
       } catch (InventoryStore.InvalidInventoryException e) {
         // Nothing it names is pruned; this sync's inventory replaces it.
         untrusted = e.getMessage() + ": nothing was pruned; it is rewritten from this sync";
-        LOG.warn("{}: {}", name, untrusted);
-        if (!dryRun) events.warning(values.namespace(), "InvalidInventory", untrusted);
+        LOG.warn("{}: {}", run.name, untrusted);
+        if (!preview) events.warning(values.namespace(), "InvalidInventory", untrusted);
       }
-      SyncResult result = applier.apply(name, values.namespace(), desired, revision, previous,
-          new Applier.Options(dryRun, settings.databaseReadyTimeout()));
+      Optional<Outcome> held = guard(run, values, previous, preview);
+      if (held.isPresent()) return finish(held.get());
+      SyncResult result = applier.apply(run.name, values.namespace(), desired, revision, previous,
+          new Applier.Options(preview, settings.databaseReadyTimeout(), preview ? Applier.BeforeDatabaseRestart.NONE
+              : backupFirst(run, values)));
       boolean changed = !result.inventory().objects().equals(previous.objects())
-          || !result.inventory().namespace().equals(previous.namespace());
-      if (!dryRun && (untrusted != null || changed)) inventories.write(result.inventory());
-      if (!dryRun) {
-        metrics.objects(name, result);
+          || !result.inventory().namespace().equals(previous.namespace())
+          || previous.production() != values.production();
+      if (!preview && (untrusted != null || changed)) inventories.write(result.inventory().withProduction(values.production()));
+      if (!preview) {
+        metrics.objects(run.name, result);
         reportSkipped(values.namespace(), result);
       }
-      long drift = result.objects().stream().filter(SyncResult.ObjectResult::driftCorrected).count();
-      String message = summary(result, dryRun) + (untrusted == null ? "" : "; " + untrusted);
-      return finish(name, values.namespace(), revision, Result.SYNCED, message, started,
-          result.objects().stream().map(ObjectStatus::of).toList(), drift, before, dryRun);
+      run.drift = result.objects().stream().filter(SyncResult.ObjectResult::driftCorrected).count();
+      run.objects = result.objects().stream().map(ObjectStatus::of).toList();
+      run.health = dryRun ? Health.UNKNOWN : live.health(values.namespace(), run.name);
+      String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted);
+      if (run.controls.suspended()) {
+        return finish(run.outcome(values.namespace(), Result.SUSPENDED,
+            run.controls.suspension().get().describe() + "; nothing applied: " + message));
+      }
+      if (result.held().isPresent()) {
+        return finish(run.outcome(values.namespace(), Result.HELD, result.held().get().note() + "; the rest: " + message));
+      }
+      if (!run.backup.isEmpty()) message += "; " + backedUp(run, values);
+      return finish(run.outcome(values.namespace(), Result.SYNCED, message));
     } catch (SyncFailedException e) {
-      if (Interruptions.isInterruption(e)) return interrupted(name, values.namespace(), revision, started, before);
-      if (!dryRun) recordPartial(previous, values.namespace(), e.partial(), revision);
-      if (!dryRun) events.warning(values.namespace(), switch (e.reason()) {
+      if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
+      if (!run.preview()) recordPartial(previous, values.namespace(), e.partial(), revision);
+      if (!run.preview()) events.warning(values.namespace(), switch (e.reason()) {
         case DATABASE_NOT_READY -> "WaitingForDatabase";
         case NOT_OURS -> "NotOurs";
         case API_ERROR -> "SyncFailed";
       }, e.getMessage());
       Result result = e.reason() == SyncFailedException.Reason.DATABASE_NOT_READY ? Result.PROGRESSING : Result.FAILED;
-      return finish(name, values.namespace(), revision, result, e.getMessage(), started,
-          e.partial().stream().map(ObjectStatus::of).toList(), 0, before, dryRun);
+      run.objects = e.partial().stream().map(ObjectStatus::of).toList();
+      return finish(run.outcome(values.namespace(), result, e.getMessage()));
     } catch (RuntimeException e) {
-      if (Interruptions.isInterruption(e)) return interrupted(name, values.namespace(), revision, started, before);
-      LOG.error("sync of {} failed unexpectedly", name, e);
-      return finish(name, values.namespace(), revision, Result.FAILED, "unexpected error: " + e.getMessage(), started,
-          List.of(), 0, before, dryRun);
+      if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
+      LOG.error("sync of {} failed unexpectedly", run.name, e);
+      return finish(run.outcome(values.namespace(), Result.FAILED, "unexpected error: " + e.getMessage()));
     }
+  }
+
+  /**
+   * The checks made before anything is applied: a password Secret that is missing, a release or namespace change
+   * that would start an empty database, a PostgreSQL major version that cannot open the data. Each holds the whole
+   * commit, with an Event that says what to do.
+   */
+  private Optional<Outcome> guard(Sync run, EnvironmentValues values, Inventory previous, boolean preview) {
+    String namespace = values.namespace();
+    Optional<String> missing = Guards.missingSecret(values,
+        values.postgres().auth().existingSecret().flatMap(secret -> live.secret(namespace, secret)));
+    if (missing.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missing.get(), preview));
+    Optional<String> newDatabase = Guards.newDatabase(values, previous, run.controls.newDatabaseConfirmedFor());
+    if (newDatabase.isPresent()) {
+      return Optional.of(held(run, namespace, Result.HELD, "NewDatabaseHeld", newDatabase.get(), preview));
+    }
+    Optional<Integer> running = versions.major(run.name);
+    String source = "server_version_num";
+    if (running.isEmpty()) {
+      running = live.deployment(namespace, new Names(values.release()).postgres()).flatMap(SyncService::imageTag)
+          .flatMap(PostgresVersions::major);
+      source = "the running image's tag";
+    }
+    Optional<String> major = Guards.majorUpgrade(values, running, source);
+    if (major.isPresent()) return Optional.of(held(run, namespace, Result.HELD, "MajorUpgradeRefused", major.get(), preview));
+    return Optional.empty();
+  }
+
+  private Outcome held(Sync run, String namespace, Result result, String reason, String message, boolean preview) {
+    if (!preview) events.warning(namespace, reason, message);
+    if (run.controls.suspended()) {
+      return run.outcome(namespace, Result.SUSPENDED, run.controls.suspension().get().describe()
+          + "; when resumed it would be held: " + message);
+    }
+    return run.outcome(namespace, result, message);
+  }
+
+  private static Optional<String> imageTag(Deployment deployment) {
+    return deployment.getSpec().getTemplate().getSpec().getContainers().stream().findFirst()
+        .map(c -> c.getImage()).filter(image -> image.lastIndexOf(':') > image.lastIndexOf('/'))
+        .map(image -> image.substring(image.lastIndexOf(':') + 1));
+  }
+
+  /**
+   * With backups on and {@code backup.beforeChange}, a change that restarts PostgreSQL first runs the backup
+   * CronJob's own Job and waits for it; a backup that fails holds the database change (the rest still syncs).
+   */
+  private Applier.BeforeDatabaseRestart backupFirst(Sync run, EnvironmentValues values) {
+    if (!values.backup().enabled() || !values.backup().beforeChange()) return Applier.BeforeDatabaseRestart.NONE;
+    String namespace = values.namespace();
+    return (current, changed) -> {
+      try {
+        backups.cronJob(namespace, run.name);
+      } catch (BackupService.BackupException e) {
+        LOG.warn("{}: PostgreSQL restarts without a backup first: its backup CronJob does not exist yet ({})", run.name,
+            e.getMessage());
+        return Optional.empty();
+      }
+      String what = String.join(", ", changed.stream().limit(5).toList());
+      LOG.info("{}: the PostgreSQL pod changes ({}): backing up before restarting it", run.name, what);
+      events.normal(namespace, "BackupBeforeChange", "the PostgreSQL pod changes (" + what
+          + "): running a backup before restarting the database");
+      try {
+        run.backup = backups.backupAndWait(namespace, run.name, settings.backupTimeout());
+        LOG.info("{}: {}", run.name, backedUp(run, values));
+        return Optional.empty();
+      } catch (BackupService.BackupException e) {
+        String message = "the PostgreSQL change (" + what + ") is held: " + e.getMessage()
+            + "; the database keeps running unchanged and the change is tried again at the next sync";
+        events.warning(namespace, "DatabaseChangeHeld", message);
+        return Optional.of(message);
+      }
+    };
+  }
+
+  private static String backedUp(Sync run, EnvironmentValues values) {
+    return "backup Job " + run.backup + " finished before PostgreSQL restarted; its dump is the newest on the backups"
+        + " volume: `langconnect-gitops restore --env " + values.environment() + " --backup latest --confirm`";
+  }
+
+  /** Whether the last status of the environment says Ready (or it has none yet to look at). */
+  public boolean isReady(String environment) {
+    return board.get(environment).map(s -> s.health().ready() || s.namespace().isEmpty()).orElse(true);
+  }
+
+  /** Re-reads how an environment's objects run, without syncing; a change of health is recorded and counted. */
+  public void refreshHealth(String environment) {
+    Optional<EnvironmentStatus> status = board.get(environment);
+    if (status.isEmpty() || status.get().namespace().isEmpty() || status.get().result() == Result.PRUNED) return;
+    Health health = live.health(status.get().namespace(), environment);
+    if (health.equals(status.get().health())) return;
+    if (health.state() == Health.State.DEGRADED && status.get().health().state() != Health.State.DEGRADED) {
+      events.warning(status.get().namespace(), "Degraded", health.message());
+      LOG.warn("{}: degraded: {}", environment, health.message());
+    }
+    EnvironmentStatus updated = status.get().withHealth(health);
+    board.put(updated);
+    metrics.environmentState(environment, updated.ready(), updated.suspension().isPresent());
   }
 
   /** Objects an inventory named that turned out not to be ours: left alone, and said so where users look. */
@@ -124,10 +271,10 @@ public final class SyncService {
    * recorded (the status board keeps the last real outcome) and the next leader syncs again from the cluster's
    * inventory.
    */
-  private EnvironmentStatus interrupted(String name, String namespace, String revision, Instant started,
-                                        Optional<EnvironmentStatus> before) {
-    LOG.info("sync of {} interrupted: the controller is stopping or lost its leadership; the next leader carries on", name);
-    return finish(name, namespace, revision, Result.FAILED, "interrupted", started, List.of(), 0, before, true);
+  private EnvironmentStatus interrupted(Sync run, String namespace) {
+    LOG.info("sync of {} interrupted: the controller is stopping or lost its leadership; the next leader carries on", run.name);
+    Sync unrecorded = new Sync(run.name, run.revision, true, run.started, run.before);
+    return finish(unrecorded.outcome(namespace, Result.FAILED, "interrupted"));
   }
 
   /** Environments that have an inventory in the cluster but no values file any more. */
@@ -135,9 +282,13 @@ public final class SyncService {
     return inventories.environments().stream().filter(env -> !present.contains(env)).toList();
   }
 
-  /** Prunes an environment whose values file was removed; its PVCs and namespace stay. */
-  public EnvironmentStatus pruneRemoved(String environment, String revision, boolean dryRun) {
-    Instant started = Instant.now();
+  /**
+   * Prunes an environment whose values file was removed; its PVCs and namespace stay. A production environment,
+   * or any environment when every values file is gone at once, waits for {@code prune --confirm}: a commit that
+   * empties the folder by mistake then prunes nothing. A suspended environment is not pruned at all.
+   */
+  public EnvironmentStatus pruneRemoved(String environment, String revision, boolean dryRun, boolean everyFileRemoved) {
+    Sync run = new Sync(environment, revision, dryRun, Instant.now(), Optional.empty());
     try {
       Optional<Inventory> inventory;
       try {
@@ -145,30 +296,45 @@ public final class SyncService {
       } catch (InventoryStore.InvalidInventoryException e) {
         String message = e.getMessage() + ": nothing was pruned; fix or delete it to go on";
         LOG.warn("{}: {}", environment, message);
-        return finish(environment, "", revision, Result.FAILED, message, started, List.of(), 0, Optional.empty(), dryRun);
+        return finish(run.outcome("", Result.FAILED, message));
       }
-      if (inventory.isEmpty()) return finish(environment, "", revision, Result.PRUNED, "nothing to prune", started,
-          List.of(), 0, Optional.empty(), dryRun);
+      if (inventory.isEmpty()) return finish(run.outcome("", Result.PRUNED, "nothing to prune"));
       String namespace = inventory.get().namespace();
+      run.controls = controls.read(environment);
+      if (run.controls.suspended()) {
+        return finish(run.outcome(namespace, Result.SUSPENDED, run.controls.suspension().get().describe()
+            + "; its values file was removed, nothing is pruned while it is suspended"));
+      }
+      boolean production = inventory.get().production();
+      if ((production || everyFileRemoved) && !run.controls.pruneConfirmed()) {
+        String message = "values file removed" + (everyFileRemoved ? " with every other values file" : "")
+            + "; pruning " + (production ? "the production environment " : "") + environment + " is held: nothing was"
+            + " deleted. Run `langconnect-gitops prune --env " + environment + " --confirm` to prune it (volume"
+            + " claims and the namespace are kept), or restore its values file";
+        if (!dryRun && board.get(environment).map(s -> s.result() != Result.PRUNE_HELD).orElse(true)) {
+          events.warning(namespace, "PruneHeld", message);
+        }
+        return finish(run.outcome(namespace, Result.PRUNE_HELD, message));
+      }
       SyncResult result = applier.pruneAll(inventory.get(), dryRun);
       if (!dryRun) {
         inventories.delete(environment);
+        controls.delete(environment);
         reportSkipped(namespace, result);
       }
+      run.objects = result.objects().stream().map(ObjectStatus::of).toList();
       String message = "values file removed: pruned " + result.count(SyncResult.Action.PRUNED) + " object(s), kept "
           + result.count(SyncResult.Action.RETAINED) + " volume claim(s) and the namespace"
           + skippedNote(result);
-      EnvironmentStatus status = finish(environment, namespace, revision, Result.PRUNED, message, started,
-          result.objects().stream().map(ObjectStatus::of).toList(), 0, Optional.empty(), dryRun);
+      EnvironmentStatus status = finish(run.outcome(namespace, Result.PRUNED, message));
       if (!dryRun) {
         board.remove(environment);
         metrics.forget(environment);
       }
       return status;
     } catch (RuntimeException e) {
-      if (Interruptions.isInterruption(e)) return interrupted(environment, "", revision, started, Optional.empty());
-      return finish(environment, "", revision, Result.FAILED, "prune failed, will retry: " + e.getMessage(), started,
-          List.of(), 0, Optional.empty(), dryRun);
+      if (Interruptions.isInterruption(e)) return interrupted(run, "");
+      return finish(run.outcome("", Result.FAILED, "prune failed, will retry: " + e.getMessage()));
     }
   }
 
@@ -188,15 +354,15 @@ public final class SyncService {
     }
     if (!grew) return;
     try {
-      inventories.write(new Inventory(previous.environment(), namespace, previous.revision(), merged));
+      inventories.write(new Inventory(previous.environment(), namespace, previous.revision(), merged, previous.production()));
     } catch (RuntimeException e) {
       LOG.warn("could not record the partial inventory of {}: {}", previous.environment(), e.getMessage());
     }
   }
 
-  private static String summary(SyncResult result, boolean dryRun) {
+  private static String summary(SyncResult result, boolean preview) {
     if (!result.changedAnything()) return "in sync";
-    String prefix = dryRun ? "would have " : "";
+    String prefix = preview ? "would have " : "";
     return prefix + "created " + result.count(SyncResult.Action.CREATED)
         + ", configured " + result.count(SyncResult.Action.CONFIGURED)
         + ", pruned " + result.count(SyncResult.Action.PRUNED)
@@ -211,20 +377,61 @@ public final class SyncService {
         .collect(Collectors.joining(", "));
   }
 
-  private EnvironmentStatus finish(String name, String namespace, String revision, Result result, String message,
-                                   Instant started, List<ObjectStatus> objects, long drift,
-                                   Optional<EnvironmentStatus> before, boolean dryRun) {
-    Duration took = Duration.between(started, Instant.now());
+  /** One sync's context, filled in as it goes. */
+  private static final class Sync {
+    final String name;
+    final String revision;
+    final boolean dryRun;
+    final Instant started;
+    final Optional<EnvironmentStatus> before;
+    Controls controls = Controls.NONE;
+    List<ObjectStatus> objects = List.of();
+    long drift;
+    Health health;
+    String backup = "";
+
+    Sync(String name, String revision, boolean dryRun, Instant started, Optional<EnvironmentStatus> before) {
+      this.name = name;
+      this.revision = revision;
+      this.dryRun = dryRun;
+      this.started = started;
+      this.before = before;
+    }
+
+    boolean preview() {
+      return dryRun || controls.suspended();
+    }
+
+    Outcome outcome(String namespace, Result result, String message) {
+      return new Outcome(this, namespace, result, message);
+    }
+  }
+
+  private record Outcome(Sync run, String namespace, Result result, String message) {}
+
+  private EnvironmentStatus finish(Outcome outcome) {
+    Sync run = outcome.run();
+    Result result = outcome.result();
+    Duration took = Duration.between(run.started, Instant.now());
     Instant lastSuccess = result == Result.SYNCED ? Instant.now()
-        : before.map(EnvironmentStatus::lastSuccessTime).orElse(null);
-    long totalDrift = drift + before.map(EnvironmentStatus::driftCorrections).orElse(0L);
-    EnvironmentStatus status = new EnvironmentStatus(name, namespace, revision, result, message, Instant.now(), took,
-        lastSuccess, objects, totalDrift);
-    if (!dryRun) {
+        : run.before.map(EnvironmentStatus::lastSuccessTime).orElse(null);
+    long totalDrift = run.drift + run.before.map(EnvironmentStatus::driftCorrections).orElse(0L);
+    Health health = run.health != null ? run.health : run.before.map(EnvironmentStatus::health).orElse(Health.UNKNOWN);
+    String backup = !run.backup.isEmpty() ? run.backup
+        : run.before.map(EnvironmentStatus::lastBackupBeforeChange).orElse("");
+    EnvironmentStatus status = new EnvironmentStatus(run.name, outcome.namespace(), run.revision, result,
+        outcome.message(), Instant.now(), took, lastSuccess, run.objects, totalDrift, health,
+        run.controls.suspension(), backup);
+    if (!run.dryRun) {
       board.put(status);
-      metrics.syncFinished(name, result, took);
-      if (result == Result.FAILED || result == Result.PROGRESSING) LOG.warn("{}: {} ({})", name, result, message);
-      else LOG.info("{}: {} at {} in {} ms: {}", name, result, shortRevision(revision), took.toMillis(), message);
+      metrics.syncFinished(run.name, result, took);
+      metrics.environmentState(run.name, status.ready(), status.suspension().isPresent());
+      if (result == Result.FAILED || result == Result.PROGRESSING || result == Result.HELD || result == Result.PRUNE_HELD) {
+        LOG.warn("{}: {} ({})", run.name, result.label(), outcome.message());
+      } else {
+        LOG.info("{}: {} at {} in {} ms: {}", run.name, result.label(), shortRevision(run.revision), took.toMillis(),
+            outcome.message());
+      }
     }
     return status;
   }

@@ -33,6 +33,7 @@ public final class SyncVerticle extends VerticleBase {
   private static final class Lane {
     boolean running;
     boolean pending;
+    boolean checkingHealth;
     int failures;
     long retryTimer = -1;
     /** When the oldest push webhook not yet reflected in a sync arrived, or 0. */
@@ -44,6 +45,7 @@ public final class SyncVerticle extends VerticleBase {
   private final String pathPrefix;
   private final NamespacePolicy namespaces;
   private final Duration driftInterval;
+  private final Duration healthInterval;
   private final int parallelism;
 
   private final Map<String, Lane> lanes = new HashMap<>();
@@ -51,11 +53,13 @@ public final class SyncVerticle extends VerticleBase {
   private String revision;
   private WorkerExecutor workers;
   private long driftTimer = -1;
+  private long healthTimer = -1;
   /** Set when undeployed (the leader lost its Lease, or shutdown): no new work starts. */
   private boolean stopping;
 
   public SyncVerticle(SyncService service, SyncMetrics metrics, String pathPrefix, NamespacePolicy namespaces,
-                      Duration driftInterval, int parallelism) {
+                      Duration driftInterval, Duration healthInterval, int parallelism) {
+    this.healthInterval = healthInterval;
     this.service = service;
     this.metrics = metrics;
     this.pathPrefix = pathPrefix;
@@ -71,9 +75,11 @@ public final class SyncVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.SYNC_REQUESTED, message -> {
       String env = message.body() == null ? null : message.body().getString("environment");
       if (env == null) environments.keySet().forEach(this::request);
-      else request(env);
+      else if (environments.containsKey(env)) request(env);
+      else if (revision != null) pruneRemoved(); // e.g. its prune was just confirmed
     });
     driftTimer = vertx.setPeriodic(driftInterval.toMillis(), id -> environments.keySet().forEach(this::request));
+    healthTimer = vertx.setPeriodic(healthInterval.toMillis(), id -> refreshHealth());
     return Future.succeededFuture();
   }
 
@@ -104,6 +110,23 @@ public final class SyncVerticle extends VerticleBase {
     pruneRemoved();
   }
 
+  /** Environments not Ready are looked at again between syncs, so Progressing turns Ready (or Degraded) on time. */
+  private void refreshHealth() {
+    if (stopping) return;
+    environments.keySet().forEach(env -> {
+      Lane lane = lane(env);
+      if (lane.running || lane.checkingHealth || service.isReady(env)) return;
+      lane.checkingHealth = true;
+      workers.executeBlocking(() -> {
+        service.refreshHealth(env);
+        return null;
+      }, false).onComplete(done -> {
+        lane.checkingHealth = false;
+        if (done.failed()) LOG.debug("health of {} not read: {}", env, done.cause().getMessage());
+      });
+    });
+  }
+
   private void pruneRemoved() {
     if (stopping) return;
     List<String> present = List.copyOf(environments.keySet());
@@ -115,7 +138,7 @@ public final class SyncVerticle extends VerticleBase {
         return;
       }
       lane.running = true;
-      workers.executeBlocking(() -> service.pruneRemoved(env, rev, false), false).onComplete(done -> {
+      workers.executeBlocking(() -> service.pruneRemoved(env, rev, false, present.isEmpty()), false).onComplete(done -> {
         lane.running = false;
         lanes.remove(env);
         publishFinished(env, rev, done.succeeded() ? done.result().result().name() : "FAILED");
@@ -182,6 +205,7 @@ public final class SyncVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     if (driftTimer >= 0) vertx.cancelTimer(driftTimer);
+    if (healthTimer >= 0) vertx.cancelTimer(healthTimer);
     lanes.values().forEach(lane -> {
       if (lane.retryTimer >= 0) vertx.cancelTimer(lane.retryTimer);
     });

@@ -18,7 +18,8 @@ public record EnvironmentValues(
     List<String> imagePullSecrets,
     Postgres postgres,
     LangConnect langconnect,
-    Backup backup) {
+    Backup backup,
+    Map<String, Source> origins) {
 
   public static final String DEFAULT_RELEASE = "langconnect";
 
@@ -26,6 +27,15 @@ public record EnvironmentValues(
     podAnnotations = Map.copyOf(podAnnotations);
     podLabels = Map.copyOf(podLabels);
     imagePullSecrets = List.copyOf(imagePullSecrets);
+    origins = Map.copyOf(origins);
+  }
+
+  /** Where a key the guards name was set ({@code file:line}), or the environment's own file when it was not. */
+  public String origin(String key) {
+    Source source = origins.get(key);
+    if (source == null) source = origins.get("");
+    if (source == null) return environment;
+    return source.line() > 0 ? source.file() + ":" + source.line() : source.file();
   }
 
   public record Image(String repository, String tag, String pullPolicy) {
@@ -38,7 +48,9 @@ public record EnvironmentValues(
   /** Database credentials; {@code password} is empty when it comes from {@code existingSecret} or is generated. */
   public record Auth(String username, Optional<String> password, String database, Optional<String> existingSecret) {}
 
-  public record Persistence(boolean enabled, String size, String storageClass, String accessMode) {}
+  /** {@code existingClaim} names a claim the database uses instead of the one the controller would make. */
+  public record Persistence(boolean enabled, String size, String storageClass, String accessMode,
+                            Optional<String> existingClaim) {}
 
   /** Requests and limits by resource name ({@code cpu}, {@code memory}, {@code ephemeral-storage}), as written. */
   public record Resources(Map<String, String> limits, Map<String, String> requests) {
@@ -72,13 +84,17 @@ public record EnvironmentValues(
   public record Autoscaling(boolean enabled, int minReplicas, int maxReplicas,
                             Optional<Integer> targetCpuUtilization, Optional<Integer> targetMemoryUtilization) {}
 
-  /** Scheduled pg_dump backups to their own volume claim; {@code timeZone} empty means the controller manager's zone. */
+  /**
+   * Scheduled pg_dump backups to their own volume claim; {@code timeZone} empty means the controller manager's zone.
+   * {@code beforeChange}: a change that restarts the database waits for a fresh backup first.
+   */
   public record Backup(boolean enabled, String schedule, String timeZone, int retention, String storageSize,
-                       String storageClass, Resources resources) {}
+                       String storageClass, Resources resources, boolean beforeChange) {}
 
+  /** {@code allowMajorUpgrade}: the user read the README's upgrade procedure and lets a new major version start. */
   public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,
                          Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,
-                         Map<String, String> podAnnotations, Scheduling scheduling) {
+                         Map<String, String> podAnnotations, Scheduling scheduling, boolean allowMajorUpgrade) {
     public Postgres {
       env = List.copyOf(env);
       podAnnotations = Map.copyOf(podAnnotations);

@@ -38,6 +38,10 @@ final class ValueReader {
     this.fallback = fallback;
   }
 
+  Source fallback() {
+    return fallback;
+  }
+
   List<Problem> problems() {
     return problems;
   }

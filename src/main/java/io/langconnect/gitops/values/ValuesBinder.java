@@ -80,11 +80,33 @@ public final class ValuesBinder {
     List<String> pullSecrets = bindPullSecrets();
     Postgres postgres = bindPostgres(production);
     LangConnect langconnect = bindLangConnect();
-    Backup backup = bindBackup(postgres.persistence().enabled());
+    Backup backup = bindBackup(postgres.persistence().enabled(), production);
     ignoreReferenceChartExtras();
     in.reportUnknownKeys();
+    warnOnUnversionedTag(postgres, production);
     return new EnvironmentValues(environment, release, namespace, production, podAnnotations, podLabels,
-        pullSecrets, postgres, langconnect, backup);
+        pullSecrets, postgres, langconnect, backup, origins("release", "namespace", "postgres.image.tag"));
+  }
+
+  /** Where the keys that live-state guards name were set; "" is the environment's own file. */
+  private Map<String, Source> origins(String... keys) {
+    Map<String, Source> origins = new LinkedHashMap<>();
+    origins.put("", in.fallback());
+    for (String key : keys) in.find(key).ifPresent(node -> origins.put(key, node.source()));
+    return origins;
+  }
+
+  /**
+   * A tag without a major version cannot be checked against the data directory, and may move to the next major
+   * by itself: fine for a throwaway database, worth a warning where the data is production's.
+   */
+  private void warnOnUnversionedTag(Postgres postgres, boolean production) {
+    if (!production || !postgres.persistence().enabled()) return;
+    if (PostgresVersions.major(postgres.image().tag()).isEmpty()) {
+      in.warning(in.find("postgres.image.tag").orElse(null), "postgres.image.tag", "\"" + postgres.image().tag()
+          + "\" names no PostgreSQL major version, so a major upgrade cannot be caught before it starts on the"
+          + " data of production; expected a tag such as pg16 or 16.4");
+    }
   }
 
   private String bindRelease() {
@@ -133,7 +155,13 @@ public final class ValuesBinder {
             .orElse("8Gi"),
         in.string("postgres.persistence.storageClass", ""),
         in.checked("postgres.persistence.accessMode", in.optionalString("postgres.persistence.accessMode"),
-            Rules::accessMode).orElse("ReadWriteOnce"));
+            Rules::accessMode).orElse("ReadWriteOnce"),
+        in.checked("postgres.persistence.existingClaim",
+            in.optionalString("postgres.persistence.existingClaim").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain));
+    if (persistence.existingClaim().isPresent() && !persistence.enabled()) {
+      in.error(in.find("postgres.persistence.existingClaim").orElse(null), "postgres.persistence.existingClaim",
+          "is set but postgres.persistence.enabled is false; expected enabled: true to use the claim");
+    }
     in.checked("postgres.persistence.storageClass", Optional.of(persistence.storageClass()).filter(s -> !s.isEmpty()),
         Rules::dns1123Subdomain);
     Resources resources = bindResources("postgres.resources");
@@ -144,7 +172,9 @@ public final class ValuesBinder {
     Scheduling scheduling = bindScheduling("postgres");
     in.ignore("postgres.podSecurityContext", SECURITY_CONTEXT_IGNORED);
     in.ignore("postgres.securityContext", SECURITY_CONTEXT_IGNORED);
-    return new Postgres(image, auth, service, persistence, resources, liveness, readiness, env, podAnnotations, scheduling);
+    boolean allowMajor = in.bool("postgres.upgrade.allowMajor", false);
+    return new Postgres(image, auth, service, persistence, resources, liveness, readiness, env, podAnnotations, scheduling,
+        allowMajor);
   }
 
   private Auth bindAuth(boolean production) {
@@ -194,7 +224,7 @@ public final class ValuesBinder {
   }
 
   /** Backups are on by default wherever the data is persistent: an emptyDir database has nothing to keep. */
-  private Backup bindBackup(boolean persistent) {
+  private Backup bindBackup(boolean persistent, boolean production) {
     boolean enabled = in.bool("backup.enabled", persistent);
     String schedule = in.checked("backup.schedule", in.optionalString("backup.schedule"), Rules::cron).orElse("0 3 * * *");
     String timeZone = in.checked("backup.timeZone", in.optionalString("backup.timeZone").filter(s -> !s.isEmpty()),
@@ -204,7 +234,9 @@ public final class ValuesBinder {
         .orElse("10Gi");
     String storageClass = in.checked("backup.storage.storageClass",
         in.optionalString("backup.storage.storageClass").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain).orElse("");
-    return new Backup(enabled, schedule, timeZone, retention, size, storageClass, bindResources("backup.resources"));
+    boolean beforeChange = in.bool("backup.beforeChange", production);
+    return new Backup(enabled, schedule, timeZone, retention, size, storageClass, bindResources("backup.resources"),
+        beforeChange);
   }
 
   /** {@code replicaCount} is the reference chart's key, {@code replicas} this project's; either may be used. */

@@ -2,20 +2,21 @@ package io.langconnect.gitops.manifests;
 
 import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.langconnect.gitops.apply.Applier;
-import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
+import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.sync.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.sync.EventRecorder;
@@ -24,6 +25,7 @@ import io.langconnect.gitops.sync.SyncMetrics;
 import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.values.ValuesFolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -120,9 +122,10 @@ class ManifestsIT {
     String prod = plane.uniqueNamespace("it-rbac-prod");
     String slow = plane.uniqueNamespace("rbac-slow");
     Retry retry = new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200));
-    SyncService sync = new SyncService(new Applier(controller, retry), new InventoryStore(controller, NS),
+    NamespacePolicy policy = new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, NS);
+    SyncService sync = new SyncService(SyncService.Cluster.of(controller, retry, policy),
         new EventRecorder(controller, "rbac-test"), new SyncMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)),
-        new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 3));
+        new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 3), new ServerVersions());
     String image = "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n";
     try (PodReadiness kubelet = PodReadiness.markReady(admin, "it-rbac")) {
       // Sync: everything created, including an autoscaler, a backup CronJob and PVCs.
@@ -143,18 +146,27 @@ class ManifestsIT {
       BackupService backups = new BackupService(controller);
       backups.backupNow(prod, "prod");
       backups.restoreFromBackups(first.get(1).values().get(), "latest");
+      // A backup before a database change waits for its Job (nothing runs it here: the node takes no test pods).
+      assertThatThrownBy(() -> backups.backupAndWait(prod, "prod", Duration.ofSeconds(1)))
+          .hasMessageContaining("did not finish within 1s");
 
       // Prune: the autoscaler and the Secret go (staging brings its own Secret now); prod is removed whole.
+      admin.resource(new SecretBuilder().withNewMetadata().withName("db").withNamespace(staging).endMetadata()
+          .addToStringData("postgres-password", "from-a-secret").build()).create();
       var second = env("staging", "namespace: " + staging + "\n" + image
           + "postgres:\n  auth:\n    existingSecret: db\n  persistence:\n    enabled: true\n");
       assertThat(sync.sync(second, "r2", false).result()).isEqualTo(EnvironmentStatus.Result.SYNCED);
       assertThat(sync.removedEnvironments(List.of("staging"))).containsExactly("prod");
-      assertThat(sync.pruneRemoved("prod", "r2", false).result()).isEqualTo(EnvironmentStatus.Result.PRUNED);
+      // prod is production: its removal waits for a confirmation, written to the state namespace.
+      assertThat(sync.pruneRemoved("prod", "r2", false, false).result()).isEqualTo(EnvironmentStatus.Result.PRUNE_HELD);
+      sync.controls().confirmPrune("prod");
+      assertThat(sync.pruneRemoved("prod", "r2", false, false).result()).isEqualTo(EnvironmentStatus.Result.PRUNED);
 
       // An environment whose database never becomes ready: an Event says so.
-      SyncService impatient = new SyncService(new Applier(controller, retry), new InventoryStore(controller, NS),
+      SyncService impatient = new SyncService(SyncService.Cluster.of(controller, retry, policy),
           new EventRecorder(controller, "rbac-test"), new SyncMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)),
-          new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(1), 2, 3));
+          new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(1), 2, 3),
+          new ServerVersions());
       assertThat(impatient.sync(env("slow", "namespace: " + slow + "\n" + image), "r1", false).result())
           .isEqualTo(EnvironmentStatus.Result.PROGRESSING);
     }
@@ -163,7 +175,7 @@ class ManifestsIT {
     Vertx vertx = Vertx.vertx();
     try {
       MetricsExposition metrics = new MetricsExposition(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-      LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, ControllerConfig.defaults(), metrics)));
+      LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, ControllerConfig.defaults(), metrics, new ServerVersions())));
       eventually(() -> scrape(metrics).contains("langconnect_deployment_replicas{"));
       ControllerConfig config = ControllerConfig.defaults()
           .withGit(new ControllerConfig.Git("git://127.0.0.1:1/none.git", "main", ".", Duration.ofHours(1),

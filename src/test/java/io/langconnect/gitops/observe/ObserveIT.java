@@ -95,7 +95,7 @@ class ObserveIT {
     // Everything the controller logs meanwhile is captured, to check that no password is ever logged.
     LogCapture logged = LogCapture.start();
     try {
-      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, metrics)));
+      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, metrics, new ServerVersions())));
       // Everything asserted below is collected in the same cycles, on their own schedules: wait for all of it.
       eventually(() -> {
         String s = scrape(metrics);

@@ -178,6 +178,16 @@ class StackFactsTest {
   }
 
   @Test
+  void existingClaimIsUsedAndNoClaimIsMade() {
+    List<HasMetadata> objects = render(STAGING + "  persistence:\n    enabled: true\n    existingClaim: old-data\n");
+    assertThat(objects).filteredOn(PersistentVolumeClaim.class::isInstance)
+        .extracting(o -> o.getMetadata().getName()).containsExactly("langconnect-postgres-backups");
+    PodSpec pod = only(objects, Deployment.class, "langconnect-postgres").getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes()).singleElement().satisfies(v ->
+        assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("old-data"));
+  }
+
+  @Test
   void emptyStorageClassMeansTheClusterDefault() {
     PersistentVolumeClaim claim = only(render(STAGING + "  persistence:\n    enabled: true\n    storageClass: \"\"\n"),
         PersistentVolumeClaim.class, "langconnect-postgres");

@@ -1,10 +1,9 @@
 package io.langconnect.gitops.sync;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.langconnect.gitops.apply.Applier;
-import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.values.ValuesFolder;
@@ -27,14 +26,20 @@ final class SyncHarness implements AutoCloseable {
 
   SyncHarness(LocalControlPlane plane, KubernetesClient client, String repoUrl, Path workDir, String stateNamespace,
               Duration databaseReadyTimeout) throws Exception {
+    this(plane, client, repoUrl, workDir, stateNamespace, databaseReadyTimeout, Duration.ofMinutes(30));
+  }
+
+  SyncHarness(LocalControlPlane plane, KubernetesClient client, String repoUrl, Path workDir, String stateNamespace,
+              Duration databaseReadyTimeout, Duration backupTimeout) throws Exception {
     config = ControllerConfig.defaults()
         .withGit(new ControllerConfig.Git(repoUrl, "main", ".", Duration.ofSeconds(1), Duration.ofSeconds(10),
             workDir.toString(), null))
         .withKubernetes(new ControllerConfig.Kubernetes(stateNamespace, null, false, null, null));
     repository = new ValuesRepository(config.git());
-    service = new SyncService(new Applier(client, new Retry(5, Duration.ofMillis(50), Duration.ofMillis(500))),
-        new InventoryStore(client, stateNamespace), new EventRecorder(client, "test"), new SyncMetrics(registry), board,
-        new ControllerConfig.Sync(Duration.ofMinutes(5), databaseReadyTimeout, 2, 5));
+    service = new SyncService(SyncService.Cluster.of(client, new Retry(5, Duration.ofMillis(50), Duration.ofMillis(500)),
+            config.kubernetes().namespacePolicy()), new EventRecorder(client, "test"), new SyncMetrics(registry), board,
+        new ControllerConfig.Sync(Duration.ofMinutes(5), databaseReadyTimeout, 2, 5, Duration.ofSeconds(10), backupTimeout),
+        new ServerVersions());
   }
 
   Map<String, EnvironmentStatus> syncAll() throws Exception {
@@ -44,8 +49,9 @@ final class SyncHarness implements AutoCloseable {
     for (ValuesFolder.Environment environment : environments) {
       results.put(environment.name(), service.sync(environment, head.name(), false));
     }
-    for (String removed : service.removedEnvironments(environments.stream().map(ValuesFolder.Environment::name).toList())) {
-      results.put(removed, service.pruneRemoved(removed, head.name(), false));
+    List<String> present = environments.stream().map(ValuesFolder.Environment::name).toList();
+    for (String removed : service.removedEnvironments(present)) {
+      results.put(removed, service.pruneRemoved(removed, head.name(), false, present.isEmpty()));
     }
     return results;
   }

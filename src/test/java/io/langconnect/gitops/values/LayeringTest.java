@@ -2,6 +2,7 @@ package io.langconnect.gitops.values;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class LayeringTest {
@@ -63,7 +64,7 @@ class LayeringTest {
     assertThat(dev.postgres().auth().username()).isEqualTo("postgres");
     assertThat(dev.postgres().auth().database()).isEqualTo("postgres");
     assertThat(dev.postgres().persistence()).isEqualTo(
-        new EnvironmentValues.Persistence(false, "8Gi", "", "ReadWriteOnce"));
+        new EnvironmentValues.Persistence(false, "8Gi", "", "ReadWriteOnce", Optional.empty()));
     assertThat(dev.langconnect().replicas()).isEqualTo(1);
     assertThat(dev.production()).isFalse();
   }

@@ -186,4 +186,23 @@ class ValidationTest {
     assertThat(env.problems()).allMatch(p -> !p.isError())
         .extracting(Problem::keyPath).containsExactlyInAnyOrder("toolServer", "web", "serviceAccount");
   }
+
+  @Test
+  void aTagWithoutMajorVersionOnPersistentProductionIsAWarning() {
+    ValuesFolder.Environment prod = ValuesFixture.folder().shared(MINIMAL)
+        .env("prod", "postgres:\n  image:\n    tag: latest\n  persistence:\n    enabled: true\n").environment("prod");
+    assertThat(prod.isValid()).isTrue();
+    assertThat(prod.problems()).singleElement().asString().isEqualTo("values-prod.yaml:3: warning: postgres.image.tag:"
+        + " \"latest\" names no PostgreSQL major version, so a major upgrade cannot be caught before it starts on the"
+        + " data of production; expected a tag such as pg16 or 16.4");
+    assertThat(problemsOf("postgres:\n  image:\n    tag: latest\n  persistence:\n    enabled: true\n"))
+        .as("not production").isEmpty();
+  }
+
+  @Test
+  void existingClaimNeedsPersistence() {
+    assertThat(problemsOf("postgres:\n  persistence:\n    existingClaim: old-data\n")).containsExactly(
+        "values-dev.yaml:3: postgres.persistence.existingClaim: is set but postgres.persistence.enabled is false;"
+            + " expected enabled: true to use the claim");
+  }
 }

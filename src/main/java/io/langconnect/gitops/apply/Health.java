@@ -1,0 +1,150 @@
+package io.langconnect.gitops.apply;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Whether what was applied actually runs, read the way kstatus and Argo CD's health checks read it: a Deployment is
+ * ready once it rolled out its current generation, stuck pods and a failed rollout say why they are stuck. Pure: it
+ * looks only at the objects it is given.
+ */
+public record Health(State state, String message) {
+
+  public enum State { READY, PROGRESSING, DEGRADED, UNKNOWN }
+
+  public static final Health UNKNOWN = new Health(State.UNKNOWN, "not assessed yet");
+
+  /** Container waiting reasons that do not heal by waiting. */
+  private static final Set<String> STUCK = Set.of("ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+      "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError");
+  /** How long a claim may stay unbound before it is reported as the reason nothing starts. */
+  static final Duration CLAIM_GRACE = Duration.ofMinutes(10);
+
+  /** The live objects of one environment that say whether it runs. */
+  public record Observed(List<Deployment> deployments, List<Pod> pods, List<PersistentVolumeClaim> claims,
+                         List<Job> backupJobs) {}
+
+  public boolean ready() {
+    return state == State.READY;
+  }
+
+  public static Health assess(Observed observed, Instant now) {
+    List<String> degraded = new ArrayList<>();
+    List<String> progressing = new ArrayList<>();
+    for (Deployment deployment : observed.deployments()) {
+      String name = "Deployment " + deployment.getMetadata().getName();
+      podsOf(deployment, observed.pods()).forEach(pod -> stuck(pod).ifPresent(reason -> degraded.add(name + ": " + reason)));
+      deadlineExceeded(deployment).ifPresent(reason -> degraded.add(name + ": " + reason));
+      rollout(deployment).ifPresent(reason -> progressing.add(name + ": " + reason));
+    }
+    for (PersistentVolumeClaim claim : observed.claims()) {
+      if (claim.getStatus() == null || "Bound".equals(claim.getStatus().getPhase())) continue;
+      String what = "PersistentVolumeClaim " + claim.getMetadata().getName() + " is " + claim.getStatus().getPhase();
+      Instant created = instant(claim.getMetadata().getCreationTimestamp());
+      if (created != null && Duration.between(created, now).compareTo(CLAIM_GRACE) > 0) {
+        degraded.add(what + " after " + CLAIM_GRACE.toMinutes() + "m (no volume could be provisioned for it)");
+      } else {
+        progressing.add(what);
+      }
+    }
+    lastBackup(observed.backupJobs()).filter(Health::failed).ifPresent(job -> degraded.add("backup Job "
+        + job.getMetadata().getName() + " failed" + condition(job, "Failed").map(c -> ": " + c.getReason()
+        + (c.getMessage() == null ? "" : " (" + c.getMessage() + ")")).orElse("")));
+    if (!degraded.isEmpty()) return new Health(State.DEGRADED, String.join("; ", degraded.stream().distinct().toList()));
+    if (!progressing.isEmpty()) return new Health(State.PROGRESSING, String.join("; ", progressing));
+    return new Health(State.READY, observed.deployments().size() + " Deployment(s) rolled out and available");
+  }
+
+  /** Why a pod cannot get going by itself: the container's waiting reason, or why it cannot be scheduled. */
+  static Optional<String> stuck(Pod pod) {
+    String name = "pod " + pod.getMetadata().getName();
+    if (pod.getStatus() == null) return Optional.empty();
+    Optional<PodCondition> unscheduled = Optional.ofNullable(pod.getStatus().getConditions()).orElse(List.of()).stream()
+        .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())
+            && "Unschedulable".equals(c.getReason())).findFirst();
+    if (unscheduled.isPresent()) return Optional.of(name + " is Unschedulable: " + unscheduled.get().getMessage());
+    return Stream.concat(statuses(pod.getStatus().getInitContainerStatuses()), statuses(pod.getStatus().getContainerStatuses()))
+        .filter(s -> s.getState() != null && s.getState().getWaiting() != null
+            && STUCK.contains(s.getState().getWaiting().getReason()))
+        .findFirst()
+        .map(s -> name + " container " + s.getName() + " is " + s.getState().getWaiting().getReason()
+            + (s.getState().getWaiting().getMessage() == null ? "" : ": " + s.getState().getWaiting().getMessage()));
+  }
+
+  private static Stream<ContainerStatus> statuses(List<ContainerStatus> statuses) {
+    return statuses == null ? Stream.empty() : statuses.stream();
+  }
+
+  private static Optional<String> deadlineExceeded(Deployment deployment) {
+    if (deployment.getStatus() == null || deployment.getStatus().getConditions() == null) return Optional.empty();
+    return deployment.getStatus().getConditions().stream()
+        .filter(c -> "Progressing".equals(c.getType()) && "False".equals(c.getStatus())
+            && "ProgressDeadlineExceeded".equals(c.getReason()))
+        .findFirst().map(DeploymentCondition::getMessage);
+  }
+
+  /** Empty once the current generation is rolled out: observed, every replica updated and available. */
+  static Optional<String> rollout(Deployment deployment) {
+    var status = deployment.getStatus();
+    long generation = Optional.ofNullable(deployment.getMetadata().getGeneration()).orElse(0L);
+    if (status == null || status.getObservedGeneration() == null || status.getObservedGeneration() < generation) {
+      return Optional.of("generation " + generation + " not observed yet");
+    }
+    int wanted = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
+    int updated = Optional.ofNullable(status.getUpdatedReplicas()).orElse(0);
+    int available = Optional.ofNullable(status.getAvailableReplicas()).orElse(0);
+    int total = Optional.ofNullable(status.getReplicas()).orElse(0);
+    if (updated < wanted) return Optional.of(updated + " of " + wanted + " replica(s) updated");
+    if (total > updated) return Optional.of((total - updated) + " old replica(s) still terminating");
+    if (available < wanted) return Optional.of(available + " of " + wanted + " replica(s) available");
+    return Optional.empty();
+  }
+
+  private static List<Pod> podsOf(Deployment deployment, List<Pod> pods) {
+    Map<String, String> selector = deployment.getSpec() == null || deployment.getSpec().getSelector() == null
+        ? Map.of() : Optional.ofNullable(deployment.getSpec().getSelector().getMatchLabels()).orElse(Map.of());
+    if (selector.isEmpty()) return List.of();
+    return pods.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null && p.getMetadata().getLabels() != null
+        && p.getMetadata().getLabels().entrySet().containsAll(selector.entrySet())).toList();
+  }
+
+  private static Optional<Job> lastBackup(List<Job> jobs) {
+    return jobs.stream().filter(j -> instant(j.getMetadata().getCreationTimestamp()) != null)
+        .max(Comparator.comparing((Job j) -> instant(j.getMetadata().getCreationTimestamp())));
+  }
+
+  private static boolean failed(Job job) {
+    return condition(job, "Failed").isPresent();
+  }
+
+  private static Optional<JobCondition> condition(Job job, String type) {
+    if (job.getStatus() == null || job.getStatus().getConditions() == null) return Optional.empty();
+    return job.getStatus().getConditions().stream().filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .findFirst();
+  }
+
+  private static Instant instant(String timestamp) {
+    return timestamp == null ? null : Instant.parse(timestamp);
+  }
+
+  @Override
+  public String toString() {
+    return state + ": " + Objects.toString(message, "");
+  }
+}

@@ -1,0 +1,40 @@
+package io.langconnect.gitops.apply;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.render.Labels;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/** Reads what the guards and the health check look at, by the labels every managed object carries. Blocking. */
+public final class LiveState {
+
+  private final KubernetesClient client;
+  private final Retry retry;
+
+  public LiveState(KubernetesClient client, Retry retry) {
+    this.client = client;
+    this.retry = retry;
+  }
+
+  /** How the environment's applied objects run now. */
+  public Health health(String namespace, String environment) {
+    Map<String, String> ours = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.ENVIRONMENT, environment);
+    return retry.call(() -> Health.assess(new Health.Observed(
+        client.apps().deployments().inNamespace(namespace).withLabels(ours).list().getItems(),
+        client.pods().inNamespace(namespace).withLabel(Labels.ENVIRONMENT, environment).list().getItems(),
+        client.persistentVolumeClaims().inNamespace(namespace).withLabels(ours).list().getItems(),
+        client.batch().v1().jobs().inNamespace(namespace).withLabel(Labels.ENVIRONMENT, environment)
+            .withLabel(Labels.COMPONENT, Labels.BACKUP).list().getItems()), Instant.now()));
+  }
+
+  public Optional<Secret> secret(String namespace, String name) {
+    return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
+  }
+
+  public Optional<Deployment> deployment(String namespace, String name) {
+    return Optional.ofNullable(retry.call(() -> client.apps().deployments().inNamespace(namespace).withName(name).get()));
+  }
+}

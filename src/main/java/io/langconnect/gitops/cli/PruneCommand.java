@@ -1,0 +1,53 @@
+package io.langconnect.gitops.cli;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.InventoryStore;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "prune", mixinStandardHelpOptions = true,
+    description = "Confirm the held prune of an environment whose values file was removed (production, or every file"
+        + " at once). Without --confirm, lists what would be deleted and exits 1. Volume claims and the namespace"
+        + " are always kept.")
+final class PruneCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  ControllerOptions options;
+
+  @Option(names = "--env", required = true, paramLabel = "NAME", description = "The removed environment.")
+  String env;
+
+  @Option(names = "--confirm", description = "Really prune it: the running controller (or the next `sync`) deletes its objects.")
+  boolean confirm;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try (ClusterSession cluster = new ClusterSession(options.load())) {
+      Inventory inventory = cluster.inventories.read(env).orElseThrow(() -> new Main.UserError(
+          "environment " + env + " has no inventory in " + cluster.inventories.namespace() + ": nothing to prune"));
+      if (!confirm) {
+        out.println("would prune from " + inventory.namespace() + " (PersistentVolumeClaims and the namespace are kept):");
+        inventory.objects().keySet().forEach(ref -> out.println("  " + ref + (ref.isRetainedOnPrune() ? " (kept)" : "")));
+        out.println("run again with --confirm to prune");
+        out.flush();
+        return 1;
+      }
+      cluster.controls.confirmPrune(env);
+      out.println(env + ": prune confirmed; the controller prunes it now (or the next `sync` does)");
+      return 0;
+    } catch (InventoryStore.InvalidInventoryException e) {
+      throw new Main.UserError(e.getMessage());
+    } catch (KubernetesClientException e) {
+      throw new Main.UserError("cannot reach the Kubernetes API: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package io.langconnect.gitops.sync;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.langconnect.gitops.apply.Namespaces;
+import io.langconnect.gitops.render.Labels;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Operators' controls, one ConfigMap per environment ({@code control-<env>}) in the state namespace. Each kind of
+ * control is written by its own server-side-apply field manager, so suspending never undoes a prune confirmation
+ * and resuming removes exactly the suspension's keys. The CLI writes here directly (it works while the controller
+ * is down); the leader watches and acts at once.
+ */
+public final class ControlStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ControlStore.class);
+  static final String CONTROL_LABEL = "langconnect-gitops.io/control";
+  private static final String PREFIX = "control-";
+  private static final String SUSPEND = "langconnect-gitops-suspend";
+  private static final String PRUNE = "langconnect-gitops-prune";
+  private static final String NEW_DATABASE = "langconnect-gitops-new-database";
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private volatile boolean watching;
+  private volatile Watch current;
+
+  public ControlStore(KubernetesClient client, String namespace) {
+    this.client = client;
+    this.namespace = namespace;
+  }
+
+  public Controls read(String environment) {
+    ConfigMap cm = client.configMaps().inNamespace(namespace).withName(PREFIX + environment).get();
+    return cm == null ? Controls.NONE : decode(cm);
+  }
+
+  public void suspend(String environment, String by, String reason) {
+    write(environment, SUSPEND, Map.of("suspendedBy", by, "suspendedReason", reason,
+        "suspendedAt", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
+  }
+
+  public void resume(String environment) {
+    write(environment, SUSPEND, Map.of());
+  }
+
+  /** Lets the held prune of a removed environment go ahead. */
+  public void confirmPrune(String environment) {
+    write(environment, PRUNE, Map.of("pruneConfirmed", "true"));
+  }
+
+  /** Lets an environment whose release or namespace changed start an empty database at {@code target}. */
+  public void confirmNewDatabase(String environment, String target) {
+    write(environment, NEW_DATABASE, Map.of("newDatabaseConfirmedFor", target));
+  }
+
+  /** The environment is gone: its controls go with it. */
+  public void delete(String environment) {
+    client.configMaps().inNamespace(namespace).withName(PREFIX + environment).delete();
+  }
+
+  private void write(String environment, String manager, Map<String, String> data) {
+    Namespaces.ensure(client, namespace, Map.of());
+    ConfigMap cm = new ConfigMapBuilder().withNewMetadata().withName(PREFIX + environment).withNamespace(namespace)
+        .addToLabels(CONTROL_LABEL, "true").addToLabels(Labels.ENVIRONMENT, environment)
+        .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata()
+        .withData(new LinkedHashMap<>(data)).build();
+    client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply();
+  }
+
+  static Controls decode(ConfigMap cm) {
+    Map<String, String> data = cm.getData() == null ? Map.of() : cm.getData();
+    Optional<Controls.Suspension> suspension = Optional.ofNullable(data.get("suspendedBy")).map(by ->
+        new Controls.Suspension(by, data.getOrDefault("suspendedReason", ""), instant(data.get("suspendedAt"))));
+    return new Controls(suspension, "true".equals(data.get("pruneConfirmed")),
+        Optional.ofNullable(data.get("newDatabaseConfirmedFor")));
+  }
+
+  private static Instant instant(String text) {
+    try {
+      return text == null ? Instant.EPOCH : Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      return Instant.EPOCH;
+    }
+  }
+
+  /**
+   * Leader side: tells {@code changed} the environment of every control written after this call, until
+   * {@link #stopWatching()}; a closed watch is opened again. Blocking.
+   */
+  public void startWatching(Consumer<String> changed, Consumer<Runnable> later) {
+    watching = true;
+    open(changed, later);
+  }
+
+  public void stopWatching() {
+    watching = false;
+    Watch watch = current;
+    if (watch != null) watch.close();
+  }
+
+  private void open(Consumer<String> changed, Consumer<Runnable> later) {
+    var controls = client.configMaps().inNamespace(namespace).withLabel(CONTROL_LABEL, "true");
+    String since = controls.list().getMetadata().getResourceVersion();
+    current = controls.watch(new ListOptionsBuilder().withResourceVersion(since).build(), new Watcher<>() {
+      @Override
+      public void eventReceived(Action action, ConfigMap cm) {
+        String environment = cm.getMetadata().getLabels() == null ? null : cm.getMetadata().getLabels().get(Labels.ENVIRONMENT);
+        if (environment != null && (action == Action.ADDED || action == Action.MODIFIED)) changed.accept(environment);
+      }
+
+      @Override
+      public void onClose(WatcherException cause) {
+        LOG.info("the controls watch closed ({}); watching again", cause.getMessage());
+        later.accept(() -> {
+          if (watching) open(changed, later);
+        });
+      }
+    });
+    if (!watching) current.close();
+  }
+}

@@ -1,0 +1,92 @@
+package io.langconnect.gitops.sync;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.ObjectRef;
+import io.langconnect.gitops.render.Names;
+import io.langconnect.gitops.values.EnvironmentValues;
+import io.langconnect.gitops.values.PostgresVersions;
+import java.util.Optional;
+
+/**
+ * The checks that hold a commit before anything is applied, because applying it would lose data or could never
+ * start. Pure: each is given the facts it needs and returns why the commit is held, or empty.
+ */
+final class Guards {
+
+  static final String PASSWORD_KEY = "postgres-password";
+
+  private Guards() {}
+
+  /** A database whose password Secret is missing can never start: say so before applying anything. */
+  static Optional<String> missingSecret(EnvironmentValues values, Optional<Secret> secret) {
+    Optional<String> name = values.postgres().auth().existingSecret();
+    if (name.isEmpty()) return Optional.empty();
+    String where = values.origin("") + ": postgres.auth.existingSecret: Secret " + name.get() + " in namespace "
+        + values.namespace();
+    if (secret.isEmpty()) {
+      return Optional.of(where + " does not exist, so neither pod could start; nothing was applied. Create it with"
+          + " `kubectl create namespace " + values.namespace() + "` and `kubectl -n " + values.namespace()
+          + " create secret generic " + name.get() + " --from-literal=" + PASSWORD_KEY + "=...`");
+    }
+    boolean hasKey = (secret.get().getData() != null && secret.get().getData().containsKey(PASSWORD_KEY))
+        || (secret.get().getStringData() != null && secret.get().getStringData().containsKey(PASSWORD_KEY));
+    if (!hasKey) {
+      return Optional.of(where + " has no key " + PASSWORD_KEY + ", so neither pod could start; nothing was applied");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A data directory opens only in the major version that wrote it. {@code running} is the server's own
+   * version when the collector reached it, else the major of the image running now.
+   */
+  static Optional<String> majorUpgrade(EnvironmentValues values, Optional<Integer> running, String runningSource) {
+    if (!values.postgres().persistence().enabled() || running.isEmpty()) return Optional.empty();
+    Optional<Integer> next = PostgresVersions.major(values.postgres().image().tag());
+    if (next.isEmpty() || next.get().equals(running.get()) || values.postgres().allowMajorUpgrade()) return Optional.empty();
+    return Optional.of(values.origin("postgres.image.tag") + ": postgres.image.tag: " + values.postgres().image().tag()
+        + " is PostgreSQL " + next.get() + " but the data of " + values.environment() + " was written by PostgreSQL "
+        + running.get() + " (" + runningSource + "), which " + next.get() + " cannot open; refused, nothing was applied."
+        + " Run `langconnect-gitops backup --env " + values.environment() + "`, then restore into a new environment,"
+        + " or set postgres.upgrade.allowMajor: true and follow the README's major-upgrade procedure");
+  }
+
+  /**
+   * A new release name or namespace would start an empty database beside the old one. Allowed when
+   * {@code existingClaim} names the old claim, or when the operator confirmed the new database for this target.
+   */
+  static Optional<String> newDatabase(EnvironmentValues values, Inventory previous, Optional<String> confirmedFor) {
+    if (!values.postgres().persistence().enabled() || previous.isEmpty()) return Optional.empty();
+    Optional<ObjectRef> oldClaim = dataClaim(previous);
+    if (oldClaim.isEmpty()) return Optional.empty();
+    Names names = new Names(values.release());
+    String claim = values.postgres().persistence().existingClaim().orElse(names.dataClaim());
+    if (oldClaim.get().namespace().equals(values.namespace()) && oldClaim.get().name().equals(claim)) return Optional.empty();
+    if (confirmedFor.filter(target(values)::equals).isPresent()) return Optional.empty();
+    String key = oldClaim.get().namespace().equals(values.namespace()) ? "release" : "namespace";
+    String hint = key.equals("release")
+        ? " Set postgres.persistence.existingClaim: " + oldClaim.get().name() + " to keep the data,"
+        : " A claim cannot move between namespaces: back up (`langconnect-gitops backup --env " + values.environment()
+            + "`) and restore there after, or";
+    return Optional.of(values.origin(key) + ": " + key + ": " + values.release() + " in " + values.namespace()
+        + " would start an empty database beside the data in PersistentVolumeClaim " + oldClaim.get().name() + " in "
+        + oldClaim.get().namespace() + "; held, nothing was applied." + hint
+        + " or confirm a new, empty database with `langconnect-gitops confirm-new-database --env "
+        + values.environment() + "` (the old claim is kept)");
+  }
+
+  /** What a new-database confirmation is for: it does not carry over to a later rename. */
+  static String target(EnvironmentValues values) {
+    return values.namespace() + "/" + values.release();
+  }
+
+  /** The database's claim in an inventory: the PersistentVolumeClaim named like the PostgreSQL Deployment. */
+  static Optional<ObjectRef> dataClaim(Inventory inventory) {
+    return inventory.objects().keySet().stream()
+        .filter(ref -> ref.kind().equals("PersistentVolumeClaim"))
+        .filter(ref -> inventory.objects().keySet().stream().anyMatch(d -> d.kind().equals("Deployment")
+            && d.name().equals(ref.name()) && d.namespace().equals(ref.namespace())))
+        .findFirst();
+  }
+}

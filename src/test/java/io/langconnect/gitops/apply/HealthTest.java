@@ -1,0 +1,114 @@
+package io.langconnect.gitops.apply;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Health as a user reads it: Ready only when everything rolled out; otherwise the object and its own reason. */
+class HealthTest {
+
+  private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
+
+  private static Deployment deployment(String name, long generation, long observed, int updated, int available) {
+    return new DeploymentBuilder().withNewMetadata().withName(name).withGeneration(generation).endMetadata()
+        .withNewSpec().withReplicas(1).withNewSelector().addToMatchLabels("app", name).endSelector().endSpec()
+        .withNewStatus().withObservedGeneration(observed).withReplicas(updated).withUpdatedReplicas(updated)
+        .withAvailableReplicas(available).endStatus().build();
+  }
+
+  private static Pod waiting(String deployment, String reason, String message) {
+    return new PodBuilder().withNewMetadata().withName(deployment + "-abc").addToLabels("app", deployment).endMetadata()
+        .withNewStatus().addNewContainerStatus().withName("main").withNewState().withNewWaiting().withReason(reason)
+        .withMessage(message).endWaiting().endState().endContainerStatus().endStatus().build();
+  }
+
+  private static Health assess(List<Deployment> deployments, List<Pod> pods, List<PersistentVolumeClaim> claims, List<Job> jobs) {
+    return Health.assess(new Health.Observed(deployments, pods, claims, jobs), NOW);
+  }
+
+  @Test
+  void readyOnlyWhenEveryDeploymentRolledOutItsCurrentGeneration() {
+    Health ready = assess(List.of(deployment("db", 2, 2, 1, 1), deployment("app", 1, 1, 1, 1)), List.of(), List.of(), List.of());
+    assertThat(ready.state()).isEqualTo(Health.State.READY);
+
+    assertThat(assess(List.of(deployment("db", 3, 2, 1, 1)), List.of(), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.PROGRESSING, "Deployment db: generation 3 not observed yet"));
+    assertThat(assess(List.of(deployment("db", 2, 2, 1, 0)), List.of(), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.PROGRESSING, "Deployment db: 0 of 1 replica(s) available"));
+    assertThat(assess(List.of(deployment("db", 2, 2, 0, 1)), List.of(), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.PROGRESSING, "Deployment db: 0 of 1 replica(s) updated"));
+  }
+
+  @Test
+  void stuckPodsNameTheObjectAndThePodsOwnReason() {
+    Health pull = assess(List.of(deployment("app", 1, 1, 1, 0)),
+        List.of(waiting("app", "ImagePullBackOff", "Back-off pulling image \"nope:1\"")), List.of(), List.of());
+    assertThat(pull).isEqualTo(new Health(Health.State.DEGRADED,
+        "Deployment app: pod app-abc container main is ImagePullBackOff: Back-off pulling image \"nope:1\""));
+
+    Health secret = assess(List.of(deployment("db", 1, 1, 1, 0)),
+        List.of(waiting("db", "CreateContainerConfigError", "secret \"auth\" not found")), List.of(), List.of());
+    assertThat(secret.state()).isEqualTo(Health.State.DEGRADED);
+    assertThat(secret.message()).contains("CreateContainerConfigError: secret \"auth\" not found");
+
+    Pod unschedulable = new PodBuilder().withNewMetadata().withName("db-x").addToLabels("app", "db").endMetadata()
+        .withNewStatus().addNewCondition().withType("PodScheduled").withStatus("False").withReason("Unschedulable")
+        .withMessage("0/1 nodes are available: 1 Insufficient memory.").endCondition().endStatus().build();
+    assertThat(assess(List.of(deployment("db", 1, 1, 1, 0)), List.of(unschedulable), List.of(), List.of()).message())
+        .isEqualTo("Deployment db: pod db-x is Unschedulable: 0/1 nodes are available: 1 Insufficient memory.");
+
+    assertThat(assess(List.of(deployment("app", 1, 1, 1, 0)), List.of(waiting("other", "CrashLoopBackOff", "x")),
+        List.of(), List.of()).state()).as("another Deployment's pod").isEqualTo(Health.State.PROGRESSING);
+  }
+
+  @Test
+  void aRolloutPastItsDeadlineIsDegraded() {
+    Deployment stalled = new DeploymentBuilder(deployment("app", 2, 2, 0, 1)).editStatus().addNewCondition()
+        .withType("Progressing").withStatus("False").withReason("ProgressDeadlineExceeded")
+        .withMessage("ReplicaSet \"app-2\" has timed out progressing.").endCondition().endStatus().build();
+    assertThat(assess(List.of(stalled), List.of(), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.DEGRADED, "Deployment app: ReplicaSet \"app-2\" has timed out progressing."));
+  }
+
+  @Test
+  void anUnboundClaimIsProgressingThenDegraded() {
+    PersistentVolumeClaim fresh = claim(NOW.minusSeconds(30));
+    assertThat(assess(List.of(), List.of(), List.of(fresh), List.of()))
+        .isEqualTo(new Health(Health.State.PROGRESSING, "PersistentVolumeClaim data is Pending"));
+    assertThat(assess(List.of(), List.of(), List.of(claim(NOW.minusSeconds(11 * 60))), List.of())).isEqualTo(new Health(
+        Health.State.DEGRADED, "PersistentVolumeClaim data is Pending after 10m (no volume could be provisioned for it)"));
+  }
+
+  @Test
+  void theLatestBackupJobFailingIsDegraded() {
+    Job older = job("backup-1", NOW.minusSeconds(7200), "Failed");
+    Job newer = job("backup-2", NOW.minusSeconds(60), "Complete");
+    assertThat(assess(List.of(), List.of(), List.of(), List.of(older, newer)).state()).isEqualTo(Health.State.READY);
+    Job failed = job("backup-3", NOW.minusSeconds(30), "Failed");
+    assertThat(assess(List.of(), List.of(), List.of(), List.of(older, newer, failed)).message())
+        .isEqualTo("backup Job backup-3 failed: BackoffLimitExceeded (Job has reached the specified backoff limit)");
+  }
+
+  private static PersistentVolumeClaim claim(Instant created) {
+    return new PersistentVolumeClaimBuilder().withNewMetadata().withName("data").withCreationTimestamp(created.toString())
+        .endMetadata().withNewStatus().withPhase("Pending").endStatus().build();
+  }
+
+  private static Job job(String name, Instant created, String condition) {
+    return new JobBuilder().withNewMetadata().withName(name).withCreationTimestamp(created.toString()).endMetadata()
+        .withNewStatus().addNewCondition().withType(condition).withStatus("True")
+        .withReason(condition.equals("Failed") ? "BackoffLimitExceeded" : null)
+        .withMessage(condition.equals("Failed") ? "Job has reached the specified backoff limit" : null)
+        .endCondition().endStatus().build();
+  }
+}

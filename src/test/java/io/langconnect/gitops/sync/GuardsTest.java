@@ -1,0 +1,82 @@
+package io.langconnect.gitops.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.ObjectRef;
+import io.langconnect.gitops.values.EnvironmentValues;
+import io.langconnect.gitops.values.ValuesFixture;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** What each guard refuses, and the one line a user reads when it does. */
+class GuardsTest {
+
+  private static EnvironmentValues prod(String yaml) {
+    return ValuesFixture.folder().shared(ValuesFixture.MINIMAL).env("prod", yaml).valid("prod");
+  }
+
+  private static final String PERSISTENT = "postgres:\n  persistence:\n    enabled: true\n";
+
+  @Test
+  void missingExistingSecretIsReportedBeforeAnythingIsApplied() {
+    EnvironmentValues values = prod("postgres:\n  auth:\n    existingSecret: langconnect-postgres-auth\n");
+    assertThat(Guards.missingSecret(values, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
+        .startsWith("values-prod.yaml: postgres.auth.existingSecret: Secret langconnect-postgres-auth in namespace"
+            + " langconnect-prod does not exist, so neither pod could start; nothing was applied.")
+        .contains("create secret generic langconnect-postgres-auth --from-literal=postgres-password=..."));
+    Secret withoutKey = new SecretBuilder().addToStringData("password", "x").build();
+    assertThat(Guards.missingSecret(values, Optional.of(withoutKey))).hasValueSatisfying(m ->
+        assertThat(m).contains("has no key postgres-password"));
+    Secret good = new SecretBuilder().addToData("postgres-password", "c2VjcmV0").build();
+    assertThat(Guards.missingSecret(values, Optional.of(good))).isEmpty();
+    assertThat(Guards.missingSecret(prod(""), Optional.empty())).as("no existingSecret: nothing to check").isEmpty();
+  }
+
+  @Test
+  void majorVersionChangeOnPersistentDataIsRefusedNamingFileKeyAndBothVersions() {
+    EnvironmentValues values = prod(PERSISTENT + "  image:\n    tag: pg17\n");
+    assertThat(Guards.majorUpgrade(values, Optional.of(16), "server_version_num")).hasValue(
+        "values-prod.yaml:5: postgres.image.tag: pg17 is PostgreSQL 17 but the data of prod was written by PostgreSQL"
+            + " 16 (server_version_num), which 17 cannot open; refused, nothing was applied. Run `langconnect-gitops"
+            + " backup --env prod`, then restore into a new environment, or set postgres.upgrade.allowMajor: true and"
+            + " follow the README's major-upgrade procedure");
+    assertThat(Guards.majorUpgrade(values, Optional.of(17), "server_version_num")).isEmpty();
+    assertThat(Guards.majorUpgrade(values, Optional.empty(), "none")).as("a new environment").isEmpty();
+    assertThat(Guards.majorUpgrade(prod(PERSISTENT + "  image:\n    tag: pg17\n  upgrade:\n    allowMajor: true\n"),
+        Optional.of(16), "server_version_num")).isEmpty();
+    assertThat(Guards.majorUpgrade(prod("postgres:\n  image:\n    tag: pg17\n"), Optional.of(16), "tag"))
+        .as("an emptyDir database has no data to lose").isEmpty();
+  }
+
+  @Test
+  void newReleaseOrNamespaceWouldStartAnEmptyDatabaseUnlessTheOldClaimIsUsedOrConfirmed() {
+    Inventory previous = new Inventory("prod", "langconnect-prod", "r1", Map.of(
+        new ObjectRef("apps/v1", "Deployment", "langconnect-prod", "langconnect-postgres"), new Inventory.Entry("h", "r1"),
+        new ObjectRef("v1", "PersistentVolumeClaim", "langconnect-prod", "langconnect-postgres"), new Inventory.Entry("h", "r1")));
+
+    assertThat(Guards.newDatabase(prod(PERSISTENT), previous, Optional.empty())).as("same release").isEmpty();
+
+    EnvironmentValues renamed = prod("release: rag\n" + PERSISTENT);
+    assertThat(Guards.newDatabase(renamed, previous, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
+        .startsWith("values-prod.yaml:1: release: rag in langconnect-prod would start an empty database beside the"
+            + " data in PersistentVolumeClaim langconnect-postgres in langconnect-prod; held, nothing was applied.")
+        .contains("Set postgres.persistence.existingClaim: langconnect-postgres to keep the data")
+        .contains("`langconnect-gitops confirm-new-database --env prod`"));
+    assertThat(Guards.newDatabase(prod("release: rag\n" + PERSISTENT + "    existingClaim: langconnect-postgres\n"),
+        previous, Optional.empty())).as("the old claim, kept").isEmpty();
+    assertThat(Guards.newDatabase(renamed, previous, Optional.of("langconnect-prod/rag"))).as("confirmed").isEmpty();
+    assertThat(Guards.newDatabase(renamed, previous, Optional.of("langconnect-prod/other")))
+        .as("a confirmation is for one target only").isPresent();
+
+    EnvironmentValues moved = prod("namespace: rag-prod\n" + PERSISTENT);
+    assertThat(Guards.newDatabase(moved, previous, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
+        .startsWith("values-prod.yaml:1: namespace: langconnect in rag-prod would start an empty database")
+        .contains("A claim cannot move between namespaces"));
+    assertThat(Guards.newDatabase(prod("release: rag\n"), previous, Optional.empty()))
+        .as("the new environment keeps no data: nothing to protect it from").isEmpty();
+  }
+}
