@@ -77,6 +77,7 @@ public final class Applier {
       Map<ObjectRef, HasMetadata> live = allNew ? Map.of() : live(desired);
       refuseWhatIsNotOurs(environment, live);
       ensureNamespace(namespace, environment, options.dryRun());
+      if (!options.dryRun()) results.addAll(stopDatabasesLeavingTheirClaim(environment, desired, previous, options));
       for (HasMetadata object : desired) {
         ObjectRef ref = ObjectRef.of(object);
         String hash = hash(object);
@@ -108,11 +109,72 @@ public final class Applier {
       throw new SyncFailedException(describe(e), results, SyncFailedException.Reason.API_ERROR, e);
     }
     Set<ObjectRef> keep = new HashSet<>(applied.keySet());
+    results.forEach(r -> {
+      if (r.action() == Action.PRUNED) keep.add(r.ref()); // already pruned, first
+    });
     for (ObjectRef gone : previous.objects().keySet()) {
       if (keep.contains(gone)) continue;
       results.add(prune(gone, environment, options.dryRun()));
     }
     return new SyncResult(results, new Inventory(environment, namespace, revision, applied));
+  }
+
+  /**
+   * A renamed release that keeps its data (existingClaim naming the old claim) must not start a second PostgreSQL
+   * on the same data directory while the old one runs: the old database Deployment is pruned first, and its pods
+   * must be gone before the new one is applied.
+   */
+  private List<ObjectResult> stopDatabasesLeavingTheirClaim(String environment, List<HasMetadata> desired,
+                                                           Inventory previous, Options options) throws SyncFailedException {
+    Set<String> claimed = new HashSet<>();
+    Set<ObjectRef> desiredRefs = new HashSet<>();
+    for (HasMetadata object : desired) {
+      desiredRefs.add(ObjectRef.of(object));
+      if (isDatabase(object)) {
+        ((Deployment) object).getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(v -> v.getPersistentVolumeClaim() != null)
+            .forEach(v -> claimed.add(object.getMetadata().getNamespace() + "/" + v.getPersistentVolumeClaim().getClaimName()));
+      }
+    }
+    List<ObjectResult> results = new ArrayList<>();
+    for (ObjectRef old : previous.objects().keySet()) {
+      if (!old.kind().equals("Deployment") || desiredRefs.contains(old)) continue;
+      Deployment running = retry.call(() -> client.apps().deployments().inNamespace(old.namespace()).withName(old.name()).get());
+      if (running == null || !Labels.POSTGRES.equals(running.getMetadata().getLabels().get(Labels.COMPONENT))) continue;
+      boolean sameClaim = running.getSpec().getTemplate().getSpec().getVolumes().stream()
+          .anyMatch(v -> v.getPersistentVolumeClaim() != null
+              && claimed.contains(old.namespace() + "/" + v.getPersistentVolumeClaim().getClaimName()));
+      if (!sameClaim) continue;
+      LOG.info("stopping the old database {} in {} first: the renamed release takes over its claim", old, old.namespace());
+      ObjectResult pruned = prune(old, environment, false);
+      results.add(pruned);
+      if (pruned.action() != Action.PRUNED) {
+        throw new SyncFailedException("the old database " + old + " in " + old.namespace() + " still uses the claim the"
+            + " new one needs and is not this environment's to stop (" + pruned.note() + "); nothing was changed",
+            results, SyncFailedException.Reason.NOT_OURS, null);
+      }
+      Map<String, String> selector = running.getSpec().getSelector().getMatchLabels();
+      if (!awaitNoPods(old.namespace(), selector, options.databaseReadyTimeout())) {
+        throw new SyncFailedException("the old database " + old + " in " + old.namespace() + " has not stopped after "
+            + options.databaseReadyTimeout().toSeconds() + "s; the new one is not started on its data until it has",
+            results, SyncFailedException.Reason.DATABASE_NOT_READY, null);
+      }
+    }
+    return results;
+  }
+
+  private boolean awaitNoPods(String namespace, Map<String, String> selector, Duration timeout) {
+    long deadline = System.nanoTime() + Math.max(timeout.toNanos(), Duration.ofSeconds(30).toNanos());
+    while (!retry.call(() -> client.pods().inNamespace(namespace).withLabels(selector).list()).getItems().isEmpty()) {
+      if (System.nanoTime() > deadline) return false;
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Prunes every object of an environment whose values file was removed (PVCs and the namespace stay). */

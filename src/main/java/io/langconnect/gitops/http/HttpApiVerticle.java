@@ -7,17 +7,22 @@ import io.langconnect.gitops.sync.StatusBoard;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The controller's HTTP surface: {@code /metrics}, {@code /healthz}, {@code /readyz}, the status API and
@@ -37,6 +42,7 @@ public final class HttpApiVerticle extends VerticleBase {
   private final String host;
   private final int port;
   private HttpServer server;
+  private WebClient client;
   private long refreshTimer = -1;
   private long lastFullRender;
 
@@ -47,7 +53,11 @@ public final class HttpApiVerticle extends VerticleBase {
    */
   public record Actions(Function<EnvironmentStatus, Future<String>> backup,
                         BiFunction<String, Optional<Controls.Suspension>, Future<Void>> suspend,
-                        Function<String, Future<Void>> confirmPrune) {}
+                        Function<String, Future<Void>> confirmPrune,
+                        Supplier<Future<Optional<String>>> leaderApiUrl) {}
+
+  /** Set on a request a standby passed on, so that a stale address never sends it round in a loop. */
+  static final String FORWARDED = "X-LangConnect-GitOps-Forwarded";
 
   public HttpApiVerticle(StatusBoard board, MetricsExposition metrics, Optional<String> apiToken,
                          WebhookRoutes webhooks, Actions actions, String host, int port) {
@@ -73,6 +83,7 @@ public final class HttpApiVerticle extends VerticleBase {
       metrics.refresh(full);
       return null;
     }, true));
+    client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000));
     Router router = Router.router(vertx);
     router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
@@ -80,6 +91,8 @@ public final class HttpApiVerticle extends VerticleBase {
         .putHeader("Content-Type", MetricsExposition.CONTENT_TYPE).end(metrics.scrape()));
     // With an API token configured, the status API asks for it too (it names namespaces and the repository);
     // /healthz, /readyz and /metrics stay open for probes and Prometheus.
+    router.route("/api/v1/*").handler(BodyHandler.create().setBodyLimit(16 * 1024));
+    router.route("/api/v1/*").handler(this::fromTheLeader);
     router.get("/api/v1/*").handler(ctx -> {
       if (apiToken.isEmpty() || authorized(ctx)) ctx.next();
     });
@@ -92,12 +105,52 @@ public final class HttpApiVerticle extends VerticleBase {
             () -> error(ctx, 404, "no environment \"" + ctx.pathParam("name") + "\"")));
     router.post("/api/v1/environments/:name/sync").handler(this::requestSync);
     router.post("/api/v1/environments/:name/backup").handler(this::requestBackup);
-    router.post("/api/v1/environments/:name/suspend").handler(BodyHandler.create().setBodyLimit(16 * 1024))
-        .handler(ctx -> suspend(ctx, true));
+    router.post("/api/v1/environments/:name/suspend").handler(ctx -> suspend(ctx, true));
     router.post("/api/v1/environments/:name/resume").handler(ctx -> suspend(ctx, false));
     router.post("/api/v1/environments/:name/prune").handler(this::confirmPrune);
     webhooks.mount(router);
     return vertx.createHttpServer().requestHandler(router).listen(port, host).onSuccess(s -> server = s);
+  }
+
+  /**
+   * Only the leader syncs, so only its board has the environments: a standby passes status and write requests on
+   * to the leader's API, headers and body as they came (the leader checks the token).
+   */
+  private void fromTheLeader(RoutingContext ctx) {
+    if (board.leader()) {
+      ctx.next();
+      return;
+    }
+    if (ctx.request().getHeader(FORWARDED) != null) {
+      error(ctx, 503, "this replica is not the leader either; a new leader is being elected, try again");
+      return;
+    }
+    actions.leaderApiUrl().get().onComplete(found -> {
+      if (found.failed() || found.result().isEmpty()) {
+        error(ctx, 503, "this replica is a standby and no leader has announced its address yet; try again");
+        return;
+      }
+      HttpRequest<Buffer> request = client.requestAbs(ctx.request().method(), found.result().get() + ctx.request().uri())
+          .timeout(30_000).putHeader(FORWARDED, "1");
+      String authorization = ctx.request().getHeader("Authorization");
+      if (authorization != null) request.putHeader("Authorization", authorization);
+      String contentType = ctx.request().getHeader("Content-Type");
+      if (contentType != null) request.putHeader("Content-Type", contentType);
+      request.sendBuffer(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer()).onComplete(answer -> {
+        if (answer.failed()) {
+          error(ctx, 503, "this replica is a standby and the leader at " + found.result().get() + " did not answer: "
+              + answer.cause().getMessage());
+          return;
+        }
+        answer.result().headers().forEach((name, value) -> {
+          if (name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("WWW-Authenticate")) {
+            ctx.response().putHeader(name, value);
+          }
+        });
+        ctx.response().setStatusCode(answer.result().statusCode())
+            .end(answer.result().body() == null ? Buffer.buffer() : answer.result().body());
+      });
+    });
   }
 
   private void ready(RoutingContext ctx) {
@@ -232,6 +285,7 @@ public final class HttpApiVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(refreshTimer);
+    if (client != null) client.close();
     return server == null ? Future.succeededFuture() : server.close();
   }
 }

@@ -53,6 +53,7 @@ public final class Controller implements AutoCloseable {
   private final List<String> syncDeployments = new ArrayList<>();
   private final PollHandoff handoff;
   private final ControlStore controls;
+  private final LeaderDirectory directory;
   private final ServerVersions versions = new ServerVersions();
   private HttpApiVerticle http;
   private ValuesRepository repository;
@@ -66,6 +67,7 @@ public final class Controller implements AutoCloseable {
         + "-" + UUID.randomUUID().toString().substring(0, 6);
     this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
     this.controls = new ControlStore(client, config.kubernetes().stateNamespace());
+    this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
   }
 
   public StatusBoard board() {
@@ -101,7 +103,8 @@ public final class Controller implements AutoCloseable {
             env -> vertx.executeBlocking(() -> {
               controls.confirmPrune(env);
               return null;
-            }, false)),
+            }, false),
+            () -> vertx.executeBlocking(directory::apiUrl, false)),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
         ? vertx.deployVerticle(new ObserverVerticle(client, config, exposition, versions))
@@ -215,6 +218,10 @@ public final class Controller implements AutoCloseable {
             () -> vertx.runOnContext(v -> {
               LOG.info("{} is the leader: syncing", identity);
               board.leader(true);
+              vertx.executeBlocking(() -> {
+                directory.announce(ownApiUrl());
+                return null;
+              }).onFailure(e -> LOG.warn("cannot tell standbys where this leader's API is: {}", e.getMessage()));
               startSyncing().onSuccess(started -> vertx.executeBlocking(() -> {
                 handoff.startWatching(vertx);
                 return null;
@@ -230,6 +237,13 @@ public final class Controller implements AutoCloseable {
             leader -> LOG.info("leader is {}", leader)))
         .build()).build();
     election = elector.start();
+  }
+
+  /** How the other replicas reach this one: its pod's IP in a cluster (POD_IP), else the address it listens on. */
+  private String ownApiUrl() {
+    String host = Optional.ofNullable(System.getenv("POD_IP")).filter(ip -> !ip.isBlank())
+        .orElse(config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host());
+    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + httpPort();
   }
 
   private static Optional<String> readToken(String file) {

@@ -96,11 +96,28 @@ public class CliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"render", "validate", "version"})
+  @ValueSource(strings = {"serve", "sync", "diff", "render", "validate", "get", "suspend", "resume", "prune",
+      "confirm-new-database", "backup", "restore", "version"})
   void everyCommandHasHelp(String command) {
     Run run = run(command, "--help");
     assertThat(run.exit()).isZero();
     assertThat(run.out()).contains("Usage: langconnect-gitops " + command);
+  }
+
+  @Test
+  void getWithoutAControllerToAskIsOneLineAndExitTwo() {
+    Run run = run("get", "--server", "http://127.0.0.1:1");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).startsWith("error: cannot reach the controller at http://127.0.0.1:1 (")
+        .endsWith("); expected its HTTP address in --server or LANGCONNECT_GITOPS_SERVER\n");
+    assertThat(run.err().lines()).hasSize(1);
+  }
+
+  @Test
+  void suspendWithoutAnEnvironmentIsAUsageError() {
+    Run run = run("suspend", "--reason", "incident");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).startsWith("error: Missing required option: '--env=NAME'");
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.langconnect.gitops.cli.CliTest;
 import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.ValuesRepo;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -81,6 +82,7 @@ class NodeE2EIT {
   private String stagingNs;
   private String prodNs;
   private String prodPassword = "prod-password-1";
+  private String stagingExtra = "";
 
   @BeforeAll
   void installTheControllerAndTwoEnvironments(@TempDir Path tmp) throws Exception {
@@ -252,6 +254,13 @@ class NodeE2EIT {
     });
     assertThat(get("http://" + serviceIp(prodNs, "langconnect-langconnect") + ":8080/health").body())
         .isEqualTo("{\"status\": \"ok\"}");
+    // prod is production: before its database restarted, the backup CronJob's own Job ran on the node and finished.
+    String backup = api("/api/v1/environments/prod").getString("lastBackupBeforeChange");
+    assertThat(backup).startsWith("langconnect-postgres-backup-manual-");
+    Job job = admin.batch().v1().jobs().inNamespace(prodNs).withName(backup).get();
+    assertThat(job.getStatus().getSucceeded()).isEqualTo(1);
+    assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("BackupBeforeChange"));
     addDocuments(prodNs, "handbook", 1); // LangConnect reaches the database with the new password
     eventually("the collector reconnects with the new password", () -> {
       String scrape = scrape();
@@ -286,6 +295,46 @@ class NodeE2EIT {
     });
   }
 
+  @Test
+  @Order(7)
+  void aPodThatCannotStartTurnsItsEnvironmentDegradedWithThePodsOwnReasonUntilFixed() throws Exception {
+    // As users wire OPENAI_API_KEY today: from a Secret they create by hand, here forgotten.
+    stagingExtra = "langconnect:\n  env:\n    - name: OPENAI_API_KEY\n      valueFrom:\n"
+        + "        secretKeyRef: {name: openai, key: api-key}\n";
+    writeValues();
+    copyValuesToRepo();
+    repo.commitAndPush("staging reads its OpenAI key from a Secret");
+
+    eventually("staging is Degraded, saying why", STARTUP, () -> "Degraded".equals(
+        api("/api/v1/environments/staging").getJsonObject("health").getString("status")));
+    String message = api("/api/v1/environments/staging").getJsonObject("health").getString("message");
+    assertThat(message).startsWith("Deployment langconnect-langconnect: pod langconnect-langconnect-")
+        .contains("container langconnect is CreateContainerConfigError: secret \"openai\" not found");
+    Path token = Files.writeString(tmp.resolve("get-token"), API_TOKEN);
+    CliTest.Run get = CliTest.run("get", "--server", "http://" + serviceIp(CONTROLLER_NS, "langconnect-gitops") + ":8080",
+        "--token-file", token.toString());
+    assertThat(get.exit()).as(get.out() + get.err()).isEqualTo(1);
+    assertThat(get.out()).containsPattern("staging +False +False +[0-9a-f]{12} .*Degraded: .*CreateContainerConfigError")
+        .containsPattern("prod +True +False ");
+
+    admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("openai")
+        .withNamespace(stagingNs).endMetadata().addToStringData("api-key", "sk-test").build()).create();
+    eventually("Ready again once the Secret exists", STARTUP,
+        () -> api("/api/v1/environments/staging").getBoolean("ready", false));
+  }
+
+  /** The controller's status API through its Service (a standby passes it on to the leader). */
+  private JsonObject api(String path) {
+    try {
+      HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://"
+              + serviceIp(CONTROLLER_NS, "langconnect-gitops") + ":8080" + path)).timeout(Duration.ofSeconds(10))
+          .header("Authorization", "Bearer " + API_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 ? new JsonObject(response.body()) : new JsonObject();
+    } catch (Exception e) {
+      return new JsonObject();
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // The values, the repository and the overlay
 
@@ -306,7 +355,7 @@ class NodeE2EIT {
         namespace: %s
         postgres:
           auth: {password: staging-password}
-        """.formatted(stagingNs));
+        """.formatted(stagingNs) + stagingExtra);
     Files.writeString(values.resolve("values-prod.yaml"), """
         namespace: %s
         postgres:

@@ -4,6 +4,8 @@ import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static io.langconnect.gitops.testenv.LocalControlPlane.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -94,6 +96,11 @@ class MetricsContractIT {
       }
     }
     repo.commitAndPush("config/ as shipped");
+    // As values-prod.yaml's first lines tell its users: the password Secret is made before the first sync.
+    plane.admin().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(prodNs).endMetadata().build())
+        .create();
+    plane.admin().resource(new SecretBuilder().withNewMetadata().withName("langconnect-postgres-auth")
+        .withNamespace(prodNs).endMetadata().addToStringData("postgres-password", "from-the-operator").build()).create();
 
     // Both databases hold LangChain's tables, as LangConnect makes them; only staging's vectors have an HNSW index.
     String stagingDb = plane.newDatabase();
@@ -300,6 +307,17 @@ class MetricsContractIT {
         group("prod's backup CronJob is suspended", suspended, Map.of(), List.of(
             quiet("59m", "LangConnectBackupSuspended"),
             firing("61m", "LangConnectBackupSuspended", suspended, "langconnect_backup_suspended", "prod"))),
+        group("prod never becomes Ready, staging is", synced, Map.of(
+                series("langconnect_environment_ready", "prod"), v -> "0x" + SAMPLES,
+                series("langconnect_environment_ready", "staging"), v -> "1x" + SAMPLES),
+            List.of(
+                quiet("14m", "LangConnectEnvironmentNotReady"),
+                firing("16m", "LangConnectEnvironmentNotReady", synced, "langconnect_environment_ready", "prod"))),
+        group("staging stays suspended", synced, Map.of(
+                series("langconnect_environment_suspended", "staging"), v -> "1x" + SAMPLES),
+            List.of(
+                quiet("23h", "LangConnectEnvironmentSuspended"),
+                firing("25h", "LangConnectEnvironmentSuspended", synced, "langconnect_environment_suspended", "staging"))),
         group("staging's database stopped answering", stagingDown, Map.of(
                 series("langconnect_collector_last_success_timestamp_seconds", "staging"), v -> frozen(stagingDown, v)),
             List.of(
@@ -317,7 +335,7 @@ class MetricsContractIT {
     Path rules = Files.writeString(tmp.resolve("rules.yaml"), YamlDocuments.yaml(alertSpec()));
     Path file = Files.writeString(tmp.resolve("alerts-test.yaml"), YamlDocuments.yaml(new TreeMap<>(Map.of(
         "rule_files", List.of(rules.toString()), "evaluation_interval", "1m", "tests", tests))));
-    assertThat(promtool("check", "rules", rules.toString())).contains("SUCCESS: 9 rules found");
+    assertThat(promtool("check", "rules", rules.toString())).contains("SUCCESS: 11 rules found");
     assertThat(promtool("test", "rules", file.toString())).contains("SUCCESS");
   }
 

@@ -199,6 +199,15 @@ class ControllerIT {
       assertThat(leaders).hasSize(1);
       Controller follower = leaders.get(0) == first ? second : first;
       assertThat(follower.board().all()).isEmpty();
+      // Through the Service a client may reach either replica: the standby answers the status API from the leader.
+      eventually("the standby passes the status API on", () -> {
+        try {
+          HttpResponse<String> dev = get(follower, "/api/v1/environments/dev");
+          return dev.statusCode() == 200 && ns.equals(new JsonObject(dev.body()).getString("namespace"));
+        } catch (Exception e) {
+          return false;
+        }
+      });
       assertThat(get(follower, "/healthz").statusCode()).isEqualTo(200);
       assertThat(get(follower, "/metrics").statusCode()).isEqualTo(200);
       assertThat(admin.leases().inNamespace(stateNs).withName("it-lease").get().getSpec().getHolderIdentity()).isNotBlank();
@@ -322,6 +331,86 @@ class ControllerIT {
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).doesNotContain("s3cret-git-token");
       assertThat(log.text()).contains("http://***@127.0.0.1:1/values.git").doesNotContain("s3cret-git-token");
+    }
+  }
+
+  private String metrics(Controller controller) {
+    try {
+      return get(controller, "/metrics").body();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private HttpResponse<String> post(Controller controller, String path, String token, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + path))
+        .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void suspendAndResumeThroughTheApiAndTheCliWhileGetFollowsHealth() throws Exception {
+    Path token = Files.writeString(tmp.resolve("token"), "op-token\n");
+    ControllerConfig base = config(repo.gitUrl(), true, token);
+    ControllerConfig config = base.withSync(new ControllerConfig.Sync(Duration.ofHours(1), Duration.ofSeconds(60), 2, 5,
+        Duration.ofMillis(500), Duration.ofMinutes(1)));
+    try (Controller controller = new Controller(vertx, admin, config)) {
+      controller.start().await();
+      String server = "http://127.0.0.1:" + controller.httpPort();
+      eventually("Ready: synced and rolled out", () -> controller.board().get("dev").map(EnvironmentStatus::ready).orElse(false));
+      io.langconnect.gitops.cli.CliTest.Run ready = io.langconnect.gitops.cli.CliTest.run("get", "--server", server,
+          "--token-file", token.toString());
+      assertThat(ready.exit()).isZero();
+      assertThat(ready.out()).startsWith("NAME").containsPattern("dev +True +False +[0-9a-f]{12} +\\d+s +2 Deployment\\(s\\)"
+          + " rolled out and available");
+
+      HttpResponse<String> suspended = post(controller, "/api/v1/environments/dev/suspend", "op-token",
+          "{\"reason\": \"incident 42\", \"by\": \"oncall\"}");
+      assertThat(suspended.statusCode()).isEqualTo(202);
+      // The leader watches the controls: the suspension shows at once, not at the next drift check an hour away.
+      eventually("suspended", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SUSPENDED)
+          .orElse(false));
+      eventually("exported", () -> metrics(controller)
+          .contains("langconnect_environment_suspended{environment=\"dev\"} 1.0"));
+
+      String revision = repo.write("values-dev.yaml", """
+          namespace: %s
+          langconnect:
+            replicaCount: 2
+            image:
+              repository: registry.example.com/langconnect
+              tag: "1.0.0"
+          postgres:
+            auth:
+              password: dev-password
+          """.formatted(ns)).commitAndPush("scale while suspended");
+      eventually("git is still read", () -> controller.board().get("dev").map(s -> s.revision().equals(revision)).orElse(false));
+      JsonObject status = new JsonObject(get(controller, "/api/v1/environments/dev", "op-token").body());
+      assertThat(status.getString("result")).isEqualTo("Suspended");
+      assertThat(status.getJsonObject("suspended").getString("by")).isEqualTo("oncall");
+      assertThat(status.getJsonObject("suspended").getString("reason")).isEqualTo("incident 42");
+      assertThat(status.getString("message")).contains("nothing applied: would have created 0, configured 1");
+      assertThat(langconnect().getSpec().getReplicas()).isEqualTo(1);
+      io.langconnect.gitops.cli.CliTest.Run whileSuspended = io.langconnect.gitops.cli.CliTest.run("get", "--server",
+          server, "--token-file", token.toString());
+      assertThat(whileSuspended.exit()).isEqualTo(1);
+      assertThat(whileSuspended.out()).containsPattern("dev +False +True ");
+      assertThat(post(controller, "/api/v1/environments/dev/prune", "op-token", "").statusCode())
+          .as("nothing held to confirm").isEqualTo(409);
+
+      // Resumed from the CLI (it writes to the cluster; it works while the controller is down too): synced at once.
+      io.langconnect.gitops.cli.CliTest.Run resume = io.langconnect.gitops.cli.CliTest.run("resume", "--env", "dev",
+          "--kubeconfig", plane.kubeconfig(), "--state-namespace", stateNs);
+      assertThat(resume.exit()).as(resume.err()).isZero();
+      eventually("applied once resumed", () -> langconnect().getSpec().getReplicas() == 2);
+      eventually("exported", () -> metrics(controller)
+          .contains("langconnect_environment_suspended{environment=\"dev\"} 0.0"));
+
+      io.langconnect.gitops.cli.CliTest.Run typo = io.langconnect.gitops.cli.CliTest.run("suspend", "--env", "dve",
+          "--kubeconfig", plane.kubeconfig(), "--state-namespace", stateNs);
+      assertThat(typo.exit()).isEqualTo(2);
+      assertThat(typo.err()).isEqualTo("error: --env dve: no such environment in the cluster (no inventory in " + stateNs
+          + "); expected one of: dev\n");
     }
   }
 }

@@ -176,6 +176,8 @@ class SyncIT {
     try (SyncHarness sync = harness(admin)) {
       sync.syncAll();
       repo.delete("values-prod.yaml").commitAndPush("retire prod");
+      assertThat(sync.syncAll().get("prod").result()).as("production: held until confirmed").isEqualTo(Result.PRUNE_HELD);
+      sync.service.controls().confirmPrune("prod");
       Map<String, EnvironmentStatus> results = sync.syncAll();
 
       assertThat(results.get("prod").result()).isEqualTo(Result.PRUNED);
@@ -288,6 +290,8 @@ class SyncIT {
             existingSecret: team-db
         """.formatted(stagingNs));
     repo.commitAndPush("bring our own Secret (removes ours), move the port");
+    admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("team-db")
+        .withNamespace(stagingNs).endMetadata().addToStringData("postgres-password", "theirs").build()).create();
     try (FaultProxy proxy = FaultProxy.start(plane);
          KubernetesClient client = plane.client(proxy.url(), plane.adminToken());
          SyncHarness sync = harness(client)) {
