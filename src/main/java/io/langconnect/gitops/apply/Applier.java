@@ -240,7 +240,7 @@ public final class Applier {
     JsonNode next = JSON.convertValue(after, JsonNode.class).path("spec").path("template");
     JsonNode now = JSON.convertValue(live, JsonNode.class).path("spec").path("template");
     if (next.equals(now)) return Optional.empty();
-    List<String> changed = DriftCheck.differences(next, now);
+    List<String> changed = DriftCheck.differences(next, now).stream().map(path -> "spec.template" + path).toList();
     return hook.run(live, changed.isEmpty() ? List.of("spec.template") : changed);
   }
 

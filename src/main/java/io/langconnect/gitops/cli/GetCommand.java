@@ -60,7 +60,9 @@ final class GetCommand implements Callable<Integer> {
       for (JsonObject env : environments) {
         String line = line(env, Instant.now());
         allReady &= env.getBoolean("ready", false);
-        if (!line.equals(shown.put(env.getString("name"), line)) || !watch) out.print(line);
+        // The age moves on every poll; a line is new when anything else in it changed.
+        String withoutAge = line(env, null);
+        if (!withoutAge.equals(shown.put(env.getString("name"), withoutAge)) || !watch) out.print(line);
       }
       out.flush();
       if (!watch) return allReady ? 0 : 1;
@@ -114,7 +116,7 @@ final class GetCommand implements Callable<Integer> {
 
   /** As kubectl prints ages: 45s, 12m, 3h, 2d. */
   static String age(String since, Instant now) {
-    if (since == null) return "-";
+    if (since == null || now == null) return "-";
     long seconds = Math.max(0, Duration.between(Instant.parse(since), now).toSeconds());
     if (seconds < 120) return seconds + "s";
     if (seconds < 7200) return seconds / 60 + "m";

@@ -95,7 +95,8 @@ class ObserveIT {
     // Everything the controller logs meanwhile is captured, to check that no password is ever logged.
     LogCapture logged = LogCapture.start();
     try {
-      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, metrics, new ServerVersions())));
+      ServerVersions versions = new ServerVersions();
+      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, metrics, versions)));
       // Everything asserted below is collected in the same cycles, on their own schedules: wait for all of it.
       eventually(() -> {
         String s = scrape(metrics);
@@ -111,6 +112,11 @@ class ObserveIT {
 
       assertThat(value(scrape, "langconnect_postgres_up", rag)).isEqualTo(1.0);
       assertThat(value(scrape, "langconnect_postgres_up", "environment=\"down\"")).isEqualTo(0.0);
+      // The probe reads the server's own version, which the sync's major-version guard trusts over image tags.
+      Integer running = await(sql.query("SELECT current_setting('server_version_num')::int AS v").execute())
+          .iterator().next().getInteger("v");
+      assertThat(versions.major("rag")).hasValue(running / 10000);
+      assertThat(versions.major("down")).isEmpty();
       assertThat(value(scrape, "langconnect_api_up", rag)).isEqualTo(1.0);
       assertThat(value(scrape, "langconnect_api_up", "environment=\"down\"")).isEqualTo(0.0);
       assertThat(value(scrape, "langconnect_deployment_replicas", rag, "component=\"postgres\"", "state=\"desired\"")).isEqualTo(1.0);

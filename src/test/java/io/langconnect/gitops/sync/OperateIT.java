@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.cli.CliTest;
 import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.sync.EnvironmentStatus.Result;
 import io.langconnect.gitops.testenv.LocalControlPlane;
@@ -72,6 +73,12 @@ class OperateIT {
   private SyncHarness harness(Duration backupTimeout) throws Exception {
     return new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone-" + System.nanoTime()), stateNs,
         Duration.ofSeconds(60), backupTimeout);
+  }
+
+  private CliTest.Run cli(String... args) {
+    List<String> all = new java.util.ArrayList<>(List.of(args));
+    all.addAll(List.of("--kubeconfig", plane.kubeconfig(), "--state-namespace", stateNs));
+    return CliTest.run(all.toArray(String[]::new));
   }
 
   private Deployment deployment(String namespace, String name) {
@@ -163,7 +170,13 @@ class OperateIT {
       assertThat(deployment(prodNs, "langconnect-postgres")).isNotNull();
       assertThat(eventReasons(prodNs)).contains("PruneHeld");
 
-      sync.service.controls().confirmPrune("staging");
+      // The CLI first says what would go (exit 1), then confirms.
+      CliTest.Run preview = cli("prune", "--env", "staging");
+      assertThat(preview.exit()).as(preview.err()).isEqualTo(1);
+      assertThat(preview.out()).startsWith("would prune from " + stagingNs
+          + " (PersistentVolumeClaims and the namespace are kept):\n").contains("  Deployment/langconnect-langconnect\n");
+      CliTest.Run confirmed = cli("prune", "--env", "staging", "--confirm");
+      assertThat(confirmed.exit()).as(confirmed.err()).isZero();
       Map<String, EnvironmentStatus> after = sync.syncAll();
       assertThat(after.get("staging").result()).isEqualTo(Result.PRUNED);
       assertThat(deployment(stagingNs, "langconnect-langconnect")).isNull();
@@ -212,7 +225,7 @@ class OperateIT {
       EnvironmentStatus held = sync.syncAll().get("prod");
 
       assertThat(held.result()).isEqualTo(Result.HELD);
-      assertThat(held.message()).startsWith("the PostgreSQL change (spec.template.spec.containers[name=postgres].image)"
+      assertThat(held.message()).startsWith("the PostgreSQL change (spec.template.spec.containers[0].image)"
           + " is held: backup Job langconnect-postgres-backup-manual-").contains("did not finish within 3s");
       assertThat(image(prodNs)).isEqualTo("pgvector/pgvector:pg16");
       assertThat(deployment(prodNs, "langconnect-langconnect").getSpec().getReplicas()).isEqualTo(2);
@@ -260,7 +273,11 @@ class OperateIT {
       repo.write("values-prod.yaml", "release: rag\nnamespace: " + moved
           + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n").commitAndPush("move prod");
       assertThat(sync.syncAll().get("prod").message()).contains("A claim cannot move between namespaces");
-      sync.service.controls().confirmNewDatabase("prod", moved + "/rag");
+      CliTest.Run confirm = cli("confirm-new-database", "--env", "prod", "--repo", repo.gitUrl(),
+          "--work-dir", tmp.resolve("cli-clone").toString());
+      assertThat(confirm.exit()).as(confirm.err()).isZero();
+      assertThat(confirm.out()).isEqualTo("prod: a new, empty database in " + moved
+          + " (release rag) is confirmed; the controller syncs it now\n");
       EnvironmentStatus confirmed = sync.syncAll().get("prod");
       assertThat(confirmed.result()).isEqualTo(Result.SYNCED);
       assertThat(deployment(moved, "rag-postgres")).isNotNull();
