@@ -53,13 +53,12 @@ final class Guards {
   }
 
   /**
-   * A new release name or namespace would start an empty database beside the old one. Allowed when
-   * {@code existingClaim} names the old claim, or when the operator confirmed the new database for this target.
+   * A new release name or namespace would start an empty database beside the old one, whose data is in
+   * {@code oldClaim}. Allowed when {@code existingClaim} names the old claim, or when the operator confirmed the
+   * new database for this target.
    */
-  static Optional<String> newDatabase(EnvironmentValues values, Inventory previous, Optional<String> confirmedFor) {
-    if (!values.postgres().persistence().enabled() || previous.isEmpty()) return Optional.empty();
-    Optional<ObjectRef> oldClaim = dataClaim(previous);
-    if (oldClaim.isEmpty()) return Optional.empty();
+  static Optional<String> newDatabase(EnvironmentValues values, Optional<ObjectRef> oldClaim, Optional<String> confirmedFor) {
+    if (!values.postgres().persistence().enabled() || oldClaim.isEmpty()) return Optional.empty();
     Names names = new Names(values.release());
     String claim = values.postgres().persistence().existingClaim().orElse(names.dataClaim());
     if (oldClaim.get().namespace().equals(values.namespace()) && oldClaim.get().name().equals(claim)) return Optional.empty();
@@ -81,7 +80,10 @@ final class Guards {
     return values.namespace() + "/" + values.release();
   }
 
-  /** The database's claim in an inventory: the PersistentVolumeClaim named like the PostgreSQL Deployment. */
+  /**
+   * The database's claim as an inventory names it: the PersistentVolumeClaim named like the PostgreSQL Deployment.
+   * (A claim given by existingClaim is not in the inventory: the running Deployment says which claim it uses.)
+   */
   static Optional<ObjectRef> dataClaim(Inventory inventory) {
     return inventory.objects().keySet().stream()
         .filter(ref -> ref.kind().equals("PersistentVolumeClaim"))

@@ -9,6 +9,7 @@ import io.langconnect.gitops.apply.LiveState;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.observe.ServerVersions;
+import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.render.Names;
 import io.langconnect.gitops.values.EnvironmentValues;
 import io.langconnect.gitops.values.NamespacePolicy;
@@ -169,7 +170,8 @@ public final class SyncService {
     Optional<String> missing = Guards.missingSecret(values,
         values.postgres().auth().existingSecret().flatMap(secret -> live.secret(namespace, secret)));
     if (missing.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missing.get(), preview));
-    Optional<String> newDatabase = Guards.newDatabase(values, previous, run.controls.newDatabaseConfirmedFor());
+    Optional<String> newDatabase = Guards.newDatabase(values, dataClaimInUse(previous),
+        run.controls.newDatabaseConfirmedFor());
     if (newDatabase.isPresent()) {
       return Optional.of(held(run, namespace, Result.HELD, "NewDatabaseHeld", newDatabase.get(), preview));
     }
@@ -183,6 +185,21 @@ public final class SyncService {
     Optional<String> major = Guards.majorUpgrade(values, running, source);
     if (major.isPresent()) return Optional.of(held(run, namespace, Result.HELD, "MajorUpgradeRefused", major.get(), preview));
     return Optional.empty();
+  }
+
+  /** The claim the environment's running database uses now (found through its live Deployment), if any. */
+  private Optional<ObjectRef> dataClaimInUse(Inventory previous) {
+    for (ObjectRef ref : previous.objects().keySet()) {
+      if (!ref.kind().equals("Deployment")) continue;
+      Optional<Deployment> database = live.deployment(ref.namespace(), ref.name())
+          .filter(d -> Labels.POSTGRES.equals(d.getMetadata().getLabels().get(Labels.COMPONENT)));
+      if (database.isPresent()) {
+        return database.get().getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(v -> v.getPersistentVolumeClaim() != null).findFirst()
+            .map(v -> new ObjectRef("v1", "PersistentVolumeClaim", ref.namespace(), v.getPersistentVolumeClaim().getClaimName()));
+      }
+    }
+    return Guards.dataClaim(previous);
   }
 
   private Outcome held(Sync run, String namespace, Result result, String reason, String message, boolean preview) {

@@ -57,26 +57,29 @@ class GuardsTest {
     Inventory previous = new Inventory("prod", "langconnect-prod", "r1", Map.of(
         new ObjectRef("apps/v1", "Deployment", "langconnect-prod", "langconnect-postgres"), new Inventory.Entry("h", "r1"),
         new ObjectRef("v1", "PersistentVolumeClaim", "langconnect-prod", "langconnect-postgres"), new Inventory.Entry("h", "r1")));
+    Optional<ObjectRef> claim = Guards.dataClaim(previous);
+    assertThat(claim).hasValue(new ObjectRef("v1", "PersistentVolumeClaim", "langconnect-prod", "langconnect-postgres"));
 
-    assertThat(Guards.newDatabase(prod(PERSISTENT), previous, Optional.empty())).as("same release").isEmpty();
+    assertThat(Guards.newDatabase(prod(PERSISTENT), claim, Optional.empty())).as("same release").isEmpty();
 
     EnvironmentValues renamed = prod("release: rag\n" + PERSISTENT);
-    assertThat(Guards.newDatabase(renamed, previous, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
+    assertThat(Guards.newDatabase(renamed, claim, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
         .startsWith("values-prod.yaml:1: release: rag in langconnect-prod would start an empty database beside the"
             + " data in PersistentVolumeClaim langconnect-postgres in langconnect-prod; held, nothing was applied.")
         .contains("Set postgres.persistence.existingClaim: langconnect-postgres to keep the data")
         .contains("`langconnect-gitops confirm-new-database --env prod`"));
     assertThat(Guards.newDatabase(prod("release: rag\n" + PERSISTENT + "    existingClaim: langconnect-postgres\n"),
-        previous, Optional.empty())).as("the old claim, kept").isEmpty();
-    assertThat(Guards.newDatabase(renamed, previous, Optional.of("langconnect-prod/rag"))).as("confirmed").isEmpty();
-    assertThat(Guards.newDatabase(renamed, previous, Optional.of("langconnect-prod/other")))
+        claim, Optional.empty())).as("the old claim, kept").isEmpty();
+    assertThat(Guards.newDatabase(renamed, claim, Optional.of("langconnect-prod/rag"))).as("confirmed").isEmpty();
+    assertThat(Guards.newDatabase(renamed, claim, Optional.of("langconnect-prod/other")))
         .as("a confirmation is for one target only").isPresent();
 
     EnvironmentValues moved = prod("namespace: rag-prod\n" + PERSISTENT);
-    assertThat(Guards.newDatabase(moved, previous, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
+    assertThat(Guards.newDatabase(moved, claim, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
         .startsWith("values-prod.yaml:1: namespace: langconnect in rag-prod would start an empty database")
         .contains("A claim cannot move between namespaces"));
-    assertThat(Guards.newDatabase(prod("release: rag\n"), previous, Optional.empty()))
+    assertThat(Guards.newDatabase(prod("release: rag\n"), claim, Optional.empty()))
         .as("the new environment keeps no data: nothing to protect it from").isEmpty();
+    assertThat(Guards.newDatabase(renamed, Optional.empty(), Optional.empty())).as("an emptyDir database before").isEmpty();
   }
 }
