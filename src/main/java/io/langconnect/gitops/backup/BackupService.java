@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.ExecWatch;
 import io.langconnect.gitops.render.BackupJobs;
 import io.langconnect.gitops.render.Labels;
@@ -56,8 +57,21 @@ public final class BackupService {
   /** Starts a backup now; returns the Job's name. */
   public String backupNow(String namespace, String environment) throws BackupException {
     CronJob cron = cronJob(namespace, environment);
-    String name = truncate(cron.getMetadata().getName() + "-manual-" + STAMP.format(Instant.now()));
-    Job job = new JobBuilder()
+    String base = cron.getMetadata().getName() + "-manual-" + STAMP.format(Instant.now());
+    for (int attempt = 0; ; attempt++) {
+      // Names carry the second they were made in; a second backup within it gets a suffix.
+      String name = truncate(attempt == 0 ? base : base.substring(0, Math.min(base.length(), 58)) + "-" + attempt);
+      try {
+        client.resource(job(cron, namespace, name)).create();
+        return name;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  private static Job job(CronJob cron, String namespace, String name) {
+    return new JobBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace)
         .withLabels(cron.getSpec().getJobTemplate().getMetadata() == null ? null : cron.getSpec().getJobTemplate().getMetadata().getLabels())
         .addToAnnotations("cronjob.kubernetes.io/instantiate", "manual")
@@ -66,8 +80,6 @@ public final class BackupService {
         .endMetadata()
         .withSpec(cron.getSpec().getJobTemplate().getSpec())
         .build();
-    client.resource(job).create();
-    return name;
   }
 
   /**
