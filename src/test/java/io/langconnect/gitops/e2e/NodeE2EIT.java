@@ -156,8 +156,10 @@ class NodeE2EIT {
     assertThat(value(scrape, "langconnect_database_size_bytes", prodNs)).isGreaterThan(1_000_000);
     String version = query(prodNs, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").getString(0);
     assertThat(value(scrape, "langconnect_pgvector_info", prodNs, "version=\"" + version + "\"")).isEqualTo(1);
-    assertThat(value(scrape, "langconnect_deployment_replicas", prodNs, "component=\"langconnect\"", "state=\"available\""))
-        .isEqualTo(1);
+    // Each replica collects on its own cycle, and the Service may pick either: the replica asked may not have
+    // listed the Deployments since LangConnect's became available.
+    eventually("LangConnect's available replica is exported", () -> value(scrape(), "langconnect_deployment_replicas",
+        prodNs, "component=\"langconnect\"", "state=\"available\"") == 1);
   }
 
   @Test
