@@ -40,6 +40,7 @@ class DashboardTest {
     observer.query("e", "probe", Duration.ofMillis(1), false);
     SyncMetrics sync = new SyncMetrics(registry);
     sync.syncFinished("e", EnvironmentStatus.Result.SYNCED, Duration.ofMillis(5));
+    sync.environmentState("e", true, false);
     ObjectRef ref = new ObjectRef("v1", "Service", "ns", "s");
     sync.objects("e", new SyncResult(List.of(new SyncResult.ObjectResult(ref, SyncResult.Action.CONFIGURED, List.of(".spec")),
         new SyncResult.ObjectResult(ref, SyncResult.Action.PRUNED, List.of())), null));
