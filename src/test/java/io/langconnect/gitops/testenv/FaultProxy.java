@@ -143,7 +143,12 @@ public final class FaultProxy implements AutoCloseable {
         .setPort(target.getPort())
         .setURI(request.uri())
         .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(request.headers()).remove("Host"));
-    body.compose(bytes -> upstream.request(options).compose(outbound -> outbound.send(bytes)))
+    body.compose(bytes -> upstream.request(options).compose(outbound -> {
+          // A client that goes away (a watch it closed) takes the upstream stream with it: left open, the API
+          // server would keep writing into a pooled connection that the next request then reuses.
+          request.response().closeHandler(v -> outbound.reset());
+          return outbound.send(bytes);
+        }))
         .onSuccess(response -> {
           request.response().setStatusCode(response.statusCode()).headers().addAll(response.headers());
           response.pipeTo(request.response());
