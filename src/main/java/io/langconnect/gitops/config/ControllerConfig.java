@@ -115,14 +115,15 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
 
   /**
    * Push webhooks. A provider without a secret is off (its endpoint answers 404): nothing is ever accepted
-   * unsigned. {@code debounce} collapses bursts of pushes into one fetch.
+   * unsigned. A push polls at once and pushes during that fetch collapse into one more; {@code debounce} (0 by
+   * default) holds the first poll that long instead, for hosts that send many pushes in a row.
    */
   public record Webhooks(WebhookSecret github, WebhookSecret gitlab, WebhookSecret gitea, WebhookSecret generic,
                          Duration debounce, Integer maxBodyBytes) {
     static final Webhooks DEFAULT = new Webhooks(null, null, null, null, null, null);
 
     public Webhooks {
-      debounce = debounce == null ? Duration.ofMillis(200) : debounce;
+      debounce = debounce == null ? Duration.ZERO : debounce;
       maxBodyBytes = maxBodyBytes == null ? 1024 * 1024 : maxBodyBytes;
     }
   }

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * Polls the remote branch head. When it equals the last published commit the poll stops there: no fetch,
  * no render, no API call. Otherwise it fetches, reads the values files of the new commit and publishes
  * them. A failing remote is retried with exponential backoff and jitter; the status board says so.
- * Push webhooks ask for a poll now: deliveries within the debounce window collapse into one poll, which
- * names the environments the pushes changed when it knows them.
+ * Push webhooks ask for a poll now: the first at once, and those that arrive while it is in flight collapse into
+ * one more poll after it (or, with a debounce window, those within the window into one), which names the
+ * environments the pushes changed when it knows them.
  */
 public final class GitPollerVerticle extends VerticleBase {
 
@@ -81,7 +82,12 @@ public final class GitPollerVerticle extends VerticleBase {
     if (environments == null) batch.all = true;
     else environments.forEach(env -> batch.environments.add(String.valueOf(env)));
     batch.receivedAt = Math.min(batch.receivedAt, push.getLong("receivedAt", System.currentTimeMillis()));
-    if (debounceTimer < 0) {
+    if (debounce.isZero()) {
+      // At once; pushes that arrive while this fetch is in flight wait in one batch for the poll after it.
+      ready = merge(ready, collecting);
+      collecting = null;
+      pollNow();
+    } else if (debounceTimer < 0) {
       debounceTimer = vertx.setTimer(Math.max(1, debounce.toMillis()), id -> {
         debounceTimer = -1;
         ready = merge(ready, collecting);

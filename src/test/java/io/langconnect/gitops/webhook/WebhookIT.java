@@ -75,7 +75,7 @@ class WebhookIT {
         .withSync(new ControllerConfig.Sync(Duration.ofHours(1), Duration.ofSeconds(60), 2, 5))
         .withHttp(new ControllerConfig.Http(0, "127.0.0.1", null))
         .withWebhooks(new ControllerConfig.Webhooks(new ControllerConfig.WebhookSecret(secret.toString(), null), null,
-            null, new ControllerConfig.WebhookSecret(null, "PATH"), Duration.ofMillis(200), 64 * 1024));
+            null, new ControllerConfig.WebhookSecret(null, "PATH"), null, 64 * 1024)); // the default: a push polls at once
     vertx = Vertx.vertx();
     controller = new Controller(vertx, admin, config);
     controller.start().await();
