@@ -90,7 +90,8 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     static final Sync DEFAULT = new Sync(null, null, null, null);
 
     public Sync {
-      driftInterval = driftInterval == null ? Duration.ofMinutes(5) : driftInterval;
+      // Drift is seen through watches at once; this full re-check is the safety net (and Secrets' check).
+      driftInterval = driftInterval == null ? Duration.ofHours(1) : driftInterval;
       databaseReadyTimeout = databaseReadyTimeout == null ? Duration.ofMinutes(5) : databaseReadyTimeout;
       parallelism = parallelism == null ? 4 : parallelism;
       retries = retries == null ? 5 : retries;

@@ -5,7 +5,10 @@ public final class Addresses {
 
   /** A new commit was fetched: {@code {revision, files: {name: content}}} (files absent when the path is missing). */
   public static final String REVISION_FETCHED = "revision.fetched";
-  /** Sync now: {@code {environment?}} (all environments when absent) and a {@code reason}. */
+  /**
+   * Sync now: {@code {environment?}} (all environments when absent), a {@code reason}, and for drift the changed
+   * object's {@code namespace}.
+   */
   public static final String SYNC_REQUESTED = "sync.requested";
   /** An environment finished a sync: {@code {environment, revision, result}}. */
   public static final String SYNC_FINISHED = "sync.finished";

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.langconnect.gitops.apply.DriftWatch;
 import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;
@@ -54,6 +55,7 @@ public final class Controller implements AutoCloseable {
   private final PollHandoff handoff;
   private final ControlStore controls;
   private final LeaderDirectory directory;
+  private volatile DriftWatch driftWatch;
   private final ServerVersions versions = new ServerVersions();
   private HttpApiVerticle http;
   private ValuesRepository repository;
@@ -177,8 +179,22 @@ public final class Controller implements AutoCloseable {
             syncDeployments.add(id);
           }
           watchControls();
+          watchDrift();
         })
         .mapEmpty();
+  }
+
+  /** A managed object someone else changed or deleted syncs its environment at once (not at the hourly re-check). */
+  private void watchDrift() {
+    DriftWatch watch = new DriftWatch(client, (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(
+        Addresses.SYNC_REQUESTED, new JsonObject().put("environment", env).put("namespace", namespace)
+            .put("reason", "drift"))));
+    driftWatch = watch;
+    vertx.executeBlocking(() -> {
+      watch.start();
+      return null;
+    }).onFailure(e -> LOG.warn("cannot watch the managed objects; drift is found at the full re-check every {}: {}",
+        config.sync().driftInterval(), e.getMessage()));
   }
 
   /** A suspend, resume or confirmation written to the cluster (by the CLI or any replica) syncs its environment at once. */
@@ -197,6 +213,9 @@ public final class Controller implements AutoCloseable {
 
   /** Losing the Lease and shutting down may both stop syncing, from different threads: each id is undeployed once. */
   private Future<Void> stopSyncing() {
+    DriftWatch watch = driftWatch;
+    driftWatch = null;
+    if (watch != null) watch.close();
     List<String> ids;
     synchronized (syncDeployments) {
       ids = List.copyOf(syncDeployments);

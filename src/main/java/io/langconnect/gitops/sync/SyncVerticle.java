@@ -75,8 +75,9 @@ public final class SyncVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.SYNC_REQUESTED, message -> {
       String env = message.body() == null ? null : message.body().getString("environment");
       if (env == null) environments.keySet().forEach(this::request);
-      else if (environments.containsKey(env)) request(env);
-      else if (revision != null) pruneRemoved(); // e.g. its prune was just confirmed
+      else if (environments.containsKey(env) && isOurs(env, message.body().getString("namespace"))) request(env);
+      // A control of a removed environment (its prune just confirmed); drift of one is no reason to look.
+      else if (revision != null && !"drift".equals(message.body().getString("reason"))) pruneRemoved();
     });
     driftTimer = vertx.setPeriodic(driftInterval.toMillis(), id -> environments.keySet().forEach(this::request));
     healthTimer = vertx.setPeriodic(healthInterval.toMillis(), id -> refreshHealth());
@@ -108,6 +109,16 @@ public final class SyncVerticle extends VerticleBase {
       request(env);
     });
     pruneRemoved();
+  }
+
+  /**
+   * A drift event names the object's namespace: an environment of the same name elsewhere (another controller's,
+   * or one this environment moved away from) is not this one.
+   */
+  private boolean isOurs(String env, String namespace) {
+    if (namespace == null) return true;
+    ValuesFolder.Environment environment = environments.get(env);
+    return environment.values().map(v -> v.namespace().equals(namespace)).orElse(false);
   }
 
   /** Environments not Ready are looked at again between syncs, so Progressing turns Ready (or Degraded) on time. */

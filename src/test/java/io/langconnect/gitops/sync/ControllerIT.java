@@ -413,4 +413,40 @@ class ControllerIT {
           + "); expected one of: dev\n");
     }
   }
+
+  @Test
+  void driftIsCorrectedWithinSecondsThroughTheWatchesEvenAfterTheyAreCut() throws Exception {
+    ControllerConfig base = config(repo.gitUrl(), false, null);
+    // The full re-check an hour away: only the watches can bring the drift in during the test.
+    ControllerConfig config = base.withSync(new ControllerConfig.Sync(Duration.ofHours(1), Duration.ofSeconds(60), 2, 5));
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient client = plane.client(proxy.url(), plane.adminToken());
+         Controller controller = new Controller(vertx, client, config)) {
+      controller.start().await();
+      eventually("first sync", () -> controller.board().get("dev").map(s -> s.result() == EnvironmentStatus.Result.SYNCED)
+          .orElse(false));
+      Thread.sleep(1_000); // the informers' first lists
+
+      admin.apps().deployments().inNamespace(ns).withName("langconnect-postgres").scale(3);
+      eventually("scaled back by the watch", Duration.ofSeconds(15),
+          () -> admin.apps().deployments().inNamespace(ns).withName("langconnect-postgres").get().getSpec().getReplicas() == 1);
+
+      // The connections cut, as an API server restart does: the informers list and watch again by themselves.
+      proxy.cutAll();
+      Thread.sleep(2_000);
+      var service = admin.services().inNamespace(ns).withName("langconnect-langconnect");
+      String deleted = service.get().getMetadata().getUid();
+      service.delete();
+      eventually("recreated after the cut", Duration.ofSeconds(20),
+          () -> service.get() != null && !service.get().getMetadata().getUid().equals(deleted));
+      assertThat(controller.board().get("dev").get().driftCorrections()).as("the scale; a re-created object is 'created'")
+          .isGreaterThanOrEqualTo(1);
+
+      // Its own applies are not drift: once corrected, nothing more is written.
+      Thread.sleep(2_000);
+      int writes = proxy.writeCount();
+      Thread.sleep(3_000);
+      assertThat(proxy.writeCount()).as("no write after the correction").isEqualTo(writes);
+    }
+  }
 }

@@ -10,6 +10,10 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
@@ -22,7 +26,7 @@ import java.util.function.Predicate;
 /**
  * A loopback HTTPS proxy in front of the local API server that can break chosen requests: answer with
  * an error status (500, 409, 429, ...), answer late, or cut the connection. Everything else is passed
- * through unchanged, watches included. It presents the API server's own certificate (valid for
+ * through unchanged, watches included (fabric8 watches over WebSockets, which are passed frame by frame). It presents the API server's own certificate (valid for
  * 127.0.0.1), so clients trust it exactly as they trust the API server.
  */
 public final class FaultProxy implements AutoCloseable {
@@ -51,15 +55,18 @@ public final class FaultProxy implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   private final HttpClientAgent upstream;
+  private final WebSocketClient upstreamSockets;
   private final URI target;
   private final ConcurrentLinkedQueue<Rule> rules = new ConcurrentLinkedQueue<>();
   private final AtomicInteger injected = new AtomicInteger();
   private final AtomicInteger writes = new AtomicInteger();
+  private final java.util.Set<io.vertx.core.http.HttpConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, URI target) {
+  private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, WebSocketClient upstreamSockets, URI target) {
     this.vertx = vertx;
     this.server = server;
     this.upstream = upstream;
+    this.upstreamSockets = upstreamSockets;
     this.target = target;
   }
 
@@ -78,8 +85,14 @@ public final class FaultProxy implements AutoCloseable {
     FaultProxy[] self = new FaultProxy[1];
     HttpServer server = LocalControlPlane.await(vertx.createHttpServer(options)
         .requestHandler(request -> self[0].handle(request))
+        .connectionHandler(connection -> {
+          self[0].connections.add(connection);
+          connection.closeHandler(v -> self[0].connections.remove(connection));
+        })
         .listen());
-    self[0] = new FaultProxy(vertx, server, upstream, URI.create(plane.apiUrl()));
+    WebSocketClient sockets = vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
+        .setTrustOptions(new PemTrustOptions().addCertPath(plane.caFile())));
+    self[0] = new FaultProxy(vertx, server, upstream, sockets, URI.create(plane.apiUrl()));
     return self[0];
   }
 
@@ -98,6 +111,11 @@ public final class FaultProxy implements AutoCloseable {
     return r -> r.method().name().equals(method) && r.path().contains(pathFragment);
   }
 
+  /** Cuts every connection open now, watches included, as an API server restart or a proxy timeout would. */
+  public void cutAll() {
+    connections.forEach(io.vertx.core.http.HttpConnection::close);
+  }
+
   /** How many requests were broken so far. */
   public int injectedCount() {
     return injected.get();
@@ -109,7 +127,8 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void handle(HttpServerRequest request) {
-    Future<Buffer> body = request.body();
+    boolean webSocket = "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+    Future<Buffer> body = webSocket ? Future.succeededFuture(Buffer.buffer()) : request.body();
     String method = request.method().name();
     if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("OPTIONS")) writes.incrementAndGet();
     for (Rule rule : rules) {
@@ -137,6 +156,10 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void forward(HttpServerRequest request, Future<Buffer> body) {
+    if ("websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+      forwardWebSocket(request);
+      return;
+    }
     RequestOptions options = new RequestOptions()
         .setMethod(request.method())
         .setHost(target.getHost())
@@ -156,8 +179,30 @@ public final class FaultProxy implements AutoCloseable {
         .onFailure(error -> request.response().setStatusCode(502).end(String.valueOf(error.getMessage())));
   }
 
+  /** fabric8's watches are WebSockets: frames are passed both ways, and a close on either side closes the other. */
+  private void forwardWebSocket(HttpServerRequest request) {
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(target.getHost()).setPort(target.getPort())
+        .setSsl(true).setURI(request.uri());
+    String authorization = request.getHeader("Authorization");
+    if (authorization != null) options.addHeader("Authorization", authorization);
+    String protocols = request.getHeader("Sec-WebSocket-Protocol");
+    if (protocols != null) options.setSubProtocols(java.util.Arrays.stream(protocols.split(",")).map(String::trim).toList());
+    // Accepted at once (the upgrade must happen in the request's handler); the upstream follows or the socket closes.
+    request.toWebSocket().onSuccess(down -> upstreamSockets.connect(options).onComplete(connected -> {
+      if (connected.failed()) {
+        down.close((short) 1011, String.valueOf(connected.cause().getMessage()));
+        return;
+      }
+      WebSocket up = connected.result();
+      up.frameHandler(down::writeFrame);
+      down.frameHandler(up::writeFrame);
+      up.closeHandler(v -> down.close());
+      down.closeHandler(v -> up.close());
+    }));
+  }
+
   @Override
   public void close() {
-    LocalControlPlane.await(Future.join(server.close(), upstream.close()));
+    LocalControlPlane.await(Future.join(server.close(), upstream.close(), upstreamSockets.close()));
   }
 }

@@ -1,0 +1,41 @@
+package io.langconnect.gitops.apply;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import org.junit.jupiter.api.Test;
+
+/** Which changes of a managed object are drift to look at, and which are not. */
+class DriftWatchTest {
+
+  private static final Deployment APPLIED = new DeploymentBuilder().withNewMetadata().withName("db")
+      .addToLabels("app.kubernetes.io/managed-by", "langconnect-gitops")
+      .addToAnnotations("langconnect-gitops.io/revision", "abc")
+      .addToManagedFields(new ManagedFieldsEntryBuilder().withManager("langconnect-gitops").withOperation("Apply")
+          .withTime("2026-12-01T10:00:00Z").build())
+      .endMetadata().withNewSpec().withReplicas(1).endSpec().build();
+
+  @Test
+  void someoneElsesChangeToWhatWeApplyIsDrift() {
+    Deployment scaled = new DeploymentBuilder(APPLIED).editSpec().withReplicas(3).endSpec().editMetadata()
+        .addToManagedFields(new ManagedFieldsEntryBuilder().withManager("kubectl").withOperation("Update")
+            .withSubresource("scale").withTime("2026-12-01T10:05:00Z").build()).endMetadata().build();
+    assertThat(DriftWatch.changedByOthers(APPLIED, scaled)).isTrue();
+    Deployment relabelled = new DeploymentBuilder(APPLIED).editMetadata().addToLabels("team", "x").endMetadata().build();
+    assertThat(DriftWatch.changedByOthers(APPLIED, relabelled)).isTrue();
+  }
+
+  @Test
+  void ourOwnApplyStatusAndKubernetesBookkeepingAreNot() {
+    Deployment ours = new DeploymentBuilder(APPLIED).editSpec().withReplicas(2).endSpec().editMetadata()
+        .withManagedFields(new ManagedFieldsEntryBuilder().withManager("langconnect-gitops").withOperation("Apply")
+            .withTime("2026-12-01T10:07:00Z").build()).endMetadata().build();
+    assertThat(DriftWatch.changedByOthers(APPLIED, ours)).isFalse();
+    Deployment rolledOut = new DeploymentBuilder(APPLIED).withNewStatus().withAvailableReplicas(1).endStatus()
+        .editMetadata().withResourceVersion("42").withGeneration(2L)
+        .addToAnnotations("deployment.kubernetes.io/revision", "2").endMetadata().build();
+    assertThat(DriftWatch.changedByOthers(APPLIED, rolledOut)).isFalse();
+  }
+}
