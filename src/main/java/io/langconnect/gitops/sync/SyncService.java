@@ -170,6 +170,8 @@ public final class SyncService {
     Optional<String> missing = Guards.missingSecret(values,
         values.postgres().auth().existingSecret().flatMap(secret -> live.secret(namespace, secret)));
     if (missing.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missing.get(), preview));
+    // The other two guards protect data on a volume: without persistence there is none, and nothing to read.
+    if (!values.postgres().persistence().enabled()) return Optional.empty();
     Optional<String> newDatabase = Guards.newDatabase(values, dataClaimInUse(previous),
         run.controls.newDatabaseConfirmedFor());
     if (newDatabase.isPresent()) {
