@@ -22,7 +22,7 @@ class ConfigLoaderTest {
     ControllerConfig config = ConfigLoader.load(Optional.of(Path.of("config/controller.yaml")), Map.of());
     assertThat(config.git().url()).startsWith("https://");
     assertThat(config.git().interval()).isEqualTo(Duration.ofSeconds(60));
-    assertThat(config.sync().driftInterval()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.sync().driftInterval()).isEqualTo(Duration.ofHours(1));
   }
 
   @Test
