@@ -5,7 +5,7 @@ import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.GitUrls;
 import io.langconnect.gitops.git.ValuesRepository;
-import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.KubernetesClients;
 import io.vertx.core.Vertx;
 import java.util.Optional;

@@ -3,7 +3,7 @@ package io.langconnect.gitops.bench;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.testenv.FaultProxy;
 import io.langconnect.gitops.testenv.LocalControlPlane;

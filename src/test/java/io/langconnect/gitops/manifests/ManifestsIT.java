@@ -17,7 +17,7 @@ import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.observe.ServerVersions;
-import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.sync.EventRecorder;
 import io.langconnect.gitops.sync.StatusBoard;

@@ -13,7 +13,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.YamlDocuments;
-import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodOutcome;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.testenv.FaultProxy;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.LogCapture;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.sync.Controller;
+import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;

@@ -1,4 +1,4 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.controller;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -17,6 +17,16 @@ import io.langconnect.gitops.http.WebhookRoutes;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.observe.ServerVersions;
+import io.langconnect.gitops.sync.Addresses;
+import io.langconnect.gitops.sync.ControlStore;
+import io.langconnect.gitops.sync.EventRecorder;
+import io.langconnect.gitops.sync.GitPollerVerticle;
+import io.langconnect.gitops.sync.LeaderDirectory;
+import io.langconnect.gitops.sync.PollHandoff;
+import io.langconnect.gitops.sync.StatusBoard;
+import io.langconnect.gitops.sync.SyncMetrics;
+import io.langconnect.gitops.sync.SyncService;
+import io.langconnect.gitops.sync.SyncVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -36,7 +46,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running controller: every replica serves HTTP; only the leader (a coordination.k8s.io Lease)
+ * The composition root, in a package of its own so that the others' arrows point one way (http and sync never
+ * import each other both ways). The running controller: every replica serves HTTP; only the leader (a coordination.k8s.io Lease)
  * polls git and syncs. Losing the lease undeploys the sync side at once.
  */
 public final class Controller implements AutoCloseable {
