@@ -30,7 +30,18 @@ public final class SyncBenchmark {
 
   private static final LocalControlPlane PLANE = new LocalControlPlane();
 
-  public static void main(String[] args) throws Exception {
+  /** Ends by itself, on success or failure: exec:java would otherwise wait for informer and client threads. */
+  public static void main(String[] args) {
+    try {
+      run(args);
+      System.exit(0);
+    } catch (Throwable e) {
+      e.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  private static void run(String[] args) throws Exception {
     int environments = args.length > 0 ? Integer.parseInt(args[0]) : 200;
     Path tmp = Files.createTempDirectory("lcg-bench");
     Vertx vertx = Vertx.vertx();
