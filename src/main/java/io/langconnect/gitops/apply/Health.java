@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -53,8 +54,15 @@ public record Health(State state, String message) {
       deadlineExceeded(deployment).ifPresent(reason -> degraded.add(name + ": " + reason));
       rollout(deployment).ifPresent(reason -> progressing.add(name + ": " + reason));
     }
+    // A claim counts only once a pod mounts it: the backups claim binds at its first Job (WaitForFirstConsumer),
+    // which may be a day away, and is no reason for the environment not to be Ready until then.
+    Set<String> mounted = new HashSet<>();
+    observed.pods().forEach(pod -> Optional.ofNullable(pod.getSpec()).map(spec -> spec.getVolumes()).orElse(List.of())
+        .stream().filter(v -> v.getPersistentVolumeClaim() != null)
+        .forEach(v -> mounted.add(v.getPersistentVolumeClaim().getClaimName())));
     for (PersistentVolumeClaim claim : observed.claims()) {
       if (claim.getStatus() == null || "Bound".equals(claim.getStatus().getPhase())) continue;
+      if (!mounted.contains(claim.getMetadata().getName())) continue;
       String what = "PersistentVolumeClaim " + claim.getMetadata().getName() + " is " + claim.getStatus().getPhase();
       Instant created = instant(claim.getMetadata().getCreationTimestamp());
       if (created != null && Duration.between(created, now).compareTo(CLAIM_GRACE) > 0) {

@@ -81,12 +81,19 @@ class HealthTest {
   }
 
   @Test
-  void anUnboundClaimIsProgressingThenDegraded() {
+  void anUnboundClaimAPodWaitsForIsProgressingThenDegraded() {
+    Pod mounting = new PodBuilder().withNewMetadata().withName("db-x").endMetadata().withNewSpec().addNewVolume()
+        .withName("data").withNewPersistentVolumeClaim().withClaimName("data").endPersistentVolumeClaim().endVolume()
+        .endSpec().build();
     PersistentVolumeClaim fresh = claim(NOW.minusSeconds(30));
-    assertThat(assess(List.of(), List.of(), List.of(fresh), List.of()))
+    assertThat(assess(List.of(), List.of(mounting), List.of(fresh), List.of()))
         .isEqualTo(new Health(Health.State.PROGRESSING, "PersistentVolumeClaim data is Pending"));
-    assertThat(assess(List.of(), List.of(), List.of(claim(NOW.minusSeconds(11 * 60))), List.of())).isEqualTo(new Health(
-        Health.State.DEGRADED, "PersistentVolumeClaim data is Pending after 10m (no volume could be provisioned for it)"));
+    assertThat(assess(List.of(), List.of(mounting), List.of(claim(NOW.minusSeconds(11 * 60))), List.of())).isEqualTo(
+        new Health(Health.State.DEGRADED,
+            "PersistentVolumeClaim data is Pending after 10m (no volume could be provisioned for it)"));
+    assertThat(assess(List.of(), List.of(), List.of(claim(NOW.minusSeconds(86_000))), List.of()).state())
+        .as("the backups claim waits for its first Job (WaitForFirstConsumer): no pod mounts it yet")
+        .isEqualTo(Health.State.READY);
   }
 
   @Test

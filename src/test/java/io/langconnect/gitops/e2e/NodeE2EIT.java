@@ -63,7 +63,6 @@ class NodeE2EIT {
   private static final KubernetesSerialization YAML = new KubernetesSerialization();
 
   private final LocalControlPlane plane = new LocalControlPlane();
-  private final HttpClient http = HttpClient.newHttpClient();
 
   /** A failed test says what the node showed: pods, restarts and their reasons, events, the last logs. */
   @RegisterExtension
@@ -328,9 +327,11 @@ class NodeE2EIT {
   /** The controller's status API through its Service (a standby passes it on to the leader). */
   private JsonObject api(String path) {
     try {
-      HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://"
-              + serviceIp(CONTROLLER_NS, "langconnect-gitops") + ":8080" + path)).timeout(Duration.ofSeconds(10))
-          .header("Authorization", "Bearer " + API_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+          .sendAsync(HttpRequest.newBuilder(URI.create("http://" + serviceIp(CONTROLLER_NS, "langconnect-gitops") + ":8080"
+              + path)).timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + API_TOKEN).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .get(15, TimeUnit.SECONDS);
       return response.statusCode() == 200 ? new JsonObject(response.body()) : new JsonObject();
     } catch (Exception e) {
       return new JsonObject();
@@ -564,9 +565,15 @@ class NodeE2EIT {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
   }
 
+  /**
+   * Bounded as a whole: the request timeout covers the headers only, and a kept-alive connection through a
+   * Service can stall mid-body (a scrape hung a run for ten minutes).
+   */
   private HttpResponse<String> get(String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+        .sendAsync(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .get(15, TimeUnit.SECONDS);
   }
 
   /** GET /metrics of the controller in the cluster, through its Service. */
