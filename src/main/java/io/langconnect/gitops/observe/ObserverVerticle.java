@@ -14,11 +14,13 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,10 +77,16 @@ public final class ObserverVerticle extends VerticleBase {
             work.add(probeLangConnect(collector.target()));
           }
           work.add(vertx.executeBlocking(() -> deployments(targets), false));
-          return Future.join(work);
+          // A call that never answers must not freeze every later cycle (and with them every metric).
+          return Future.join(work).timeout(cycleLimit().toMillis(), TimeUnit.MILLISECONDS);
         })
         .onFailure(e -> LOG.warn("metrics cycle failed: {}", e.getMessage()))
         .onComplete(done -> collecting = false);
+  }
+
+  private Duration cycleLimit() {
+    Duration three = config.queryTimeout().multipliedBy(3);
+    return three.compareTo(config.interval()) > 0 ? three : config.interval();
   }
 
   /** Keeps one collector per target; returns the environments whose collector is new. */

@@ -194,6 +194,10 @@ public final class FaultProxy implements AutoCloseable {
         return;
       }
       WebSocket up = connected.result();
+      if (down.isClosed()) { // the client left while the upstream was connecting
+        up.close();
+        return;
+      }
       up.frameHandler(down::writeFrame);
       down.frameHandler(up::writeFrame);
       up.closeHandler(v -> down.close());
