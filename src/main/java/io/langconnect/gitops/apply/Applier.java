@@ -164,8 +164,17 @@ public final class Applier {
   }
 
   private boolean awaitNoPods(String namespace, Map<String, String> selector, Duration timeout) {
-    long deadline = System.nanoTime() + Math.max(timeout.toNanos(), Duration.ofSeconds(30).toNanos());
-    while (!retry.call(() -> client.pods().inNamespace(namespace).withLabels(selector).list()).getItems().isEmpty()) {
+    return pollUntil(() -> retry.call(() -> client.pods().inNamespace(namespace).withLabels(selector).list())
+        .getItems().isEmpty(), timeout.compareTo(Duration.ofSeconds(30)) > 0 ? timeout : Duration.ofSeconds(30));
+  }
+
+  /**
+   * Asks {@code done} every 500 ms until it says yes (true) or {@code timeout} passed (false).
+   */
+  private static boolean pollUntil(java.util.function.BooleanSupplier done, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      if (done.getAsBoolean()) return true;
       if (System.nanoTime() > deadline) return false;
       try {
         Thread.sleep(500);
@@ -174,7 +183,6 @@ public final class Applier {
         return false;
       }
     }
-    return true;
   }
 
   /** Prunes every object of an environment whose values file was removed (PVCs and the namespace stay). */
@@ -277,19 +285,9 @@ public final class Applier {
    */
   private boolean awaitAvailable(Deployment deployment, Duration timeout) {
     if (timeout.isZero()) return true;
-    long deadline = System.nanoTime() + timeout.toNanos();
     var resource = client.apps().deployments().inNamespace(deployment.getMetadata().getNamespace())
         .withName(deployment.getMetadata().getName());
-    while (true) {
-      if (isAvailable(retry.call(resource::get))) return true;
-      if (System.nanoTime() > deadline) return false;
-      try {
-        Thread.sleep(500);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
+    return pollUntil(() -> isAvailable(retry.call(resource::get)), timeout);
   }
 
   private static String notAvailable(Deployment deployment, Duration timeout) {

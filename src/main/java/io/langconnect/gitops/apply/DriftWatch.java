@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.render.Labels;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -130,12 +129,5 @@ public final class DriftWatch implements AutoCloseable {
   public void close() {
     informers.forEach(SharedIndexInformer::close);
     informers.clear();
-  }
-
-  /** Objects in the caches, for the record (a bound on memory is a bound on this). */
-  public Map<String, Integer> cached() {
-    Map<String, Integer> sizes = new java.util.TreeMap<>();
-    for (int i = 0; i < KINDS.size(); i++) sizes.put(KINDS.get(i).getSimpleName(), informers.get(i).getStore().list().size());
-    return sizes;
   }
 }

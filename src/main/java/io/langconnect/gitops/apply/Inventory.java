@@ -34,10 +34,6 @@ public record Inventory(String environment, String namespace, String revision, M
     return new Inventory(environment, namespace, revision, objects, isProduction);
   }
 
-  public boolean isEmpty() {
-    return objects.isEmpty();
-  }
-
   public Optional<Entry> entry(ObjectRef ref) {
     return Optional.ofNullable(objects.get(ref));
   }
