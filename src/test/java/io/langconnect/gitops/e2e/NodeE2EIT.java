@@ -69,7 +69,7 @@ class NodeE2EIT {
   final TestWatcher diagnostics = new TestWatcher() {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      for (String ns : Stream.of(stagingNs, prodNs).filter(java.util.Objects::nonNull).toList()) {
+      for (String ns : Stream.of(CONTROLLER_NS, stagingNs, prodNs).filter(java.util.Objects::nonNull).toList()) {
         System.out.println("---- " + ns + " after " + context.getDisplayName() + "\n" + describe(ns));
       }
     }
@@ -143,22 +143,18 @@ class NodeE2EIT {
     addDocuments(prodNs, "faq", 5);
     addDocuments(stagingNs, "notes", 3);
 
-    eventually("the in-cluster collector reports both environments", STARTUP, () -> {
-      String scrape = scrape();
-      return value(scrape, "langconnect_postgres_up", prodNs) == 1 && value(scrape, "langconnect_postgres_up", stagingNs) == 1
-          && value(scrape, "langconnect_api_up", prodNs) == 1 && value(scrape, "langconnect_api_up", stagingNs) == 1
-          && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 12
-          && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"faq\"") == 5
-          && value(scrape, "langconnect_vector_collection_embeddings", stagingNs, "collection=\"notes\"") == 3;
-    });
-    String scrape = scrape();
-    assertThat(value(scrape, "langconnect_database_size_bytes", prodNs)).isGreaterThan(1_000_000);
     String version = query(prodNs, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").getString(0);
-    assertThat(value(scrape, "langconnect_pgvector_info", prodNs, "version=\"" + version + "\"")).isEqualTo(1);
-    // Each replica collects on its own cycle, and the Service may pick either: the replica asked may not have
-    // listed the Deployments since LangConnect's became available.
-    eventually("LangConnect's available replica is exported", () -> value(scrape(), "langconnect_deployment_replicas",
-        prodNs, "component=\"langconnect\"", "state=\"available\"") == 1);
+    // Prometheus scrapes every replica (one target per pod): each collects on its own and must tell the same.
+    eventually("every replica of the in-cluster collector reports both environments", STARTUP, () -> everyReplica(scrape ->
+        value(scrape, "langconnect_postgres_up", prodNs) == 1 && value(scrape, "langconnect_postgres_up", stagingNs) == 1
+            && value(scrape, "langconnect_api_up", prodNs) == 1 && value(scrape, "langconnect_api_up", stagingNs) == 1
+            && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 12
+            && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"faq\"") == 5
+            && value(scrape, "langconnect_vector_collection_embeddings", stagingNs, "collection=\"notes\"") == 3
+            && value(scrape, "langconnect_database_size_bytes", prodNs) > 1_000_000
+            && value(scrape, "langconnect_pgvector_info", prodNs, "version=\"" + version + "\"") == 1
+            && value(scrape, "langconnect_deployment_replicas", prodNs, "component=\"langconnect\"",
+                "state=\"available\"") == 1));
   }
 
   @Test
@@ -186,7 +182,8 @@ class NodeE2EIT {
   @Order(3)
   void backupsRunAsPodsKeepTheRetentionAndRestoreTheSameData() throws Exception {
     String checksum = embeddingsChecksum();
-    double before = value(scrape(), "langconnect_backup_last_success_timestamp_seconds", prodNs);
+    double before = scrapes().stream().mapToDouble(scrape -> value(scrape, "langconnect_backup_last_success_timestamp_seconds", prodNs))
+        .filter(v -> !Double.isNaN(v)).max().orElse(0);
     for (int i = 0; i < 3; i++) {
       CliTest.Run backup = CliTest.run("backup", "--env", "prod", "--values", values.toString(), "--kubeconfig",
           plane.kubeconfig());
@@ -199,8 +196,8 @@ class NodeE2EIT {
       assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".dump")).toList())
           .as("retention 2 over 3 backups").hasSize(2).allMatch(n -> n.matches("postgres-\\d{8}T\\d{6}Z\\.dump"));
     }
-    eventually("the backup is exported", () -> value(scrape(), "langconnect_backup_last_success_timestamp_seconds", prodNs)
-        > (Double.isNaN(before) ? 0 : before));
+    eventually("the backup is exported by every replica", () -> everyReplica(scrape ->
+        value(scrape, "langconnect_backup_last_success_timestamp_seconds", prodNs) > before));
 
     query(prodNs, "DROP TABLE langchain_pg_embedding");
     CliTest.Run restore = CliTest.run("restore", "--env", "prod", "--backup", "latest", "--confirm", "--values",
@@ -263,11 +260,9 @@ class NodeE2EIT {
     assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
         .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("BackupBeforeChange"));
     addDocuments(prodNs, "handbook", 1); // LangConnect reaches the database with the new password
-    eventually("the collector reconnects with the new password", () -> {
-      String scrape = scrape();
-      return value(scrape, "langconnect_postgres_up", prodNs) == 1
-          && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 13;
-    });
+    eventually("every replica's collector reconnects with the new password", () -> everyReplica(scrape ->
+        value(scrape, "langconnect_postgres_up", prodNs) == 1
+            && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 13));
   }
 
   @Test
@@ -282,18 +277,18 @@ class NodeE2EIT {
           database.getMetadata().getName(), "--", "sh", "-c", "kill -INT 1").redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(1, TimeUnit.MINUTES);
       if (kill == 2) {
-        eventually("the collector sees the database down", () -> value(scrape(), "langconnect_postgres_up", prodNs) == 0);
+        // Down for seconds only: one replica seeing it is enough.
+        eventually("a collector sees the database down", () -> scrapes().stream()
+            .anyMatch(scrape -> value(scrape, "langconnect_postgres_up", prodNs) == 0));
       }
       eventually("the container restarted and is ready", STARTUP, () -> {
         Pod now = podOrNull(prodNs, Labels.POSTGRES);
         return now != null && restarts(now) > restarts && ready(now);
       });
     }
-    eventually("up again, and the restarts counted", STARTUP, () -> {
-      String scrape = scrape();
-      return value(scrape, "langconnect_postgres_up", prodNs) == 1
-          && value(scrape, "langconnect_container_restarts", prodNs, "component=\"postgres\"") >= 2;
-    });
+    eventually("up again, and the restarts counted, on every replica", STARTUP, () -> everyReplica(scrape ->
+        value(scrape, "langconnect_postgres_up", prodNs) == 1
+            && value(scrape, "langconnect_container_restarts", prodNs, "component=\"postgres\"") >= 2));
   }
 
   @Test
@@ -577,12 +572,24 @@ class NodeE2EIT {
   }
 
   /** GET /metrics of the controller in the cluster, through its Service. */
-  private String scrape() {
-    try {
-      return get("http://" + serviceIp(CONTROLLER_NS, "langconnect-gitops") + ":8080/metrics").body();
-    } catch (Exception e) {
-      return "";
+  /** Each ready replica's /metrics, read from its pod as Prometheus does; "" for one that did not answer. */
+  private List<String> scrapes() {
+    List<String> scrapes = new java.util.ArrayList<>();
+    for (Pod pod : admin.pods().inNamespace(CONTROLLER_NS).withLabel("app.kubernetes.io/name", "langconnect-gitops")
+        .list().getItems()) {
+      if (!ready(pod)) continue;
+      try {
+        scrapes.add(get("http://" + pod.getStatus().getPodIP() + ":8080/metrics").body());
+      } catch (Exception e) {
+        scrapes.add("");
+      }
     }
+    return scrapes;
+  }
+
+  private boolean everyReplica(java.util.function.Predicate<String> condition) {
+    List<String> scrapes = scrapes();
+    return !scrapes.isEmpty() && scrapes.stream().allMatch(condition);
   }
 
   private static double value(String scrape, String metric, String namespace, String... labels) {

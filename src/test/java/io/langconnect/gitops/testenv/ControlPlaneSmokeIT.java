@@ -149,4 +149,31 @@ class ControlPlaneSmokeIT {
       assertThat(proxy.injectedCount()).isEqualTo(5);
     }
   }
+
+  /**
+   * The controller lists from worker threads: a reply that stops mid-body must end in an error, not a hung
+   * thread. The clients of the tests are built as the controller builds its own.
+   */
+  @Test
+  void aListWhoseBodyStallsFailsAfterTheRequestTimeout(LocalControlPlane plane) {
+    String ns = plane.newNamespace("smoke-stall");
+    for (int i = 0; i < 20; i++) {
+      plane.admin().resource(new ConfigMapBuilder().withNewMetadata().withName("stall-" + i).withNamespace(ns).endMetadata()
+          .addToData("k", "v".repeat(2_000)).build()).create();
+    }
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient client = plane.client(proxy.url(), plane.adminToken(), Duration.ofSeconds(2))) {
+      proxy.inject(1, request("GET", "/namespaces/" + ns + "/configmaps"), FaultProxy.Fault.stall());
+      var configMaps = client.configMaps().inNamespace(ns);
+      java.util.concurrent.CompletableFuture<Object> listed = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return configMaps.list();
+        } catch (RuntimeException e) {
+          return e;
+        }
+      });
+      assertThat(listed).succeedsWithin(Duration.ofSeconds(20)).isInstanceOf(KubernetesClientException.class);
+      assertThat(configMaps.list().getItems()).hasSizeGreaterThanOrEqualTo(20);
+    }
+  }
 }

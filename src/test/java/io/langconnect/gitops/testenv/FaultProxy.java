@@ -36,6 +36,8 @@ public final class FaultProxy implements AutoCloseable {
     record Status(int code, String reason) implements Fault {}
     record Delay(Duration delay) implements Fault {}
     record Cut() implements Fault {}
+    /** The status line, the headers and half the body, then silence on an open connection. */
+    record Stall() implements Fault {}
 
     static Fault status(int code) {
       return new Status(code, "injected by FaultProxy");
@@ -47,6 +49,10 @@ public final class FaultProxy implements AutoCloseable {
 
     static Fault cut() {
       return new Cut();
+    }
+
+    static Fault stall() {
+      return new Stall();
     }
   }
 
@@ -150,9 +156,20 @@ public final class FaultProxy implements AutoCloseable {
       request.response().end(json);
     } else if (fault instanceof Fault.Delay delay) {
       vertx.setTimer(delay.delay().toMillis(), id -> forward(request, body));
+    } else if (fault instanceof Fault.Stall) {
+      stall(request, body);
     } else {
       request.connection().close();
     }
+  }
+
+  private RequestOptions upstreamOptions(HttpServerRequest request) {
+    return new RequestOptions()
+        .setMethod(request.method())
+        .setHost(target.getHost())
+        .setPort(target.getPort())
+        .setURI(request.uri())
+        .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(request.headers()).remove("Host"));
   }
 
   private void forward(HttpServerRequest request, Future<Buffer> body) {
@@ -160,13 +177,7 @@ public final class FaultProxy implements AutoCloseable {
       forwardWebSocket(request);
       return;
     }
-    RequestOptions options = new RequestOptions()
-        .setMethod(request.method())
-        .setHost(target.getHost())
-        .setPort(target.getPort())
-        .setURI(request.uri())
-        .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(request.headers()).remove("Host"));
-    body.compose(bytes -> upstream.request(options).compose(outbound -> {
+    body.compose(bytes -> upstream.request(upstreamOptions(request)).compose(outbound -> {
           // A client that goes away (a watch it closed) takes the upstream stream with it: left open, the API
           // server would keep writing into a pooled connection that the next request then reuses.
           request.response().closeHandler(v -> outbound.reset());
@@ -177,6 +188,17 @@ public final class FaultProxy implements AutoCloseable {
           response.pipeTo(request.response());
         })
         .onFailure(error -> request.response().setStatusCode(502).end(String.valueOf(error.getMessage())));
+  }
+
+  private void stall(HttpServerRequest request, Future<Buffer> body) {
+    body.compose(bytes -> upstream.request(upstreamOptions(request)).compose(outbound -> outbound.send(bytes)))
+        .compose(response -> response.body().map(full -> {
+          request.response().setStatusCode(response.statusCode()).setChunked(true);
+          response.headers().forEach((name, value) -> {
+            if (!name.equalsIgnoreCase("Content-Length")) request.response().headers().add(name, value);
+          });
+          return request.response().write(full.getBuffer(0, full.length() / 2));
+        }));
   }
 
   /** fabric8's watches are WebSockets: frames are passed both ways, and a close on either side closes the other. */

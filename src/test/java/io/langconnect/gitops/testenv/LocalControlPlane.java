@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.langconnect.gitops.sync.KubernetesClients;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -116,10 +116,8 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
         .withMasterUrl(url)
         .withCaCertFile(caFile())
         .withOauthToken(token)
-        .withRequestRetryBackoffLimit(0)
-        .withRequestTimeout((int) requestTimeout.toMillis())
         .build();
-    return new KubernetesClientBuilder().withConfig(config).build();
+    return KubernetesClients.create(config, requestTimeout);
   }
 
   /** Creates a namespace with a unique name, deleted after the test. */
