@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.ExecWatch;
 import io.langconnect.gitops.render.BackupJobs;
 import io.langconnect.gitops.render.Labels;
+import io.langconnect.gitops.render.Names;
 import io.langconnect.gitops.values.EnvironmentValues;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -120,7 +121,7 @@ public final class BackupService {
   /** Starts a restore Job from the backups claim; returns its name. */
   public String restoreFromBackups(EnvironmentValues values, String backup) throws BackupException {
     cronJob(values.namespace(), values.environment());
-    String name = truncate(values.release() + "-postgres-restore-" + STAMP.format(Instant.now()));
+    String name = truncate(new Names(values.release()).postgres() + "-restore-" + STAMP.format(Instant.now()));
     client.resource(BackupJobs.restoreJob(values, backup, name)).create();
     return name;
   }

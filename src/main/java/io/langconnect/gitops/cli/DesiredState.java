@@ -30,7 +30,7 @@ record DesiredState(String revision, List<ValuesFolder.Environment> environments
       ObjectId head = repository.fetch();
       Map<String, String> files = repository.valuesFiles(head).orElseThrow(() -> new Main.UserError(
           "path " + config.git().path() + " does not exist in " + repository.url() + " at " + head.name()));
-      String prefix = repository.normalizedPath().isEmpty() ? "" : repository.normalizedPath() + "/";
+      String prefix = repository.displayPrefix();
       return new DesiredState(head.name(), ValuesFolder.load(files, prefix, config.kubernetes().namespacePolicy()));
     } catch (ValuesRepository.GitException e) {
       throw new Main.UserError(e.getMessage());

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.cli;
 
+import io.langconnect.gitops.render.Names;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.values.EnvironmentValues;
 import java.io.PrintWriter;
@@ -47,8 +48,8 @@ final class RestoreCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     String what = source.file != null ? "the local dump " + source.file
-        : source.backup.equals("latest") ? "the newest backup on " + environment.release() + "-postgres-backups"
-        : "backup " + source.backup + " on " + environment.release() + "-postgres-backups";
+        : source.backup.equals("latest") ? "the newest backup on " + new Names(environment.release()).backupClaim()
+        : "backup " + source.backup + " on " + new Names(environment.release()).backupClaim();
     String into = "database " + environment.postgres().auth().database() + " of " + env + " (namespace "
         + environment.namespace() + ")";
     if (!confirm) {

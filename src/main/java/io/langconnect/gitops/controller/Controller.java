@@ -103,7 +103,7 @@ public final class Controller implements AutoCloseable {
   public Future<Void> start() throws Exception {
     repository = new ValuesRepository(config.git());
     WebhookRoutes webhooks = new WebhookRoutes(WebhookRoutes.secrets(config.webhooks(), System.getenv()),
-        config.git().branch(), pathPrefix(), config.webhooks().maxBodyBytes(), metrics, this::queuePoll);
+        config.git().branch(), repository.displayPrefix(), config.webhooks().maxBodyBytes(), metrics, this::queuePoll);
     BackupService backups = new BackupService(client);
     http = new HttpApiVerticle(board, exposition, readToken(config.http().apiTokenFile()), webhooks,
         new HttpApiVerticle.Actions(
@@ -145,11 +145,6 @@ public final class Controller implements AutoCloseable {
     }, false);
   }
 
-  /** The values folder inside the repository as file names in it start: "" or "envs/". */
-  private String pathPrefix() {
-    return repository.normalizedPath().isEmpty() ? "" : repository.normalizedPath() + "/";
-  }
-
   /** One cheap call, so /readyz can say the API server was reached. */
   private void checkApi() {
     vertx.executeBlocking(() -> client.getKubernetesVersion().getGitVersion()).onSuccess(version -> {
@@ -176,13 +171,13 @@ public final class Controller implements AutoCloseable {
     Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
     SyncService service = new SyncService(SyncService.Cluster.of(client, retry, config.kubernetes().namespacePolicy()),
         new EventRecorder(client, identity), metrics, board, config.sync(), versions);
-    return vertx.deployVerticle(new SyncVerticle(service, metrics, pathPrefix(), config.kubernetes().namespacePolicy(),
-            config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
+    return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
           synchronized (syncDeployments) {
             syncDeployments.add(id);
           }
-          return vertx.deployVerticle(new GitPollerVerticle(repository, config.git().interval(),
+          return vertx.deployVerticle(new GitPollerVerticle(repository, config.kubernetes().namespacePolicy(),
+              config.git().interval(),
               config.webhooks().debounce(), metrics, board));
         })
         .onSuccess(id -> {

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.git;
 
+import io.langconnect.gitops.values.ValuesFiles;
 import io.langconnect.gitops.config.ControllerConfig;
 import java.io.File;
 import java.io.IOException;
@@ -149,7 +150,7 @@ public final class ValuesRepository implements AutoCloseable {
         tree.setRecursive(false);
         while (tree.next()) {
           String name = tree.getNameString();
-          if (!tree.isSubtree() && name.startsWith("values") && (name.endsWith(".yaml") || name.endsWith(".yml"))) {
+          if (!tree.isSubtree() && ValuesFiles.isValuesFile(name)) {
             files.put(name, new String(reader.open(tree.getObjectId(0)).getBytes(), StandardCharsets.UTF_8));
           }
         }
@@ -167,6 +168,11 @@ public final class ValuesRepository implements AutoCloseable {
     if (p.equals(".")) p = "";
     while (p.endsWith("/")) p = p.substring(0, p.length() - 1);
     return p;
+  }
+
+  /** How names of values files start when shown to users: "" for the root, else the path and a slash. */
+  public String displayPrefix() {
+    return normalizedPath().isEmpty() ? "" : normalizedPath() + "/";
   }
 
   private <C extends TransportCommand<C, ?>> C configure(C command) {

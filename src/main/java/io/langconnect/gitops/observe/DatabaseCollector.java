@@ -102,6 +102,7 @@ final class DatabaseCollector {
   private final Tags base;
 
   private Map<String, String> collectionNames = Map.of();
+  private boolean up;
 
   DatabaseCollector(Vertx vertx, DatabaseTarget target, ObserverMetrics metrics, ServerVersions versions,
                     Duration queryTimeout, int maxCollections) {
@@ -113,7 +114,7 @@ final class DatabaseCollector {
     this.maxCollections = maxCollections;
     this.pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(options()).using(vertx).build();
     this.base = Tags.of("environment", target.environment(), "namespace", target.namespace());
-    metrics.queriesKnown(target.environment(), QUERIES);
+    metrics.queriesKnown(target, QUERIES);
   }
 
   DatabaseTarget target() {
@@ -130,6 +131,11 @@ final class DatabaseCollector {
     return options;
   }
 
+  /** Whether the last probe reached the database. */
+  boolean up() {
+    return up;
+  }
+
   /** Probes, then (when up) everything but the exact counts. */
   Future<Void> collect() {
     long started = System.nanoTime();
@@ -139,16 +145,17 @@ final class DatabaseCollector {
         .timeout(queryTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .transform(probe -> {
           Duration took = Duration.ofNanos(System.nanoTime() - started);
-          metrics.query(target.environment(), "probe", took, probe.succeeded());
-          metrics.postgresUp.set(target.environment(), List.of(row(base, probe.succeeded() ? 1 : 0)));
-          metrics.probeDuration.set(target.environment(), List.of(row(base, took.toNanos() / 1e9)));
+          metrics.query(target, "probe", took, probe.succeeded());
+          up = probe.succeeded();
+          metrics.postgresUp.set(target.key(), List.of(row(base, up ? 1 : 0)));
+          metrics.probeDuration.set(target.key(), List.of(row(base, took.toNanos() / 1e9)));
           if (probe.failed()) return Future.succeededFuture();
           // Which major version wrote the data: the sync's guard trusts this over the deployed image's tag.
-          versions.record(target.environment(), probe.result().iterator().next().getInteger("version"));
+          versions.record(target, probe.result().iterator().next().getInteger("version"));
           return Future.join(List.of(databaseSize(), pgvector(), vectorColumns(), vectorTables(), annIndexes(),
                   indexBuilds(), collectionEstimates()))
               .<Void>mapEmpty()
-              .onComplete(done -> metrics.lastCollected.set(target.environment(),
+              .onComplete(done -> metrics.lastCollected.set(target.key(),
                   List.of(row(base, Instant.now().getEpochSecond()))))
               .recover(e -> Future.succeededFuture());
         });
@@ -156,7 +163,7 @@ final class DatabaseCollector {
 
   private Future<Void> databaseSize() {
     return query("database_size", "SELECT pg_database_size(current_database()) AS bytes", rows ->
-        metrics.databaseSize.set(target.environment(),
+        metrics.databaseSize.set(target.key(),
             List.of(row(base.and("database", target.database()), rows.iterator().next().getLong("bytes")))));
   }
 
@@ -164,7 +171,7 @@ final class DatabaseCollector {
     return query("pgvector_version", "SELECT extversion FROM pg_extension WHERE extname = 'vector'", rows -> {
       List<GaugeTable.Row> out = new ArrayList<>();
       rows.forEach(r -> out.add(row(base.and("version", r.getString("extversion")), 1)));
-      metrics.pgvectorInfo.set(target.environment(), out);
+      metrics.pgvectorInfo.set(target.key(), out);
     });
   }
 
@@ -182,11 +189,11 @@ final class DatabaseCollector {
         if (declared != null) dims.add(Future.succeededFuture(row(typed, declared)));
         else if (!r.getString("type").equals("sparsevec")) dims.add(sampleDimension(r, typed));
       }
-      metrics.vectorColumnWithoutIndex.set(target.environment(), without);
+      metrics.vectorColumnWithoutIndex.set(target.key(), without);
       Future.join(dims).onComplete(done -> {
         List<GaugeTable.Row> out = new ArrayList<>();
         dims.stream().filter(Future::succeeded).map(Future::result).filter(d -> d != null).forEach(out::add);
-        metrics.vectorColumnDimensions.set(target.environment(), out);
+        metrics.vectorColumnDimensions.set(target.key(), out);
       });
     });
   }
@@ -216,12 +223,12 @@ final class DatabaseCollector {
         if (r.getDouble("vacuum_age") != null) vacuum.add(row(tags, r.getDouble("vacuum_age")));
         if (r.getDouble("analyze_age") != null) analyze.add(row(tags, r.getDouble("analyze_age")));
       }
-      metrics.tableSize.set(target.environment(), size);
-      metrics.tableIndexSize.set(target.environment(), indexSize);
-      metrics.liveTuples.set(target.environment(), live);
-      metrics.deadTuples.set(target.environment(), dead);
-      metrics.vacuumAge.set(target.environment(), vacuum);
-      metrics.analyzeAge.set(target.environment(), analyze);
+      metrics.tableSize.set(target.key(), size);
+      metrics.tableIndexSize.set(target.key(), indexSize);
+      metrics.liveTuples.set(target.key(), live);
+      metrics.deadTuples.set(target.key(), dead);
+      metrics.vacuumAge.set(target.key(), vacuum);
+      metrics.analyzeAge.set(target.key(), analyze);
     });
   }
 
@@ -236,9 +243,9 @@ final class DatabaseCollector {
         size.add(row(tags, r.getLong("bytes")));
         scans.add(row(tags, r.getLong("scans")));
       }
-      metrics.annIndexInfo.set(target.environment(), info);
-      metrics.annIndexSize.set(target.environment(), size);
-      metrics.annIndexScans.set(target.environment(), scans);
+      metrics.annIndexInfo.set(target.key(), info);
+      metrics.annIndexSize.set(target.key(), size);
+      metrics.annIndexScans.set(target.key(), scans);
     });
   }
 
@@ -247,7 +254,7 @@ final class DatabaseCollector {
       List<GaugeTable.Row> out = new ArrayList<>();
       rows.forEach(r -> out.add(row(base.and("table", r.getString("tbl")).and("index", r.getString("idx"))
           .and("phase", r.getString("phase")), r.getDouble("ratio"))));
-      metrics.indexBuildProgress.set(target.environment(), out);
+      metrics.indexBuildProgress.set(target.key(), out);
     });
   }
 
@@ -263,7 +270,7 @@ final class DatabaseCollector {
         String[] ids = vals.replaceAll("[{}]", "").split(",");
         for (int i = 0; i < ids.length && i < freqs.length; i++) counts.put(ids[i], (double) Math.round(freqs[i] * total));
       }
-      metrics.collectionEmbeddingsEstimate.set(target.environment(), collectionRows(counts, false));
+      metrics.collectionEmbeddingsEstimate.set(target.key(), collectionRows(counts, false));
     }));
   }
 
@@ -274,9 +281,9 @@ final class DatabaseCollector {
       collectionNames.keySet().forEach(id -> counts.put(id, 0.0));
       rows.forEach(row -> counts.put(row.getString("id"), (double) row.getLong("n")));
       List<GaugeTable.Row> series = collectionRows(counts, true);
-      metrics.collectionEmbeddings.set(target.environment(), series);
+      metrics.collectionEmbeddings.set(target.key(), series);
       long now = Instant.now().getEpochSecond();
-      metrics.collectionCountedAt.set(target.environment(), series.stream().map(r -> new GaugeTable.Row(r.tags(), now)).toList());
+      metrics.collectionCountedAt.set(target.key(), series.stream().map(r -> new GaugeTable.Row(r.tags(), now)).toList());
     }));
   }
 
@@ -333,7 +340,7 @@ final class DatabaseCollector {
     long start = System.nanoTime();
     // The statement timeout bounds the server; this bounds a network that stopped answering.
     return pool.query(sql).execute().timeout(queryTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS).andThen(done ->
-        metrics.query(target.environment(), name, Duration.ofNanos(System.nanoTime() - start), done.succeeded()));
+        metrics.query(target, name, Duration.ofNanos(System.nanoTime() - start), done.succeeded()));
   }
 
   private static GaugeTable.Row row(Tags tags, double value) {

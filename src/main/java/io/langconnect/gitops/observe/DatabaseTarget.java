@@ -10,6 +10,14 @@ public record DatabaseTarget(String environment, String namespace, String releas
                              String database, String username, Optional<String> password, boolean ssl,
                              String langconnectUrl) {
 
+  /**
+   * Who this is: an environment's name alone is not enough (two controllers, or an environment that moved, can
+   * leave one name in two namespaces).
+   */
+  public String key() {
+    return namespace + "/" + environment;
+  }
+
   @Override
   public String toString() {
     return environment + " (" + username + "@" + host + ":" + port + "/" + database + ")";

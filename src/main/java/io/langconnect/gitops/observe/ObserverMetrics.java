@@ -2,6 +2,7 @@ package io.langconnect.gitops.observe;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,32 +88,37 @@ final class ObserverMetrics {
     lastCollected = table("langconnect.collector.last.success.timestamp", "When the environment's probes and sizes were last collected", "seconds");
   }
 
-  void query(String environment, String query, Duration duration, boolean success) {
-    queryDuration(environment, query).record(duration);
-    if (!success) errors(environment, query).increment();
+  void query(DatabaseTarget target, String query, Duration duration, boolean success) {
+    queryDuration(target, query).record(duration);
+    if (!success) errors(target, query).increment();
     exposition.changed();
   }
 
-  /** The collector's queries of an environment, at 0 before they first run (or fail). */
-  void queriesKnown(String environment, List<String> queries) {
-    queries.forEach(query -> errors(environment, query));
+  /** The collector's queries of a database, at 0 before they first run (or fail). */
+  void queriesKnown(DatabaseTarget target, List<String> queries) {
+    queries.forEach(query -> errors(target, query));
     exposition.changed();
   }
 
-  private Timer queryDuration(String environment, String query) {
+  private Timer queryDuration(DatabaseTarget target, String query) {
     return Timer.builder("langconnect.collector.query.duration").description("Duration of each collector query")
-        .tag("environment", environment).tag("query", query).register(registry);
+        .tags(tags(target)).tag("query", query).register(registry);
   }
 
-  private Counter errors(String environment, String query) {
+  private Counter errors(DatabaseTarget target, String query) {
     return Counter.builder("langconnect.collector.errors").description("Collector queries that failed or timed out")
-        .tag("environment", environment).tag("query", query).register(registry);
+        .tags(tags(target)).tag("query", query).register(registry);
   }
 
-  void forget(String environment) {
-    all.forEach(table -> table.remove(environment));
-    registry.find("langconnect.collector.query.duration").tag("environment", environment).meters().forEach(registry::remove);
-    registry.find("langconnect.collector.errors").tag("environment", environment).meters().forEach(registry::remove);
+  private static Tags tags(DatabaseTarget target) {
+    return Tags.of("environment", target.environment(), "namespace", target.namespace());
+  }
+
+  void forget(DatabaseTarget target) {
+    all.forEach(table -> table.remove(target.key()));
+    for (String name : List.of("langconnect.collector.query.duration", "langconnect.collector.errors")) {
+      registry.find(name).tags(tags(target)).meters().forEach(registry::remove);
+    }
     exposition.changed();
   }
 

@@ -1,14 +1,7 @@
 package io.langconnect.gitops.observe;
 
-import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import java.time.Instant;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.render.Labels;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -26,17 +19,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Collects database, LangConnect and Deployment facts on a schedule and keeps them in meters, so a scrape of
- * /metrics never waits on a database. Runs on every replica: what it observes comes from the cluster, not
- * from git. Database queries are non-blocking (vertx-pg-client); the API calls run on worker threads.
+ * Schedules the collectors and keeps what they found in meters, so a scrape of /metrics never waits on a
+ * database: {@link DatabaseCollector} per database (non-blocking, vertx-pg-client), the LangConnect probe, and
+ * {@link WorkloadCollector} from the watch-fed {@link WorkloadCache}. Runs on every replica: what it observes
+ * comes from the cluster, not from git.
  */
 public final class ObserverVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ObserverVerticle.class);
 
-  private final KubernetesClient client;
+  /** How often a database that stopped answering has its target (address, Secret) worked out again. */
+  private static final Duration REDISCOVER_DOWN = Duration.ofMinutes(1);
+
   private final ControllerConfig.Observe config;
+  private final WorkloadCache cache;
   private final TargetDiscovery discovery;
+  private final WorkloadCollector workloads;
+  private final Map<String, Long> rediscovered = new HashMap<>();
   private final ObserverMetrics metrics;
   private final ServerVersions versions;
   private final Map<String, DatabaseCollector> collectors = new HashMap<>();
@@ -47,16 +46,18 @@ public final class ObserverVerticle extends VerticleBase {
   public ObserverVerticle(KubernetesClient client, ControllerConfig config, MetricsExposition exposition,
                           ServerVersions versions) {
     this.versions = versions;
-    this.client = client;
     this.config = config.observe();
-    this.discovery = new TargetDiscovery(client, config.databases());
+    this.cache = new WorkloadCache(client);
+    this.discovery = new TargetDiscovery(client, cache, config.databases());
     this.metrics = new ObserverMetrics(exposition);
+    this.workloads = new WorkloadCollector(cache, metrics);
   }
 
   @Override
   public Future<?> start() {
     web = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(10));
-    cycle(true);
+    // The first cycle (with the exact counts) once the cache has listed; until then there is nothing to observe.
+    Future.fromCompletionStage(cache.start(), vertx.getOrCreateContext()).onComplete(listed -> cycle(true));
     vertx.setPeriodic(config.interval().toMillis(), id -> cycle(false));
     vertx.setPeriodic(config.countInterval().toMillis(), id -> collectors.values().forEach(DatabaseCollector::countCollections));
     return Future.succeededFuture();
@@ -73,15 +74,27 @@ public final class ObserverVerticle extends VerticleBase {
           for (DatabaseCollector collector : collectors.values()) {
             work.add(collector.collect());
             // A database seen for the first time is counted at once, not at the next slow tick.
-            if (withCounts || added.contains(collector.target().environment())) work.add(collector.countCollections());
+            if (withCounts || added.contains(collector.target().key())) work.add(collector.countCollections());
             work.add(probeLangConnect(collector.target()));
           }
-          work.add(vertx.executeBlocking(() -> deployments(targets), false));
+          targets.forEach(workloads::collect);
           // A call that never answers must not freeze every later cycle (and with them every metric).
           return Future.join(work).timeout(cycleLimit().toMillis(), TimeUnit.MILLISECONDS);
         })
+        .onComplete(done -> rediscoverDown())
         .onFailure(e -> LOG.warn("metrics cycle failed: {}", e.getMessage()))
         .onComplete(done -> collecting = false);
+  }
+
+  /** A database that stopped answering may have moved or had its password rotated: look it up again, now and then. */
+  private void rediscoverDown() {
+    long now = System.currentTimeMillis();
+    for (DatabaseCollector collector : collectors.values()) {
+      DatabaseTarget target = collector.target();
+      if (collector.up() || now - rediscovered.getOrDefault(target.key(), 0L) < REDISCOVER_DOWN.toMillis()) continue;
+      rediscovered.put(target.key(), now);
+      discovery.refresh(target);
+    }
   }
 
   private Duration cycleLimit() {
@@ -89,24 +102,25 @@ public final class ObserverVerticle extends VerticleBase {
     return three.compareTo(config.interval()) > 0 ? three : config.interval();
   }
 
-  /** Keeps one collector per target; returns the environments whose collector is new. */
+  /** Keeps one collector per target; returns the keys of the targets whose collector is new. */
   private Set<String> refresh(List<DatabaseTarget> targets) {
-    Map<String, DatabaseTarget> wanted = targets.stream().collect(Collectors.toMap(DatabaseTarget::environment, t -> t, (a, b) -> a));
-    for (String env : Set.copyOf(collectors.keySet())) {
-      DatabaseTarget current = collectors.get(env).target();
-      DatabaseTarget next = wanted.get(env);
+    Map<String, DatabaseTarget> wanted = targets.stream().collect(Collectors.toMap(DatabaseTarget::key, t -> t, (a, b) -> a));
+    for (String key : Set.copyOf(collectors.keySet())) {
+      DatabaseTarget current = collectors.get(key).target();
+      DatabaseTarget next = wanted.get(key);
       // Any change (address, credentials, URL) rebuilds the collector and its pool.
       if (next == null || !next.equals(current)) {
-        collectors.remove(env).close();
+        collectors.remove(key).close();
         if (next == null) {
-          metrics.forget(env);
-          versions.forget(env);
+          rediscovered.remove(key);
+          metrics.forget(current);
+          versions.forget(current);
         }
       }
     }
     Set<String> added = new java.util.HashSet<>();
-    wanted.forEach((env, target) -> collectors.computeIfAbsent(env, e -> {
-      added.add(env);
+    wanted.forEach((key, target) -> collectors.computeIfAbsent(key, k -> {
+      added.add(key);
       LOG.info("observing {}", target);
       return new DatabaseCollector(vertx, target, metrics, versions, config.queryTimeout(), config.maxCollections());
     }));
@@ -119,86 +133,9 @@ public final class ObserverVerticle extends VerticleBase {
         .map(response -> response.statusCode() == 200)
         .otherwise(false)
         .map(up -> {
-          metrics.langconnectUp.set(target.environment(), List.of(new GaugeTable.Row(tags, up ? 1 : 0)));
+          metrics.langconnectUp.set(target.key(), List.of(new GaugeTable.Row(tags, up ? 1 : 0)));
           return null;
         });
-  }
-
-  /** Replicas by state and container restarts, per component, from the API. */
-  private Void deployments(List<DatabaseTarget> targets) {
-    for (DatabaseTarget target : targets) {
-      Tags tags = Tags.of("environment", target.environment(), "namespace", target.namespace());
-      List<GaugeTable.Row> replicas = new ArrayList<>();
-      List<GaugeTable.Row> restarts = new ArrayList<>();
-      try {
-        for (Deployment d : client.apps().deployments().inNamespace(target.namespace())
-            .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.INSTANCE, target.release()).list().getItems()) {
-          String component = d.getMetadata().getLabels().get(Labels.COMPONENT);
-          Tags c = tags.and("component", component);
-          var status = d.getStatus();
-          replicas.add(new GaugeTable.Row(c.and("state", "desired"), d.getSpec().getReplicas() == null ? 0 : d.getSpec().getReplicas()));
-          replicas.add(new GaugeTable.Row(c.and("state", "ready"), status == null || status.getReadyReplicas() == null ? 0 : status.getReadyReplicas()));
-          replicas.add(new GaugeTable.Row(c.and("state", "available"), status == null || status.getAvailableReplicas() == null ? 0 : status.getAvailableReplicas()));
-          int restartCount = 0;
-          for (Pod pod : client.pods().inNamespace(target.namespace()).withLabels(d.getSpec().getSelector().getMatchLabels())
-              .list().getItems()) {
-            if (pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null) {
-              restartCount += pod.getStatus().getContainerStatuses().stream().mapToInt(ContainerStatus::getRestartCount).sum();
-            }
-          }
-          restarts.add(new GaugeTable.Row(c, restartCount));
-        }
-        metrics.replicas.set(target.environment(), replicas);
-        metrics.restarts.set(target.environment(), restarts);
-        backups(target, tags);
-      } catch (RuntimeException e) {
-        LOG.warn("cannot read Deployments of {}: {}", target.environment(), e.getMessage());
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Backup health from the CronJob and the Jobs it owns; nothing here reads the backups volume. Every series
-   * exists from the CronJob's creation on: a backup that never succeeded ages from then, so it pages too.
-   */
-  private void backups(DatabaseTarget target, Tags tags) {
-    List<GaugeTable.Row> success = new ArrayList<>();
-    List<GaugeTable.Row> schedule = new ArrayList<>();
-    List<GaugeTable.Row> age = new ArrayList<>();
-    List<GaugeTable.Row> created = new ArrayList<>();
-    List<GaugeTable.Row> suspended = new ArrayList<>();
-    List<GaugeTable.Row> lastFailed = new ArrayList<>();
-    List<GaugeTable.Row> failed = new ArrayList<>();
-    for (CronJob cron : client.batch().v1().cronjobs().inNamespace(target.namespace())
-        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP)
-        .withLabel(Labels.INSTANCE, target.release()).list().getItems()) {
-      List<Job> jobs = client.batch().v1().jobs().inNamespace(target.namespace())
-          .withLabel(Labels.COMPONENT, Labels.BACKUP).withLabel(Labels.INSTANCE, target.release()).list().getItems()
-          .stream().filter(job -> ownedBy(job, cron)).toList();
-      BackupHistory history = BackupHistory.of(cron, jobs);
-      long now = Instant.now().getEpochSecond();
-      history.lastSuccess().ifPresent(at -> success.add(new GaugeTable.Row(tags, at.getEpochSecond())));
-      history.lastSchedule().ifPresent(at -> schedule.add(new GaugeTable.Row(tags, at.getEpochSecond())));
-      age.add(new GaugeTable.Row(tags, now - history.agedFrom().getEpochSecond()));
-      created.add(new GaugeTable.Row(tags, history.created().getEpochSecond()));
-      suspended.add(new GaugeTable.Row(tags, history.suspended() ? 1 : 0));
-      lastFailed.add(new GaugeTable.Row(tags, history.lastJobFailed() ? 1 : 0));
-      failed.add(new GaugeTable.Row(tags, history.failedJobs()));
-    }
-    metrics.backupLastSuccess.set(target.environment(), success);
-    metrics.backupLastSchedule.set(target.environment(), schedule);
-    metrics.backupAge.set(target.environment(), age);
-    metrics.backupCreated.set(target.environment(), created);
-    metrics.backupSuspended.set(target.environment(), suspended);
-    metrics.backupLastJobFailed.set(target.environment(), lastFailed);
-    metrics.backupFailedJobs.set(target.environment(), failed);
-  }
-
-  /** Backup Jobs are the CronJob's own (scheduled, or made by {@code backup} from it); a restore Job is not one. */
-  private static boolean ownedBy(Job job, CronJob cron) {
-    return job.getMetadata().getOwnerReferences() != null && job.getMetadata().getOwnerReferences().stream()
-        .anyMatch(owner -> owner.getUid() != null && owner.getUid().equals(cron.getMetadata().getUid()));
   }
 
   @Override
@@ -206,6 +143,7 @@ public final class ObserverVerticle extends VerticleBase {
     List<Future<Void>> closing = collectors.values().stream().map(DatabaseCollector::close).toList();
     collectors.clear();
     if (web != null) web.close();
+    cache.close();
     metrics.close();
     return Future.join(closing);
   }

@@ -6,23 +6,23 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The PostgreSQL version each environment's server reported to the collector ({@code server_version_num}): the
+ * The PostgreSQL version each environment's server (by namespace and name) reported to the collector ({@code server_version_num}): the
  * truth about which major version wrote the data, whatever tag is deployed. Thread-safe.
  */
 public final class ServerVersions {
 
   private final Map<String, Integer> versions = new ConcurrentHashMap<>();
 
-  void record(String environment, int serverVersionNum) {
-    versions.put(environment, serverVersionNum);
+  void record(DatabaseTarget target, int serverVersionNum) {
+    versions.put(target.key(), serverVersionNum);
   }
 
-  void forget(String environment) {
-    versions.remove(environment);
+  void forget(DatabaseTarget target) {
+    versions.remove(target.key());
   }
 
-  /** The running server's major version, when the collector has reached it. */
-  public Optional<Integer> major(String environment) {
-    return Optional.ofNullable(versions.get(environment)).map(PostgresVersions::majorOf);
+  /** The major version of the server of {@code environment} in {@code namespace}, when the collector reached it. */
+  public Optional<Integer> major(String namespace, String environment) {
+    return Optional.ofNullable(versions.get(namespace + "/" + environment)).map(PostgresVersions::majorOf);
   }
 }

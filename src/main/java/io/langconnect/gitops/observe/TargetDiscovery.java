@@ -3,20 +3,22 @@ package io.langconnect.gitops.observe;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.Labels;
+import io.langconnect.gitops.render.Names;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,33 +26,62 @@ import org.slf4j.LoggerFactory;
  * Finds what to observe from what is deployed, not from git: every PostgreSQL Deployment this controller
  * manages, with the user, database and Secret its pod template names. So every replica (leader or not)
  * observes the same databases, and a database keeps being observed while git is unreachable. Per-environment
- * overrides from the config replace host, port, credentials or the LangConnect URL. Blocking.
+ * overrides from the config replace host, port, credentials or the LangConnect URL. Deployments and Services come
+ * from the watch-fed cache; a target is worked out again (reading its Secret) only when its Deployment or
+ * Services changed, or when asked because its database stopped answering. Blocking.
  */
-public final class TargetDiscovery {
+final class TargetDiscovery {
 
   private static final Logger LOG = LoggerFactory.getLogger(TargetDiscovery.class);
 
-  private final KubernetesClient client;
-  private final Map<String, ControllerConfig.DatabaseEndpoint> overrides;
+  /** A target and the versions of the objects it was worked out from. */
+  private record Resolved(String versions, DatabaseTarget target) {}
 
-  public TargetDiscovery(KubernetesClient client, Map<String, ControllerConfig.DatabaseEndpoint> overrides) {
+  private final KubernetesClient client;
+  private final WorkloadCache cache;
+  private final Map<String, ControllerConfig.DatabaseEndpoint> overrides;
+  private final Map<String, Resolved> resolved = new ConcurrentHashMap<>();
+
+  TargetDiscovery(KubernetesClient client, WorkloadCache cache, Map<String, ControllerConfig.DatabaseEndpoint> overrides) {
     this.client = client;
+    this.cache = cache;
     this.overrides = overrides;
   }
 
-  public List<DatabaseTarget> discover() {
+  /** Every observed database; empty until the cache has listed once. */
+  List<DatabaseTarget> discover() {
+    if (!cache.synced()) return List.of();
     List<DatabaseTarget> targets = new ArrayList<>();
-    List<Deployment> databases = client.apps().deployments().inAnyNamespace()
-        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.POSTGRES).list().getItems();
-    for (Deployment deployment : databases) {
+    Map<String, Resolved> seen = new HashMap<>();
+    for (Deployment deployment : cache.databases()) {
+      String uid = deployment.getMetadata().getUid();
+      String versions = versions(deployment);
+      Resolved known = resolved.get(uid);
       try {
-        targets.add(target(deployment));
+        Resolved now = known != null && known.versions().equals(versions) ? known : new Resolved(versions, target(deployment));
+        seen.put(uid, now);
+        targets.add(now.target());
       } catch (RuntimeException e) {
         LOG.warn("cannot observe {}/{}: {}", deployment.getMetadata().getNamespace(), deployment.getMetadata().getName(),
             e.getMessage());
       }
     }
+    resolved.keySet().retainAll(seen.keySet());
+    resolved.putAll(seen);
     return targets;
+  }
+
+  /** The next discovery works {@code target} out again (a rotated Secret is read anew). */
+  void refresh(DatabaseTarget target) {
+    resolved.values().removeIf(r -> r.target().key().equals(target.key()));
+  }
+
+  private String versions(Deployment deployment) {
+    Names names = new Names(deployment.getMetadata().getLabels().get(Labels.INSTANCE));
+    String ns = deployment.getMetadata().getNamespace();
+    return deployment.getMetadata().getResourceVersion() + "/" + cache.service(ns, names.postgres())
+        .map(s -> s.getMetadata().getResourceVersion()).orElse("-") + "/" + cache.service(ns, names.langconnect())
+        .map(s -> s.getMetadata().getResourceVersion()).orElse("-");
   }
 
   private DatabaseTarget target(Deployment deployment) {
@@ -61,14 +92,16 @@ public final class TargetDiscovery {
     Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
     String user = literal(container, "POSTGRES_USER").orElse("postgres");
     String database = literal(container, "POSTGRES_DB").orElse(user);
-    Service service = client.services().inNamespace(namespace).withName(deployment.getMetadata().getName()).get();
-    int port = service == null ? 5432 : service.getSpec().getPorts().get(0).getPort();
+    Names names = new Names(release);
+    int port = cache.service(namespace, names.postgres()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(5432);
     ControllerConfig.DatabaseEndpoint override = overrides.get(environment);
     Optional<String> password = override != null && override.passwordFile() != null
         ? Optional.of(readFile(override.passwordFile()))
         : secretPassword(container, namespace);
-    String host = release + "-postgres." + namespace + ".svc";
-    String langconnectUrl = "http://" + release + "-langconnect." + namespace + ".svc:8080/health";
+    String host = names.postgres() + "." + namespace + ".svc";
+    // The port is a value (langconnect.service.port): read from the Service, as the database's is.
+    int appPort = cache.service(namespace, names.langconnect()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(8080);
+    String langconnectUrl = "http://" + names.langconnect() + "." + namespace + ".svc:" + appPort + "/health";
     return new DatabaseTarget(environment, namespace, release,
         override != null && override.host() != null ? override.host() : host,
         override != null && override.port() != null ? override.port() : port,

@@ -3,7 +3,7 @@ package io.langconnect.gitops.sync;
 /** Event-bus addresses: one per fact. */
 public final class Addresses {
 
-  /** A new commit was fetched: {@code {revision, files: {name: content}}} (files absent when the path is missing). */
+  /** A new commit was fetched and read: a {@link Revision}. */
   public static final String REVISION_FETCHED = "revision.fetched";
   /**
    * Sync now: {@code {environment?}} (all environments when absent), a {@code reason}, and for drift the changed

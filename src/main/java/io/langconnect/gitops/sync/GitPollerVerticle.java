@@ -2,6 +2,8 @@ package io.langconnect.gitops.sync;
 
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.git.ValuesRepository;
+import io.langconnect.gitops.values.NamespacePolicy;
+import io.langconnect.gitops.values.ValuesFolder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
@@ -9,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -30,7 +33,7 @@ public final class GitPollerVerticle extends VerticleBase {
   /** How long to wait for a mirror that answered with an older head than the webhook's "after". */
   private static final int LAGGING_MIRROR_RETRIES = 10;
 
-  private record Fetched(String revision, Optional<Map<String, String>> files) {}
+  private record Fetched(String revision, Optional<List<ValuesFolder.Environment>> environments) {}
 
   /** Webhook deliveries collapsed into one poll. */
   private static final class Batch {
@@ -42,6 +45,7 @@ public final class GitPollerVerticle extends VerticleBase {
   }
 
   private final ValuesRepository repository;
+  private final NamespacePolicy namespaces;
   private final Duration interval;
   private final Duration debounce;
   private final SyncMetrics metrics;
@@ -56,9 +60,10 @@ public final class GitPollerVerticle extends VerticleBase {
   private Batch ready;
   private int failures;
 
-  public GitPollerVerticle(ValuesRepository repository, Duration interval, Duration debounce, SyncMetrics metrics,
-                           StatusBoard board) {
+  public GitPollerVerticle(ValuesRepository repository, NamespacePolicy namespaces, Duration interval,
+                           Duration debounce, SyncMetrics metrics, StatusBoard board) {
     this.repository = repository;
+    this.namespaces = namespaces;
     this.interval = interval;
     this.debounce = debounce;
     this.metrics = metrics;
@@ -68,6 +73,7 @@ public final class GitPollerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     metrics.gitKnown();
+    Revision.registerCodec(vertx.eventBus());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.POLL_REQUESTED, message -> onWebhook(message.body()));
     pollNow();
     return Future.succeededFuture();
@@ -173,7 +179,9 @@ public final class GitPollerVerticle extends VerticleBase {
     try {
       ObjectId fetched = repository.fetch();
       metrics.gitFetch(true, Duration.between(start, Instant.now()));
-      return Optional.of(new Fetched(fetched.name(), repository.valuesFiles(fetched)));
+      Optional<Map<String, String>> files = repository.valuesFiles(fetched);
+      return Optional.of(new Fetched(fetched.name(),
+          files.map(contents -> ValuesFolder.load(contents, repository.displayPrefix(), namespaces))));
     } catch (Exception e) {
       metrics.gitFetch(false, Duration.between(start, Instant.now()));
       throw e;
@@ -185,16 +193,18 @@ public final class GitPollerVerticle extends VerticleBase {
     published = fetched.revision();
     board.git(new StatusBoard.GitStatus(repository.url(), repository.branch(), published, Instant.now(), null, null));
     board.markGitReady();
-    JsonObject message = new JsonObject().put("revision", fetched.revision());
-    fetched.files().ifPresent(files -> message.put("files", new JsonObject(Map.copyOf(files))));
-    if (batch != null) {
-      message.put("webhookReceivedAt", batch.receivedAt);
-      // Only when the pushes start where we were do their file lists cover everything that changed.
-      boolean coversAll = previous != null && previous.equals(batch.before) && batch.after.equals(published);
-      if (!batch.all && coversAll) message.put("environments", new JsonArray(batch.environments.stream().sorted().toList()));
+    Optional<Set<String>> changed = Optional.empty();
+    // Only when the pushes start where we were do their file lists cover everything that changed.
+    if (batch != null && !batch.all && previous != null && previous.equals(batch.before) && batch.after.equals(published)) {
+      changed = Optional.of(batch.environments);
     }
     LOG.info("fetched {} at {}", repository.branch(), SyncService.shortRevision(fetched.revision()));
-    vertx.eventBus().publish(Addresses.REVISION_FETCHED, message);
+    if (fetched.environments().isEmpty()) {
+      LOG.error("the values path {} does not exist at {}; nothing is synced or pruned until it does",
+          repository.displayPrefix().isEmpty() ? "." : repository.displayPrefix(), SyncService.shortRevision(published));
+    }
+    vertx.eventBus().publish(Addresses.REVISION_FETCHED,
+        new Revision(fetched.revision(), fetched.environments(), changed, batch == null ? 0 : batch.receivedAt));
   }
 
   @Override

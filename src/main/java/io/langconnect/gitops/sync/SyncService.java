@@ -177,7 +177,7 @@ public final class SyncService {
     if (newDatabase.isPresent()) {
       return Optional.of(held(run, namespace, Result.HELD, "NewDatabaseHeld", newDatabase.get(), preview));
     }
-    Optional<Integer> running = versions.major(run.name);
+    Optional<Integer> running = versions.major(namespace, run.name);
     String source = "server_version_num";
     if (running.isEmpty()) {
       running = live.deployment(namespace, new Names(values.release()).postgres()).flatMap(SyncService::imageTag)

@@ -1,12 +1,10 @@
 package io.langconnect.gitops.sync;
 
 import io.langconnect.gitops.apply.Retry;
-import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.values.ValuesFolder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.HashMap;
@@ -14,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +39,6 @@ public final class SyncVerticle extends VerticleBase {
 
   private final SyncService service;
   private final SyncMetrics metrics;
-  private final String pathPrefix;
-  private final NamespacePolicy namespaces;
   private final Duration driftInterval;
   private final Duration healthInterval;
   private final int parallelism;
@@ -57,13 +52,10 @@ public final class SyncVerticle extends VerticleBase {
   /** Set when undeployed (the leader lost its Lease, or shutdown): no new work starts. */
   private boolean stopping;
 
-  public SyncVerticle(SyncService service, SyncMetrics metrics, String pathPrefix, NamespacePolicy namespaces,
-                      Duration driftInterval, Duration healthInterval, int parallelism) {
+  public SyncVerticle(SyncService service, SyncMetrics metrics, Duration driftInterval, Duration healthInterval, int parallelism) {
     this.healthInterval = healthInterval;
     this.service = service;
     this.metrics = metrics;
-    this.pathPrefix = pathPrefix;
-    this.namespaces = namespaces;
     this.driftInterval = driftInterval;
     this.parallelism = parallelism;
   }
@@ -71,7 +63,7 @@ public final class SyncVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     workers = vertx.createSharedWorkerExecutor("langconnect-sync", parallelism);
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVISION_FETCHED, message -> onRevision(message.body()));
+    vertx.eventBus().<Revision>localConsumer(Addresses.REVISION_FETCHED, message -> onRevision(message.body()));
     vertx.eventBus().<JsonObject>localConsumer(Addresses.SYNC_REQUESTED, message -> {
       String env = message.body() == null ? null : message.body().getString("environment");
       if (env == null) environments.keySet().forEach(this::request);
@@ -84,25 +76,15 @@ public final class SyncVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private void onRevision(JsonObject message) {
-    revision = message.getString("revision");
-    JsonObject files = message.getJsonObject("files");
-    if (files == null) {
-      LOG.error("the values path {} does not exist at {}; nothing is synced or pruned until it does",
-          pathPrefix.isEmpty() ? "." : pathPrefix, SyncService.shortRevision(revision));
-      return;
-    }
-    Map<String, String> contents = files.getMap().entrySet().stream()
-        .collect(Collectors.toMap(Map.Entry::getKey, e -> String.valueOf(e.getValue())));
-    List<ValuesFolder.Environment> loaded = ValuesFolder.load(contents, pathPrefix, namespaces);
+  private void onRevision(Revision fetched) {
+    revision = fetched.commit();
+    // Without the values path nothing is synced or pruned (the poller logged why): a moved path is no deletion.
+    if (fetched.environments().isEmpty()) return;
     environments = new LinkedHashMap<>();
-    loaded.forEach(env -> environments.put(env.name(), env));
-    // A webhook that listed its changed files names the environments to sync; otherwise all of them.
-    JsonArray targets = message.getJsonArray("environments");
-    long webhookAt = message.getLong("webhookReceivedAt", 0L);
-    environments.keySet().stream().filter(env -> targets == null || targets.contains(env)).forEach(env -> {
+    fetched.environments().get().forEach(env -> environments.put(env.name(), env));
+    environments.keySet().stream().filter(fetched::touches).forEach(env -> {
       Lane lane = lane(env);
-      if (webhookAt > 0 && lane.webhookSince == 0) lane.webhookSince = webhookAt;
+      if (fetched.webhookReceivedAt() > 0 && lane.webhookSince == 0) lane.webhookSince = fetched.webhookReceivedAt();
       lane.failures = 0;
       if (lane.retryTimer >= 0) vertx.cancelTimer(lane.retryTimer);
       lane.retryTimer = -1;

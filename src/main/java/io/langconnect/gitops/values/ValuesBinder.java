@@ -69,7 +69,7 @@ public final class ValuesBinder {
     });
     String release = bindRelease();
     Optional<String> explicit = in.checked("namespace", in.optionalString("namespace"), Rules::dns1123Label);
-    String namespace = explicit.orElse("langconnect-" + environment);
+    String namespace = explicit.orElse(ValuesFiles.defaultNamespace(environment));
     if (!namespaces.allows(namespace)) {
       in.error(in.find("namespace").orElse(null), "namespace", "\"" + namespace + "\"" + (explicit.isEmpty()
           ? " (the default for this environment)" : "") + " is not a namespace environments may use; expected one"

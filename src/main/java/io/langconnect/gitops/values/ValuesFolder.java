@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -28,8 +26,6 @@ public final class ValuesFolder {
     }
   }
 
-  private static final Pattern ENV_FILE = Pattern.compile("values-(.+)\\.ya?ml");
-  private static final Pattern SHARED_FILE = Pattern.compile("values\\.ya?ml");
 
   private ValuesFolder() {}
 
@@ -44,7 +40,7 @@ public final class ValuesFolder {
     try (Stream<Path> entries = Files.list(dir)) {
       for (Path path : (Iterable<Path>) entries::iterator) {
         String name = path.getFileName().toString();
-        if (Files.isRegularFile(path) && (ENV_FILE.matcher(name).matches() || SHARED_FILE.matcher(name).matches())) {
+        if (Files.isRegularFile(path) && ValuesFiles.isValuesFile(name)) {
           files.put(name, Files.readString(path, StandardCharsets.UTF_8));
         }
       }
@@ -62,7 +58,7 @@ public final class ValuesFolder {
 
   /** As {@link #load(Map, String)}, with where environments may live. */
   public static List<Environment> load(Map<String, String> files, String displayPrefix, NamespacePolicy namespaces) {
-    List<String> shared = files.keySet().stream().filter(n -> SHARED_FILE.matcher(n).matches()).sorted().toList();
+    List<String> shared = files.keySet().stream().filter(ValuesFiles::isShared).sorted().toList();
     List<Problem> sharedProblems = new ArrayList<>();
     Optional<YamlNode.Mapping> base = Optional.of(new YamlNode.Mapping(Map.of(), new Source(displayPrefix + "values.yaml", 0)));
     if (shared.size() > 1) {
@@ -78,9 +74,9 @@ public final class ValuesFolder {
     Map<String, String> envFiles = new TreeMap<>();
     List<Environment> environments = new ArrayList<>();
     for (String fileName : files.keySet()) {
-      Matcher m = ENV_FILE.matcher(fileName);
-      if (!m.matches()) continue;
-      String env = m.group(1);
+      Optional<String> named = ValuesFiles.environmentOf(fileName);
+      if (named.isEmpty()) continue;
+      String env = named.get();
       String display = displayPrefix + fileName;
       String previous = envFiles.put(env, fileName);
       if (previous != null) {
@@ -97,7 +93,7 @@ public final class ValuesFolder {
 
   private static Environment bindEnvironment(String env, String display, String text, Optional<YamlNode.Mapping> base,
                                              List<Problem> sharedProblems, NamespacePolicy namespaces) {
-    int maxName = 63 - "langconnect-".length();
+    int maxName = ValuesFiles.maxEnvironmentName();
     if (env.length() > maxName || Rules.dns1123Label(env) != null) {
       return failed(env, display, new Problem(Problem.Severity.ERROR, display, 0, "",
           "environment name \"" + env + "\" is not valid; expected a DNS-1123 label of at most " + maxName

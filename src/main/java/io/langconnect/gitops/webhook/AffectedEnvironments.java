@@ -1,10 +1,9 @@
 package io.langconnect.gitops.webhook;
 
+import io.langconnect.gitops.values.ValuesFiles;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Which environments a push changed, from the paths it touched: {@code values-<env>.yaml} in the values
@@ -13,8 +12,6 @@ import java.util.regex.Pattern;
  */
 public final class AffectedEnvironments {
 
-  private static final Pattern ENV_FILE = Pattern.compile("values-(.+)\\.ya?ml");
-  private static final Pattern SHARED_FILE = Pattern.compile("values\\.ya?ml");
 
   private AffectedEnvironments() {}
 
@@ -29,9 +26,8 @@ public final class AffectedEnvironments {
       if (!path.startsWith(pathPrefix)) continue;
       String name = path.substring(pathPrefix.length());
       if (name.contains("/")) continue;
-      if (SHARED_FILE.matcher(name).matches()) return Optional.empty();
-      Matcher env = ENV_FILE.matcher(name);
-      if (env.matches()) environments.add(env.group(1));
+      if (ValuesFiles.isShared(name)) return Optional.empty();
+      ValuesFiles.environmentOf(name).ifPresent(environments::add);
     }
     return Optional.of(environments);
   }

@@ -37,7 +37,8 @@ class DashboardTest {
         ((GaugeTable) field.get(observer)).set("e", List.of(new GaugeTable.Row(Tags.of("environment", "e"), 1)));
       }
     }
-    observer.query("e", "probe", Duration.ofMillis(1), false);
+    observer.query(new DatabaseTarget("e", "ns", "r", "h", 5432, "d", "u", java.util.Optional.empty(), false, "http://h"),
+        "probe", Duration.ofMillis(1), false);
     SyncMetrics sync = new SyncMetrics(registry);
     sync.syncFinished("e", EnvironmentStatus.Result.SYNCED, Duration.ofMillis(5));
     sync.environmentState("e", true, false);

@@ -74,6 +74,9 @@ class ObserveIT {
     String downNamespace = plane.uniqueNamespace("it-observe-down");
     deploy(plane, "rag", namespace);
     deploy(plane, "down", downNamespace);
+    // Series are told apart by namespace: an environment of the same name may be left by another test.
+    String rag = "namespace=\"" + namespace + "\"";
+    String down = "namespace=\"" + downNamespace + "\"";
     plane.langchainCollections(database, "handbook:user-1:1200:16", "faq:user-2:300:16", "notes:user-1:40:16");
 
     Vertx vertx = Vertx.vertx();
@@ -101,24 +104,23 @@ class ObserveIT {
       eventually(() -> {
         String s = scrape(metrics);
         return !Double.isNaN(value(s, "langconnect_vector_collection_embeddings", "collection=\"handbook\""))
-            && !Double.isNaN(value(s, "langconnect_postgres_up", "environment=\"down\""))
-            && !Double.isNaN(value(s, "langconnect_api_up", "environment=\"rag\""))
-            && !Double.isNaN(value(s, "langconnect_api_up", "environment=\"down\""))
-            && !Double.isNaN(value(s, "langconnect_deployment_replicas", "environment=\"rag\""))
-            && !Double.isNaN(value(s, "langconnect_vector_column_dimensions", "environment=\"rag\""));
+            && !Double.isNaN(value(s, "langconnect_postgres_up", down))
+            && !Double.isNaN(value(s, "langconnect_api_up", rag))
+            && !Double.isNaN(value(s, "langconnect_api_up", down))
+            && !Double.isNaN(value(s, "langconnect_deployment_replicas", rag))
+            && !Double.isNaN(value(s, "langconnect_vector_column_dimensions", rag));
       });
       String scrape = scrape(metrics);
-      String rag = "environment=\"rag\"";
 
       assertThat(value(scrape, "langconnect_postgres_up", rag)).isEqualTo(1.0);
-      assertThat(value(scrape, "langconnect_postgres_up", "environment=\"down\"")).isEqualTo(0.0);
+      assertThat(value(scrape, "langconnect_postgres_up", down)).isEqualTo(0.0);
       // The probe reads the server's own version, which the sync's major-version guard trusts over image tags.
       Integer running = await(sql.query("SELECT current_setting('server_version_num')::int AS v").execute())
           .iterator().next().getInteger("v");
-      assertThat(versions.major("rag")).hasValue(running / 10000);
-      assertThat(versions.major("down")).isEmpty();
+      assertThat(versions.major(namespace, "rag")).hasValue(running / 10000);
+      assertThat(versions.major(downNamespace, "down")).isEmpty();
       assertThat(value(scrape, "langconnect_api_up", rag)).isEqualTo(1.0);
-      assertThat(value(scrape, "langconnect_api_up", "environment=\"down\"")).isEqualTo(0.0);
+      assertThat(value(scrape, "langconnect_api_up", down)).isEqualTo(0.0);
       assertThat(value(scrape, "langconnect_deployment_replicas", rag, "component=\"postgres\"", "state=\"desired\"")).isEqualTo(1.0);
 
       long size = await(sql.query("SELECT pg_database_size(current_database()) AS s").execute()).iterator().next().getLong("s");
