@@ -2,12 +2,9 @@ package io.langconnect.gitops.apply;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.render.Labels;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,77 +15,64 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Watches the objects the controller manages (selected by its managed-by label) and names the environment of
- * each one someone else changed or deleted, so that its drift is corrected within a second instead of at the next
- * full re-check. The informers list once, then only watch; a watch that breaks (cut, 410 Gone, API server restart)
- * is listed and watched again by fabric8 itself. Only events are used: what the sync reads, it reads itself.
- * Secrets are not watched: that would need the right to list every Secret of the cluster.
+ * Hears, through the {@link WorkloadCache}'s watches, of every change to an object the controller applies, and
+ * names the environment of each one someone else changed or deleted, so that its drift is corrected within a
+ * second instead of at the next full re-check, and of each one whose status moved, so its health is read again.
+ * A watch that breaks (cut, 410 Gone, API server restart) is listed and watched again by fabric8 itself. Only
+ * events are used: what the sync reads, it reads itself. Secrets are not watched.
  */
 public final class DriftWatch implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(DriftWatch.class);
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
-  /** The watched kinds: every kind a render holds but Secrets. */
-  private static final List<Class<? extends HasMetadata>> KINDS = List.of(
-      io.fabric8.kubernetes.api.model.Service.class,
-      io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class,
-      io.fabric8.kubernetes.api.model.apps.Deployment.class,
-      io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler.class,
-      io.fabric8.kubernetes.api.model.batch.v1.CronJob.class);
 
-  private final KubernetesClient client;
-  private final BiConsumer<String, String> drifted;
-  private final List<SharedIndexInformer<? extends HasMetadata>> informers = new ArrayList<>();
+  private final WorkloadCache cache;
+  private final ResourceEventHandler<HasMetadata> handler;
 
   /**
-   * {@code drifted} hears the environment and the namespace of the changed object, on an informer thread; it must
-   * not block. (The label names an environment; only its namespace says it is this controller's environment.)
+   * {@code drifted} hears the environment and the namespace of an object someone else changed; {@code statusChanged}
+   * of one whose status moved (a rollout, a replica that stopped being available), so health is re-read at once.
+   * Both are called on an informer thread and must not block. (The label names an environment; only its namespace
+   * says it is this controller's environment.)
    */
-  public DriftWatch(KubernetesClient client, BiConsumer<String, String> drifted) {
-    this.client = client;
-    this.drifted = drifted;
+  public DriftWatch(WorkloadCache cache, BiConsumer<String, String> drifted, BiConsumer<String, String> statusChanged) {
+    this.cache = cache;
+    this.handler = new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(HasMetadata object) {
+        // What the cache held when this started, and objects the controller creates: nothing to correct.
+      }
+
+      @Override
+      public void onUpdate(HasMetadata before, HasMetadata after) {
+        if (changedByOthers(before, after)) report(after, "changed", drifted);
+        else if (statusMoved(before, after)) report(after, "status changed", statusChanged);
+      }
+
+      @Override
+      public void onDelete(HasMetadata object, boolean finalStateUnknown) {
+        report(object, "deleted", drifted);
+      }
+    };
   }
 
-  /** Starts listing and watching; the first lists arrive in the background. */
+  /** Starts hearing changes (the cache lists and watches on its own). */
   public void start() {
-    for (Class<? extends HasMetadata> kind : KINDS) informers.add(inform(kind));
+    cache.listen(handler);
   }
 
-  private <T extends HasMetadata> SharedIndexInformer<T> inform(Class<T> kind) {
-    SharedIndexInformer<T> informer = client.resources(kind).inAnyNamespace()
-        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).runnableInformer(0);
-    informer.addEventHandler(new ResourceEventHandler<T>() {
-      @Override
-      public void onAdd(T object) {
-        // The first list, and objects the controller creates: nothing to correct.
-      }
-
-      @Override
-      public void onUpdate(T before, T after) {
-        if (changedByOthers(before, after)) report(after, "changed");
-      }
-
-      @Override
-      public void onDelete(T object, boolean finalStateUnknown) {
-        report(object, "deleted");
-      }
-    });
-    // A list or watch that fails (the API server restarting, a proxy in between) is tried again, never given up:
-    // fabric8 would otherwise stop an informer whose first list failed.
-    informer.exceptionHandler((started, error) -> {
-      LOG.warn("watching {} failed ({}); trying again", kind.getSimpleName(), error.getMessage());
-      return true;
-    });
-    informer.start();
-    return informer;
-  }
-
-  private void report(HasMetadata object, String what) {
+  private static void report(HasMetadata object, String what, BiConsumer<String, String> to) {
     Optional.ofNullable(object.getMetadata().getLabels()).map(labels -> labels.get(Labels.ENVIRONMENT)).ifPresent(env -> {
-      LOG.debug("{}/{} in {} {} by someone else: syncing {}", object.getKind(), object.getMetadata().getName(),
+      LOG.debug("{}/{} in {} {}: environment {}", object.getKind(), object.getMetadata().getName(),
           object.getMetadata().getNamespace(), what, env);
-      drifted.accept(env, object.getMetadata().getNamespace());
+      to.accept(env, object.getMetadata().getNamespace());
     });
+  }
+
+  /** Whether what the API server reports about the object (its status) changed: health may have. */
+  static boolean statusMoved(HasMetadata before, HasMetadata after) {
+    return !Objects.equals(JSON.convertValue(before, JsonNode.class).get("status"),
+        JSON.convertValue(after, JsonNode.class).get("status"));
   }
 
   /**
@@ -127,7 +111,6 @@ public final class DriftWatch implements AutoCloseable {
 
   @Override
   public void close() {
-    informers.forEach(SharedIndexInformer::close);
-    informers.clear();
+    cache.unlisten(handler);
   }
 }

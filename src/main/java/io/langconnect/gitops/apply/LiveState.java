@@ -13,13 +13,26 @@ public final class LiveState {
 
   private final KubernetesClient client;
   private final Retry retry;
+  private final Optional<WorkloadCache> cache;
 
-  public LiveState(KubernetesClient client, Retry retry) {
+  /** {@code cache}, when there is one, answers the health checks between syncs without asking the API server. */
+  public LiveState(KubernetesClient client, Retry retry, Optional<WorkloadCache> cache) {
     this.client = client;
     this.retry = retry;
+    this.cache = cache;
   }
 
-  /** How the environment's applied objects run now. */
+  /**
+   * How the environment's objects run, as the watches last saw them: for the checks between syncs, which a status
+   * change triggers. Read from the API server when there is no cache (or it has not listed yet).
+   */
+  public Health recentHealth(String namespace, String environment) {
+    return cache.filter(WorkloadCache::synced)
+        .map(c -> Health.assess(c.observed(namespace, environment), Instant.now()))
+        .orElseGet(() -> health(namespace, environment));
+  }
+
+  /** How the environment's applied objects run now, read from the API server (right after a sync, the cache may lag). */
   public Health health(String namespace, String environment) {
     Map<String, String> ours = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.ENVIRONMENT, environment);
     return retry.call(() -> Health.assess(new Health.Observed(

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLo
 import io.langconnect.gitops.apply.DriftWatch;
 import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
@@ -68,6 +69,7 @@ public final class Controller implements AutoCloseable {
   private final LeaderDirectory directory;
   private volatile DriftWatch driftWatch;
   private final ServerVersions versions = new ServerVersions();
+  private final WorkloadCache workloads;
   private HttpApiVerticle http;
   private ValuesRepository repository;
   private CompletableFuture<?> election;
@@ -81,6 +83,7 @@ public final class Controller implements AutoCloseable {
     this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
     this.controls = new ControlStore(client, config.kubernetes().stateNamespace());
     this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
+    this.workloads = new WorkloadCache(client);
   }
 
   public StatusBoard board() {
@@ -120,7 +123,7 @@ public final class Controller implements AutoCloseable {
             () -> vertx.executeBlocking(directory::apiUrl, false)),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
-        ? vertx.deployVerticle(new ObserverVerticle(client, config, exposition, versions))
+        ? vertx.deployVerticle(new ObserverVerticle(client, workloads, config, exposition, versions))
         : Future.succeededFuture("");
     return observer.compose(o -> vertx.deployVerticle(http)).compose(id -> {
       checkApi();
@@ -169,7 +172,9 @@ public final class Controller implements AutoCloseable {
 
   private Future<Void> startSyncing() {
     Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
-    SyncService service = new SyncService(SyncService.Cluster.of(client, retry, config.kubernetes().namespacePolicy()),
+    workloads.start(); // health between syncs is read from it, with or without the metrics
+    SyncService service = new SyncService(
+        SyncService.Cluster.of(client, retry, config.kubernetes().namespacePolicy(), Optional.of(workloads)),
         new EventRecorder(client, identity), metrics, board, config.sync(), versions);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
@@ -190,17 +195,18 @@ public final class Controller implements AutoCloseable {
         .mapEmpty();
   }
 
-  /** A managed object someone else changed or deleted syncs its environment at once (not at the hourly re-check). */
+  /**
+   * A managed object someone else changed or deleted syncs its environment at once (not at the hourly re-check);
+   * one whose status moved has its environment's health read again.
+   */
   private void watchDrift() {
-    DriftWatch watch = new DriftWatch(client, (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(
-        Addresses.SYNC_REQUESTED, new JsonObject().put("environment", env).put("namespace", namespace)
-            .put("reason", "drift"))));
+    DriftWatch watch = new DriftWatch(workloads,
+        (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.SYNC_REQUESTED,
+            new JsonObject().put("environment", env).put("namespace", namespace).put("reason", "drift"))),
+        (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.HEALTH_REQUESTED,
+            new JsonObject().put("environment", env).put("namespace", namespace))));
     driftWatch = watch;
-    vertx.executeBlocking(() -> {
-      watch.start();
-      return null;
-    }).onFailure(e -> LOG.warn("cannot watch the managed objects; drift is found at the full re-check every {}: {}",
-        config.sync().driftInterval(), e.getMessage()));
+    watch.start();
   }
 
   /** A suspend, resume or confirmation written to the cluster (by the CLI or any replica) syncs its environment at once. */
@@ -295,6 +301,7 @@ public final class Controller implements AutoCloseable {
     handoff.stopWatching();
     controls.stopWatching();
     stopSyncing().await();
+    workloads.close();
     if (repository != null) repository.close();
   }
 }

@@ -1,6 +1,7 @@
 package io.langconnect.gitops.observe;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
@@ -43,11 +44,12 @@ public final class ObserverVerticle extends VerticleBase {
   private boolean collecting;
 
   /** {@code versions} hears the version each database reports, for the sync's major-version guard. */
-  public ObserverVerticle(KubernetesClient client, ControllerConfig config, MetricsExposition exposition,
-                          ServerVersions versions) {
+  /** {@code cache} is started here if it was not yet; its owner closes it. */
+  public ObserverVerticle(KubernetesClient client, WorkloadCache cache, ControllerConfig config,
+                          MetricsExposition exposition, ServerVersions versions) {
     this.versions = versions;
     this.config = config.observe();
-    this.cache = new WorkloadCache(client);
+    this.cache = cache;
     this.discovery = new TargetDiscovery(client, cache, config.databases());
     this.metrics = new ObserverMetrics(exposition);
     this.workloads = new WorkloadCollector(cache, metrics);
@@ -143,7 +145,6 @@ public final class ObserverVerticle extends VerticleBase {
     List<Future<Void>> closing = collectors.values().stream().map(DatabaseCollector::close).toList();
     collectors.clear();
     if (web != null) web.close();
-    cache.close();
     metrics.close();
     return Future.join(closing);
   }

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.observe;
 
+import io.langconnect.gitops.apply.WorkloadCache;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Secret;

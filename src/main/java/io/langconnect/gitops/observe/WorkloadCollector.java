@@ -1,5 +1,6 @@
 package io.langconnect.gitops.observe;
 
+import io.langconnect.gitops.apply.WorkloadCache;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;

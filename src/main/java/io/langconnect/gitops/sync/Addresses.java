@@ -10,6 +10,8 @@ public final class Addresses {
    * object's {@code namespace}.
    */
   public static final String SYNC_REQUESTED = "sync.requested";
+  /** Read an environment's health again (an object's status moved): {@code {environment, namespace}}. */
+  public static final String HEALTH_REQUESTED = "health.requested";
   /** An environment finished a sync: {@code {environment, revision, result}}. */
   public static final String SYNC_FINISHED = "sync.finished";
   /** Ask the remote now instead of at the next poll (webhooks): {@code {after?}}. */

@@ -2,11 +2,8 @@ package io.langconnect.gitops.sync;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
-import io.fabric8.kubernetes.client.WatcherException;
 import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.render.Labels;
 import java.time.Instant;
@@ -15,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Operators' controls, one ConfigMap per environment ({@code control-<env>}) in the state namespace. Each kind of
@@ -26,7 +21,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlStore {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ControlStore.class);
   static final String CONTROL_LABEL = "langconnect-gitops.io/control";
   private static final String PREFIX = "control-";
   private static final String SUSPEND = "langconnect-gitops-suspend";
@@ -35,8 +29,7 @@ public final class ControlStore {
 
   private final KubernetesClient client;
   private final String namespace;
-  private volatile boolean watching;
-  private volatile Watch current;
+  private volatile ReopeningWatch current;
 
   public ControlStore(KubernetesClient client, String namespace) {
     this.client = client;
@@ -102,34 +95,21 @@ public final class ControlStore {
    * {@link #stopWatching()}; a closed watch is opened again. Blocking.
    */
   public void startWatching(Consumer<String> changed, Consumer<Runnable> later) {
-    watching = true;
-    open(changed, later);
+    ReopeningWatch watch = new ReopeningWatch("controls",
+        client.configMaps().inNamespace(namespace).withLabel(CONTROL_LABEL, "true"),
+        (action, cm) -> {
+          String environment = cm.getMetadata().getLabels() == null ? null : cm.getMetadata().getLabels().get(Labels.ENVIRONMENT);
+          if (environment != null && (action == Watcher.Action.ADDED || action == Watcher.Action.MODIFIED)) {
+            changed.accept(environment);
+          }
+        }, later);
+    current = watch;
+    watch.start();
   }
 
   public void stopWatching() {
-    watching = false;
-    Watch watch = current;
-    if (watch != null) watch.close();
-  }
-
-  private void open(Consumer<String> changed, Consumer<Runnable> later) {
-    var controls = client.configMaps().inNamespace(namespace).withLabel(CONTROL_LABEL, "true");
-    String since = controls.list().getMetadata().getResourceVersion();
-    current = controls.watch(new ListOptionsBuilder().withResourceVersion(since).build(), new Watcher<>() {
-      @Override
-      public void eventReceived(Action action, ConfigMap cm) {
-        String environment = cm.getMetadata().getLabels() == null ? null : cm.getMetadata().getLabels().get(Labels.ENVIRONMENT);
-        if (environment != null && (action == Action.ADDED || action == Action.MODIFIED)) changed.accept(environment);
-      }
-
-      @Override
-      public void onClose(WatcherException cause) {
-        LOG.info("the controls watch closed ({}); watching again", cause.getMessage());
-        later.accept(() -> {
-          if (watching) open(changed, later);
-        });
-      }
-    });
-    if (!watching) current.close();
+    ReopeningWatch watch = current;
+    current = null;
+    if (watch != null) watch.stop();
   }
 }

@@ -2,11 +2,8 @@ package io.langconnect.gitops.sync;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
-import io.fabric8.kubernetes.client.WatcherException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -28,8 +25,7 @@ public final class PollHandoff {
   private final KubernetesClient client;
   private final String namespace;
   private final String name;
-  private volatile boolean watching;
-  private volatile Watch current;
+  private volatile ReopeningWatch current;
 
   public PollHandoff(KubernetesClient client, String namespace, String leaseName) {
     this.client = client;
@@ -47,49 +43,32 @@ public final class PollHandoff {
 
   /**
    * Leader side: publishes each request written after this call on {@link Addresses#POLL_REQUESTED} until
-   * {@link #stopWatching()}. A watch that closes (API server restart, expired resourceVersion) is opened again.
-   * Blocking.
+   * {@link #stopWatching()}. Blocking.
    */
   public void startWatching(Vertx vertx) {
-    watching = true;
-    open(vertx);
+    ReopeningWatch watch = new ReopeningWatch("webhook hand-off",
+        client.configMaps().inNamespace(namespace).withField("metadata.name", name),
+        (action, configMap) -> {
+          String json = configMap.getData() == null ? null : configMap.getData().get(KEY);
+          if (json == null || (action != Watcher.Action.ADDED && action != Watcher.Action.MODIFIED)) return;
+          try {
+            JsonObject request = new JsonObject(json);
+            vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.POLL_REQUESTED, request));
+          } catch (DecodeException e) {
+            LOG.warn("ignoring a malformed webhook hand-off in {}/{}: {}", namespace, name, e.getMessage());
+          }
+        },
+        next -> vertx.setTimer(1_000, id -> vertx.executeBlocking(() -> {
+          next.run();
+          return null;
+        })));
+    current = watch;
+    watch.start();
   }
 
   public void stopWatching() {
-    watching = false;
-    Watch watch = current;
-    if (watch != null) watch.close();
-  }
-
-  private void open(Vertx vertx) {
-    var handoff = client.configMaps().inNamespace(namespace).withField("metadata.name", name);
-    // Requests written from now on: the list's resourceVersion, read through the same selector (one object).
-    String since = handoff.list().getMetadata().getResourceVersion();
-    current = handoff
-        .watch(new ListOptionsBuilder().withResourceVersion(since).build(), new Watcher<>() {
-          @Override
-          public void eventReceived(Action action, ConfigMap configMap) {
-            String json = configMap.getData() == null ? null : configMap.getData().get(KEY);
-            if (json == null || (action != Action.ADDED && action != Action.MODIFIED)) return;
-            try {
-              JsonObject request = new JsonObject(json);
-              vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.POLL_REQUESTED, request));
-            } catch (DecodeException e) {
-              LOG.warn("ignoring a malformed webhook hand-off in {}/{}: {}", namespace, name, e.getMessage());
-            }
-          }
-
-          @Override
-          public void onClose(WatcherException cause) {
-            LOG.info("the webhook hand-off watch closed ({}); watching again", cause.getMessage());
-            vertx.setTimer(1_000, id -> {
-              if (watching) vertx.executeBlocking(() -> {
-                open(vertx);
-                return null;
-              });
-            });
-          }
-        });
-    if (!watching) current.close(); // stopped while opening
+    ReopeningWatch watch = current;
+    current = null;
+    if (watch != null) watch.stop();
   }
 }

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.Health;
 import io.langconnect.gitops.apply.LiveState;
+import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.observe.ServerVersions;
@@ -49,9 +50,16 @@ public final class SyncService {
   /** The cluster-side parts a sync works with, built once from one client. */
   public record Cluster(Applier applier, InventoryStore inventories, ControlStore controls, LiveState live,
                         BackupService backups) {
+    /** A one-shot command's: what runs is read from the API server each time. */
     public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces) {
+      return of(client, retry, namespaces, Optional.empty());
+    }
+
+    /** The controller's: health between syncs is read from {@code cache}. */
+    public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces,
+                             Optional<WorkloadCache> cache) {
       return new Cluster(new Applier(client, retry), new InventoryStore(client, namespaces),
-          new ControlStore(client, namespaces.controllerNamespace()), new LiveState(client, retry),
+          new ControlStore(client, namespaces.controllerNamespace()), new LiveState(client, retry, cache),
           new BackupService(client));
     }
   }
@@ -265,7 +273,7 @@ public final class SyncService {
   public void refreshHealth(String environment) {
     Optional<EnvironmentStatus> status = board.get(environment);
     if (status.isEmpty() || status.get().namespace().isEmpty() || status.get().result() == Result.PRUNED) return;
-    Health health = live.health(status.get().namespace(), environment);
+    Health health = live.recentHealth(status.get().namespace(), environment);
     if (health.equals(status.get().health())) return;
     if (health.state() == Health.State.DEGRADED && status.get().health().state() != Health.State.DEGRADED) {
       events.warning(status.get().namespace(), "Degraded", health.message());

@@ -31,6 +31,7 @@ public final class SyncVerticle extends VerticleBase {
     boolean running;
     boolean pending;
     boolean checkingHealth;
+    boolean healthAgain;
     int failures;
     long retryTimer = -1;
     /** When the oldest push webhook not yet reflected in a sync arrived, or 0. */
@@ -71,6 +72,10 @@ public final class SyncVerticle extends VerticleBase {
       // A control of a removed environment (its prune just confirmed); drift of one is no reason to look.
       else if (revision != null && !"drift".equals(message.body().getString("reason"))) pruneRemoved();
     });
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.HEALTH_REQUESTED, message -> {
+      String env = message.body().getString("environment");
+      if (environments.containsKey(env) && isOurs(env, message.body().getString("namespace"))) refreshHealth(env);
+    });
     driftTimer = vertx.setPeriodic(driftInterval.toMillis(), id -> environments.keySet().forEach(this::request));
     healthTimer = vertx.setPeriodic(healthInterval.toMillis(), id -> refreshHealth());
     return Future.succeededFuture();
@@ -103,20 +108,33 @@ public final class SyncVerticle extends VerticleBase {
     return environment.values().map(v -> v.namespace().equals(namespace)).orElse(false);
   }
 
-  /** Environments not Ready are looked at again between syncs, so Progressing turns Ready (or Degraded) on time. */
+  /**
+   * Environments not Ready are looked at again between syncs, so Progressing turns Ready (or Degraded) on time; a
+   * Ready one is looked at when the status of one of its objects moves.
+   */
   private void refreshHealth() {
+    environments.keySet().stream().filter(env -> !service.isReady(env)).forEach(this::refreshHealth);
+  }
+
+  private void refreshHealth(String env) {
     if (stopping) return;
-    environments.keySet().forEach(env -> {
-      Lane lane = lane(env);
-      if (lane.running || lane.checkingHealth || service.isReady(env)) return;
-      lane.checkingHealth = true;
-      workers.executeBlocking(() -> {
-        service.refreshHealth(env);
-        return null;
-      }, false).onComplete(done -> {
-        lane.checkingHealth = false;
-        if (done.failed()) LOG.debug("health of {} not read: {}", env, done.cause().getMessage());
-      });
+    Lane lane = lane(env);
+    if (lane.running) return; // a sync assesses health itself when it ends
+    if (lane.checkingHealth) {
+      lane.healthAgain = true; // what changed meanwhile may not be in what that read saw
+      return;
+    }
+    lane.checkingHealth = true;
+    workers.executeBlocking(() -> {
+      service.refreshHealth(env);
+      return null;
+    }, false).onComplete(done -> {
+      lane.checkingHealth = false;
+      if (done.failed()) LOG.debug("health of {} not read: {}", env, done.cause().getMessage());
+      if (lane.healthAgain) {
+        lane.healthAgain = false;
+        refreshHealth(env);
+      }
     });
   }
 

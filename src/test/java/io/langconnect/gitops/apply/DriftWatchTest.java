@@ -38,4 +38,14 @@ class DriftWatchTest {
         .addToAnnotations("deployment.kubernetes.io/revision", "2").endMetadata().build();
     assertThat(DriftWatch.changedByOthers(APPLIED, rolledOut)).isFalse();
   }
+
+  @Test
+  void aStatusThatMovedAsksForHealthButABookkeepingChangeDoesNot() {
+    Deployment available = new DeploymentBuilder(APPLIED).withNewStatus().withAvailableReplicas(1).endStatus().build();
+    Deployment unavailable = new DeploymentBuilder(available).editStatus().withAvailableReplicas(0)
+        .withUnavailableReplicas(1).endStatus().build();
+    assertThat(DriftWatch.statusMoved(available, unavailable)).isTrue();
+    Deployment touched = new DeploymentBuilder(available).editMetadata().withResourceVersion("43").endMetadata().build();
+    assertThat(DriftWatch.statusMoved(available, touched)).isFalse();
+  }
 }

@@ -317,6 +317,15 @@ class NodeE2EIT {
         .withNamespace(stagingNs).endMetadata().addToStringData("api-key", "sk-test").build()).create();
     eventually("Ready again once the Secret exists", STARTUP,
         () -> api("/api/v1/environments/staging").getBoolean("ready", false));
+
+    // No commit this time: the Secret goes, and with it the pod. A Ready environment is otherwise looked at again
+    // only at its next sync (an hour away); its Deployment's status moving has its health read at once.
+    admin.secrets().inNamespace(stagingNs).withName("openai").delete();
+    admin.pods().inNamespace(stagingNs).withLabels(Labels.selector("langconnect", Labels.LANGCONNECT)).delete();
+    eventually("Degraded again without a sync, within a minute", Duration.ofMinutes(1), () -> "Degraded".equals(
+        api("/api/v1/environments/staging").getJsonObject("health", new JsonObject()).getString("status")));
+    assertThat(api("/api/v1/environments/staging").getJsonObject("health").getString("message"))
+        .contains("CreateContainerConfigError: secret \"openai\" not found");
   }
 
   /** The controller's status API through its Service (a standby passes it on to the leader). */

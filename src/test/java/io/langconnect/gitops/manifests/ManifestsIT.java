@@ -175,8 +175,11 @@ class ManifestsIT {
     Vertx vertx = Vertx.vertx();
     try {
       MetricsExposition metrics = new MetricsExposition(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-      LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, ControllerConfig.defaults(), metrics, new ServerVersions())));
-      eventually(() -> scrape(metrics).contains("langconnect_deployment_replicas{"));
+      try (io.langconnect.gitops.apply.WorkloadCache workloads = new io.langconnect.gitops.apply.WorkloadCache(controller)) {
+        LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, workloads,
+            ControllerConfig.defaults(), metrics, new ServerVersions())));
+        eventually(() -> scrape(metrics).contains("langconnect_deployment_replicas{"));
+      }
       ControllerConfig config = ControllerConfig.defaults()
           .withGit(new ControllerConfig.Git("git://127.0.0.1:1/none.git", "main", ".", Duration.ofHours(1),
               Duration.ofSeconds(2), Files.createTempDirectory("rbac-git").toString(), null))

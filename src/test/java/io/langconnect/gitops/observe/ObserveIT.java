@@ -97,9 +97,10 @@ class ObserveIT {
     Pool sql = plane.pool(database);
     // Everything the controller logs meanwhile is captured, to check that no password is ever logged.
     LogCapture logged = LogCapture.start();
+    io.langconnect.gitops.apply.WorkloadCache workloads = new io.langconnect.gitops.apply.WorkloadCache(plane.admin());
     try {
       ServerVersions versions = new ServerVersions();
-      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), config, metrics, versions)));
+      await(vertx.deployVerticle(new ObserverVerticle(plane.admin(), workloads, config, metrics, versions)));
       // Everything asserted below is collected in the same cycles, on their own schedules: wait for all of it.
       eventually(() -> {
         String s = scrape(metrics);
@@ -179,6 +180,7 @@ class ObserveIT {
       logged.close();
       sql.close();
       vertx.close().await();
+      workloads.close();
     }
   }
 

@@ -1,12 +1,15 @@
-package io.langconnect.gitops.observe;
+package io.langconnect.gitops.apply;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.dsl.Informable;
@@ -18,29 +21,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watch-fed copies of what the observer reads, so a collection cycle asks the API server nothing: the managed
- * Deployments and Services, the stack's pods, and the backup CronJobs and their Jobs. Every replica keeps its own
- * (each exports metrics). A list or watch that fails is tried again by fabric8, never given up.
+ * Watch-fed copies of how the stacks run, so the metrics and the health checks between syncs ask the API server
+ * nothing: the managed Deployments, Services and claims, the stack's pods, and the backup CronJobs and their Jobs.
+ * Every replica keeps one (each exports metrics). A list or watch that fails is tried again, never given up.
  */
-final class WorkloadCache implements AutoCloseable {
+public final class WorkloadCache implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkloadCache.class);
 
   private final SharedIndexInformer<Deployment> deployments;
   private final SharedIndexInformer<Service> services;
   private final SharedIndexInformer<Pod> pods;
+  private final SharedIndexInformer<PersistentVolumeClaim> claims;
   private final SharedIndexInformer<CronJob> cronJobs;
   private final SharedIndexInformer<Job> jobs;
+  private final SharedIndexInformer<HorizontalPodAutoscaler> autoscalers;
+  private CompletableFuture<Void> started;
 
-  WorkloadCache(KubernetesClient client) {
+  public WorkloadCache(KubernetesClient client) {
     deployments = inform("Deployments", client.apps().deployments().inAnyNamespace()
         .withLabel(Labels.MANAGED_BY, Labels.MANAGER));
     services = inform("Services", client.services().inAnyNamespace().withLabel(Labels.MANAGED_BY, Labels.MANAGER));
     pods = inform("Pods", client.pods().inAnyNamespace().withLabel(Labels.MANAGED_BY, Labels.MANAGER));
+    claims = inform("PersistentVolumeClaims", client.persistentVolumeClaims().inAnyNamespace()
+        .withLabel(Labels.MANAGED_BY, Labels.MANAGER));
     cronJobs = inform("CronJobs", client.batch().v1().cronjobs().inAnyNamespace()
         .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP));
     // A Job carries its CronJob's template labels; which CronJob owns it (or none: a restore) is told apart later.
     jobs = inform("Jobs", client.batch().v1().jobs().inAnyNamespace().withLabel(Labels.COMPONENT, Labels.BACKUP));
+    autoscalers = inform("HorizontalPodAutoscalers", client.autoscaling().v2().horizontalPodAutoscalers().inAnyNamespace()
+        .withLabel(Labels.MANAGED_BY, Labels.MANAGER));
   }
 
   private static <T extends HasMetadata> SharedIndexInformer<T> inform(String what, Informable<T> source) {
@@ -52,39 +62,68 @@ final class WorkloadCache implements AutoCloseable {
     return informer;
   }
 
-  /** Starts listing and watching; completes once every kind has been listed. */
-  CompletableFuture<Void> start() {
-    return CompletableFuture.allOf(all().stream().map(i -> i.start().toCompletableFuture()).toArray(CompletableFuture[]::new));
+  /** Starts listing and watching (once, whoever asks first); completes once every kind has been listed. */
+  public synchronized CompletableFuture<Void> start() {
+    if (started == null) {
+      started = CompletableFuture.allOf(all().stream().map(i -> i.start().toCompletableFuture())
+          .toArray(CompletableFuture[]::new));
+    }
+    return started;
   }
 
   /** Whether every kind has been listed once: before that, an absent object says nothing. */
-  boolean synced() {
+  public boolean synced() {
     return all().stream().allMatch(SharedIndexInformer::hasSynced);
   }
 
-  List<Deployment> databases() {
+  public List<Deployment> databases() {
     return deployments.getStore().list().stream()
         .filter(d -> Labels.POSTGRES.equals(d.getMetadata().getLabels().get(Labels.COMPONENT))).toList();
   }
 
-  List<Deployment> deployments(String namespace, String release) {
+  public List<Deployment> deployments(String namespace, String release) {
     return inNamespace(deployments, namespace).stream().filter(d -> release.equals(label(d, Labels.INSTANCE))).toList();
   }
 
-  Optional<Service> service(String namespace, String name) {
+  public Optional<Service> service(String namespace, String name) {
     return Optional.ofNullable(services.getStore().getByKey(Cache.namespaceKeyFunc(namespace, name)));
   }
 
-  List<Pod> pods(String namespace) {
+  public List<Pod> pods(String namespace) {
     return inNamespace(pods, namespace);
   }
 
-  List<CronJob> backupCronJobs(String namespace, String release) {
+  public List<CronJob> backupCronJobs(String namespace, String release) {
     return inNamespace(cronJobs, namespace).stream().filter(c -> release.equals(label(c, Labels.INSTANCE))).toList();
   }
 
-  List<Job> backupJobs(String namespace, String release) {
+  public List<Job> backupJobs(String namespace, String release) {
     return inNamespace(jobs, namespace).stream().filter(j -> release.equals(label(j, Labels.INSTANCE))).toList();
+  }
+
+  /**
+   * Tells {@code handler} of every change to an object the controller applies (all its kinds but Secrets, which
+   * are not watched: that would need the right to list every Secret of the cluster), until {@link #unlisten}.
+   */
+  public void listen(ResourceEventHandler<HasMetadata> handler) {
+    applied().forEach(informer -> informer.addEventHandler(handler));
+  }
+
+  public void unlisten(ResourceEventHandler<HasMetadata> handler) {
+    applied().forEach(informer -> informer.removeEventHandler(handler));
+  }
+
+  /** What the health check looks at, for one environment (by its label) in its namespace. */
+  public Health.Observed observed(String namespace, String environment) {
+    return new Health.Observed(
+        ofEnvironment(inNamespace(deployments, namespace), environment),
+        ofEnvironment(inNamespace(pods, namespace), environment),
+        ofEnvironment(inNamespace(claims, namespace), environment),
+        ofEnvironment(inNamespace(jobs, namespace), environment));
+  }
+
+  private static <T extends HasMetadata> List<T> ofEnvironment(List<T> objects, String environment) {
+    return objects.stream().filter(o -> environment.equals(label(o, Labels.ENVIRONMENT))).toList();
   }
 
   private static <T extends HasMetadata> List<T> inNamespace(SharedIndexInformer<T> informer, String namespace) {
@@ -95,8 +134,12 @@ final class WorkloadCache implements AutoCloseable {
     return object.getMetadata().getLabels() == null ? null : object.getMetadata().getLabels().get(name);
   }
 
+  private List<SharedIndexInformer<? extends HasMetadata>> applied() {
+    return List.of(deployments, services, claims, cronJobs, autoscalers);
+  }
+
   private List<SharedIndexInformer<? extends HasMetadata>> all() {
-    return List.of(deployments, services, pods, cronJobs, jobs);
+    return List.of(deployments, services, pods, claims, cronJobs, jobs, autoscalers);
   }
 
   @Override
