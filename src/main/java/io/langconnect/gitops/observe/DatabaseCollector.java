@@ -103,6 +103,7 @@ final class DatabaseCollector {
 
   private Map<String, String> collectionNames = Map.of();
   private boolean up;
+  private boolean refused;
 
   DatabaseCollector(Vertx vertx, DatabaseTarget target, ObserverMetrics metrics, ServerVersions versions,
                     Duration queryTimeout, int maxCollections) {
@@ -131,9 +132,9 @@ final class DatabaseCollector {
     return options;
   }
 
-  /** Whether the last probe reached the database. */
-  boolean up() {
-    return up;
+  /** Whether the database turned the last probe's credentials down. */
+  boolean credentialsRefused() {
+    return refused;
   }
 
   /** Probes, then (when up) everything but the exact counts. */
@@ -147,6 +148,9 @@ final class DatabaseCollector {
           Duration took = Duration.ofNanos(System.nanoTime() - started);
           metrics.query(target, "probe", took, probe.succeeded());
           up = probe.succeeded();
+          // SQLSTATE class 28: invalid authorization (a rotated password, a user that changed).
+          refused = probe.cause() instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null
+              && pg.getSqlState().startsWith("28");
           metrics.postgresUp.set(target.key(), List.of(row(base, up ? 1 : 0)));
           metrics.probeDuration.set(target.key(), List.of(row(base, took.toNanos() / 1e9)));
           if (probe.failed()) return Future.succeededFuture();

@@ -29,8 +29,8 @@ public final class ObserverVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ObserverVerticle.class);
 
-  /** How often a database that stopped answering has its target (address, Secret) worked out again. */
-  private static final Duration REDISCOVER_DOWN = Duration.ofMinutes(1);
+  /** How often a database that turns the collector's credentials down has its Secret read again. */
+  private static final Duration REREAD_CREDENTIALS = Duration.ofMinutes(1);
 
   private final ControllerConfig.Observe config;
   private final WorkloadCache cache;
@@ -83,17 +83,21 @@ public final class ObserverVerticle extends VerticleBase {
           // A call that never answers must not freeze every later cycle (and with them every metric).
           return Future.join(work).timeout(cycleLimit().toMillis(), TimeUnit.MILLISECONDS);
         })
-        .onComplete(done -> rediscoverDown())
+        .onComplete(done -> rereadRefusedCredentials())
         .onFailure(e -> LOG.warn("metrics cycle failed: {}", e.getMessage()))
         .onComplete(done -> collecting = false);
   }
 
-  /** A database that stopped answering may have moved or had its password rotated: look it up again, now and then. */
-  private void rediscoverDown() {
+  /**
+   * A database that turns the password down may have had it rotated in its Secret (the Deployment need not change):
+   * read it again, at most once a minute. A move shows in the Deployment or Services, which the cache sees.
+   */
+  private void rereadRefusedCredentials() {
     long now = System.currentTimeMillis();
     for (DatabaseCollector collector : collectors.values()) {
       DatabaseTarget target = collector.target();
-      if (collector.up() || now - rediscovered.getOrDefault(target.key(), 0L) < REDISCOVER_DOWN.toMillis()) continue;
+      if (!collector.credentialsRefused()
+          || now - rediscovered.getOrDefault(target.key(), 0L) < REREAD_CREDENTIALS.toMillis()) continue;
       rediscovered.put(target.key(), now);
       discovery.refresh(target);
     }

@@ -29,13 +29,13 @@ import org.slf4j.LoggerFactory;
  * observes the same databases, and a database keeps being observed while git is unreachable. Per-environment
  * overrides from the config replace host, port, credentials or the LangConnect URL. Deployments and Services come
  * from the watch-fed cache; a target is worked out again (reading its Secret) only when its Deployment or
- * Services changed, or when asked because its database stopped answering. Blocking.
+ * Services changed, or when asked because its database turned the password down. Blocking.
  */
 final class TargetDiscovery {
 
   private static final Logger LOG = LoggerFactory.getLogger(TargetDiscovery.class);
 
-  /** A target and the versions of the objects it was worked out from. */
+  /** A target and the versions of the objects it was worked out from (generation, resourceVersions). */
   private record Resolved(String versions, DatabaseTarget target) {}
 
   private final KubernetesClient client;
@@ -80,7 +80,8 @@ final class TargetDiscovery {
   private String versions(Deployment deployment) {
     Names names = new Names(deployment.getMetadata().getLabels().get(Labels.INSTANCE));
     String ns = deployment.getMetadata().getNamespace();
-    return deployment.getMetadata().getResourceVersion() + "/" + cache.service(ns, names.postgres())
+    // The Deployment's generation, not its resourceVersion: its status moves all the time, its spec rarely.
+    return deployment.getMetadata().getGeneration() + "/" + cache.service(ns, names.postgres())
         .map(s -> s.getMetadata().getResourceVersion()).orElse("-") + "/" + cache.service(ns, names.langconnect())
         .map(s -> s.getMetadata().getResourceVersion()).orElse("-");
   }

@@ -157,7 +157,9 @@ public final class SyncBenchmark {
   private static void manyEnvironments(Vertx vertx, Path tmp, int count) throws Exception {
     String state = PLANE.uniqueNamespace("bench-state");
     String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 4);
-    try (ValuesRepo repo = ValuesRepo.create(PLANE, tmp.resolve("many"))) {
+    try (ValuesRepo repo = ValuesRepo.create(PLANE, tmp.resolve("many"));
+         FaultProxy proxy = FaultProxy.start(PLANE);
+         KubernetesClient counted = PLANE.client(proxy.url(), PLANE.adminToken())) {
       repo.write("values.yaml", "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n"
           + "postgres:\n  auth:\n    password: bench-password\n");
       for (int i = 0; i < count; i++) {
@@ -171,7 +173,7 @@ public final class SyncBenchmark {
       ControllerConfig config = config(repo.gitUrl(), tmp, state, Duration.ofSeconds(60), 4);
       config = config.withSync(new ControllerConfig.Sync(Duration.ofHours(1), Duration.ZERO, 4, 5));
       long start = System.nanoTime();
-      try (Controller controller = new Controller(vertx, PLANE.admin(), config)) {
+      try (Controller controller = new Controller(vertx, counted, config)) {
         controller.start().await();
         waitFor(() -> controller.board().all().size() == count
             && controller.board().all().stream().allMatch(s -> s.result() == EnvironmentStatus.Result.SYNCED));
@@ -182,6 +184,7 @@ public final class SyncBenchmark {
                 + " heap in use %d MiB at the end (%d MiB before, %d MiB after GC)%n", count, count * 5, took / 1000.0,
             (double) took / count, heapPeak >> 20, heapBefore >> 20, usedHeap() >> 20);
         driftAmong(count, prefix);
+        idleAmong(controller, proxy, count);
       }
     }
   }
@@ -207,6 +210,34 @@ public final class SyncBenchmark {
     System.out.printf("drift of 1 object among %d environments corrected, 20 edits: median %d ms, max %d ms"
         + " (before the watches: at the next drift check, 5 min apart by default)%n", count,
         latencies.get(latencies.size() / 2), latencies.get(latencies.size() - 1));
+  }
+
+  /**
+   * Idle with every environment synced (none Ready: the node runs no bench pod, so each is looked at every 10 s):
+   * the process's own CPU time over 60 s (the controller and this harness), and what reached the API server.
+   */
+  private static void idleAmong(Controller controller, FaultProxy proxy, int count) throws InterruptedException {
+    // Settle first: the cluster creates and fails to schedule every pod (each environment turns Degraded once, an
+    // Event), and the collector's first cycle (30 s apart) works out every new database.
+    Thread.sleep(60_000);
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    var fetches = controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer();
+    long fetchesBefore = fetches == null ? 0 : fetches.count();
+    int requestsBefore = proxy.requestCount();
+    java.util.Map<String, Integer> kindsBefore = proxy.requestsByKind();
+    int writesBefore = proxy.writeCount();
+    long cpuBefore = os.getProcessCpuTime();
+    long start = System.nanoTime();
+    Thread.sleep(60_000);
+    double cpu = (os.getProcessCpuTime() - cpuBefore) * 100.0 / (System.nanoTime() - start);
+    System.out.printf("idle with %d environments, 60 s: %.2f%% of one core (this process), %d API requests"
+            + " (watches re-opened included), %d API writes, %d git fetches%n", count, cpu,
+        proxy.requestCount() - requestsBefore, proxy.writeCount() - writesBefore,
+        (fetches == null ? 0 : fetches.count()) - fetchesBefore);
+    proxy.requestsByKind().forEach((kind, n) -> {
+      int during = n - kindsBefore.getOrDefault(kind, 0);
+      if (during > 0) System.out.printf("  idle requests: %d %s%n", during, kind);
+    });
   }
 
   private static long usedHeap() {

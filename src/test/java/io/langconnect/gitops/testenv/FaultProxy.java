@@ -66,6 +66,8 @@ public final class FaultProxy implements AutoCloseable {
   private final ConcurrentLinkedQueue<Rule> rules = new ConcurrentLinkedQueue<>();
   private final AtomicInteger injected = new AtomicInteger();
   private final AtomicInteger writes = new AtomicInteger();
+  private final AtomicInteger requests = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> byKind = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Set<io.vertx.core.http.HttpConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, WebSocketClient upstreamSockets, URI target) {
@@ -127,6 +129,28 @@ public final class FaultProxy implements AutoCloseable {
     return injected.get();
   }
 
+  /** Every request so far, watches (WebSocket upgrades) included. */
+  public int requestCount() {
+    return requests.get();
+  }
+
+  /** Requests so far by method and resource ("GET pods", "PATCH deployments", "GET pods (watch)"). */
+  public java.util.Map<String, Integer> requestsByKind() {
+    java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+    byKind.forEach((kind, n) -> counts.put(kind, n.get()));
+    return counts;
+  }
+
+  /** /api/v1/namespaces/ns/pods/p -> pods; /apis/apps/v1/deployments -> deployments. */
+  private static String resourceOf(String path) {
+    String[] parts = path.split("/");
+    for (int i = 0; i < parts.length - 2; i++) {
+      if (parts[i].equals("namespaces")) return parts[i + 2];
+    }
+    int version = path.startsWith("/api/") ? 2 : 3;
+    return parts.length > version + 1 ? parts[version + 1] : path;
+  }
+
   /** Requests that asked to change something (anything but GET, HEAD, OPTIONS), dry runs included. */
   public int writeCount() {
     return writes.get();
@@ -136,6 +160,9 @@ public final class FaultProxy implements AutoCloseable {
     boolean webSocket = "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
     Future<Buffer> body = webSocket ? Future.succeededFuture(Buffer.buffer()) : request.body();
     String method = request.method().name();
+    requests.incrementAndGet();
+    byKind.computeIfAbsent(method + " " + resourceOf(request.path()) + (request.getParam("watch") != null
+        || webSocket ? " (watch)" : ""), k -> new AtomicInteger()).incrementAndGet();
     if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("OPTIONS")) writes.incrementAndGet();
     for (Rule rule : rules) {
       if (rule.match().test(request) && rule.remaining().getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
