@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Prints the sync benchmark figures quoted in the README (see src/test/java/.../bench/SyncBenchmark.java).
-#   scripts/bench.sh [ENVIRONMENTS]   default 200
+#   scripts/bench.sh [ENVIRONMENTS [many]]   default 200; "many" runs only the many-environments part
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/test-env.sh up
 mvn -B -q test-compile
 mvn -B -q exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.langconnect.gitops.bench.SyncBenchmark \
-  -Dexec.args="${1:-200}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+  -Dexec.args="${1:-200} ${2:-all}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn

@@ -31,8 +31,6 @@ import java.util.function.Supplier;
  */
 public final class HttpApiVerticle extends VerticleBase {
 
-  private static final java.time.Duration REFRESH = java.time.Duration.ofMillis(250);
-  private static final java.time.Duration FULL_RENDER = java.time.Duration.ofMinutes(1);
 
   private final StatusBoard board;
   private final MetricsExposition metrics;
@@ -43,8 +41,6 @@ public final class HttpApiVerticle extends VerticleBase {
   private final int port;
   private HttpServer server;
   private WebClient client;
-  private long refreshTimer = -1;
-  private long lastFullRender;
 
   /**
    * What the write endpoints do, each off the event loop: start a backup (answers the Job's name), suspend
@@ -76,19 +72,14 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    // /metrics is rendered off the request path, shortly after a change; in full every minute, for timers' maxima.
-    refreshTimer = vertx.setPeriodic(REFRESH.toMillis(), id -> vertx.executeBlocking(() -> {
-      boolean full = System.nanoTime() - lastFullRender > FULL_RENDER.toNanos();
-      if (full) lastFullRender = System.nanoTime();
-      metrics.refresh(full);
-      return null;
-    }, true));
     client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000));
     Router router = Router.router(vertx);
     router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
-    router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", MetricsExposition.CONTENT_TYPE).end(metrics.scrape()));
+    // Rendered on a worker when stale (see MetricsExposition): never on the event loop.
+    router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape, false)
+        .onSuccess(text -> ctx.response().putHeader("Content-Type", MetricsExposition.CONTENT_TYPE).end(text))
+        .onFailure(ctx::fail));
     // With an API token configured, the status API asks for it too (it names namespaces and the repository);
     // /healthz, /readyz and /metrics stay open for probes and Prometheus.
     router.route("/api/v1/*").handler(BodyHandler.create().setBodyLimit(16 * 1024));
@@ -284,7 +275,6 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(refreshTimer);
     if (client != null) client.close();
     return server == null ? Future.succeededFuture() : server.close();
   }

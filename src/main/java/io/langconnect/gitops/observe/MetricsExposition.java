@@ -8,10 +8,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * What {@code GET /metrics} serves, kept ready: the registry's meters (syncs, webhooks, git, collector queries)
- * followed by the collector's gauge tables. Writers say when something changed; the text is rendered again off
- * the request path (see {@link #refresh}), so a scrape only copies bytes, however many environments, tables and
- * collections there are. A scrape may trail a change by one refresh period.
+ * What {@code GET /metrics} serves: the registry's meters (syncs, webhooks, git, collector queries) followed by
+ * the collector's gauge tables. Writers only say that something changed; the text is rendered when a scrape asks
+ * and something changed since the last one (or that one is a minute old, for meters whose value moves by itself,
+ * such as a timer's decaying maximum), else the last text is served as it is. So the cost follows the scrapes, not
+ * the changes: a first sync of hundreds of environments changes metrics hundreds of times a second.
  */
 public final class MetricsExposition {
 
@@ -19,8 +20,11 @@ public final class MetricsExposition {
 
   private final PrometheusMeterRegistry registry;
   private final List<GaugeTable> tables = new CopyOnWriteArrayList<>();
+  private static final long FULL_RENDER_NANOS = java.time.Duration.ofMinutes(1).toNanos();
+
   private final AtomicBoolean changed = new AtomicBoolean(true);
-  private volatile Buffer ready;
+  private Buffer ready;
+  private long renderedAt;
 
   public MetricsExposition(PrometheusMeterRegistry registry) {
     this.registry = registry;
@@ -35,22 +39,14 @@ public final class MetricsExposition {
     changed.set(true);
   }
 
-  /**
-   * Renders the text again if something changed since the last time, or when {@code force} (meters whose value
-   * moves by itself, such as a timer's decaying maximum). Blocking: call from a worker, one call at a time.
-   */
-  public void refresh(boolean force) {
-    if (changed.getAndSet(false) || force || ready == null) ready = render();
-  }
-
-  /** The text as last rendered (rendered now if it never was). */
-  public Buffer scrape() {
-    Buffer text = ready;
-    if (text == null) {
-      refresh(true);
-      text = ready;
+  /** The text, rendered first if something changed since the last scrape or it is a minute old. Blocking. */
+  public synchronized Buffer scrape() {
+    long now = System.nanoTime();
+    if (changed.getAndSet(false) || ready == null || now - renderedAt > FULL_RENDER_NANOS) {
+      ready = render();
+      renderedAt = now;
     }
-    return text;
+    return ready;
   }
 
   void add(GaugeTable table) {

@@ -75,9 +75,8 @@ class DashboardTest {
     assertThat(exportedNames()).containsAll(used);
   }
 
-  /** What the exposition serves once its refresher has run. */
+  /** What a scrape of /metrics serves. */
   private static String scrape(MetricsExposition metrics) {
-    metrics.refresh(false);
     return metrics.scrape().toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 }

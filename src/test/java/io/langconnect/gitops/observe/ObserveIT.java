@@ -184,9 +184,8 @@ class ObserveIT {
     }
   }
 
-  /** What the exposition serves once its refresher has run. */
+  /** What a scrape of /metrics serves. */
   private static String scrape(MetricsExposition metrics) {
-    metrics.refresh(false);
     return metrics.scrape().toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 }
