@@ -111,6 +111,8 @@ class NodeE2EIT {
     for (String ns : List.of(stagingNs, prodNs)) {
       onNode(ns, "PostgreSQL of " + ns + " is available through its probes", () -> available(ns, "langconnect-postgres", 1));
       onNode(ns, "LangConnect of " + ns + " is available through its probes", () -> available(ns, "langconnect-langconnect", 1));
+      // Available is not yet routable: kube-proxy writes the Service's rules a moment after the endpoint appears.
+      eventually("LangConnect of " + ns + " answers through its Service", () -> answersThroughService(ns));
     }
   }
 
@@ -250,8 +252,7 @@ class NodeE2EIT {
           && !app.getMetadata().getName().equals(oldAppPod) && ready(database) && ready(app)
           && available(prodNs, "langconnect-postgres", 1) && available(prodNs, "langconnect-langconnect", 1);
     });
-    assertThat(get("http://" + serviceIp(prodNs, "langconnect-langconnect") + ":8080/health").body())
-        .isEqualTo("{\"status\": \"ok\"}");
+    eventually("prod's new LangConnect answers through its Service", () -> answersThroughService(prodNs));
     // prod is production: before its database restarted, the backup CronJob's own Job ran on the node and finished.
     String backup = api("/api/v1/environments/prod").getString("lastBackupBeforeChange");
     assertThat(backup).startsWith("langconnect-postgres-backup-manual-");
@@ -554,6 +555,16 @@ class NodeE2EIT {
   private String embeddingsChecksum() throws InterruptedException {
     return query(prodNs, "SELECT md5(string_agg(id || '|' || embedding::text || '|' || document || '|' || cmetadata::text,"
         + " ',' ORDER BY id)) AS sum FROM langchain_pg_embedding").getString(0);
+  }
+
+  /** LangConnect's /health through its Service says ok. */
+  private boolean answersThroughService(String namespace) {
+    try {
+      return get("http://" + serviceIp(namespace, "langconnect-langconnect") + ":8080/health").body()
+          .equals("{\"status\": \"ok\"}");
+    } catch (Exception e) {
+      return false;
+    }
   }
 
   private void addDocuments(String namespace, String collection, int count) throws Exception {
