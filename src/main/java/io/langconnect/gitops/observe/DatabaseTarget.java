@@ -15,6 +15,10 @@ public record DatabaseTarget(String environment, String namespace, String releas
    * leave one name in two namespaces).
    */
   public String key() {
+    return key(namespace, environment);
+  }
+
+  static String key(String namespace, String environment) {
     return namespace + "/" + environment;
   }
 

@@ -36,15 +36,17 @@ public final class ObserverVerticle extends VerticleBase {
   private final WorkloadCache cache;
   private final TargetDiscovery discovery;
   private final WorkloadCollector workloads;
-  private final Map<String, Long> rediscovered = new HashMap<>();
+  private final Map<String, Long> credentialsRereadAt = new HashMap<>();
   private final ObserverMetrics metrics;
   private final ServerVersions versions;
   private final Map<String, DatabaseCollector> collectors = new HashMap<>();
   private WebClient web;
   private boolean collecting;
 
-  /** {@code versions} hears the version each database reports, for the sync's major-version guard. */
-  /** {@code cache} is started here if it was not yet; its owner closes it. */
+  /**
+   * {@code versions} hears the version each database reports, for the sync's major-version guard; {@code cache} is
+   * started here if it was not yet, and closed by its owner.
+   */
   public ObserverVerticle(KubernetesClient client, WorkloadCache cache, ControllerConfig config,
                           MetricsExposition exposition, ServerVersions versions) {
     this.versions = versions;
@@ -97,8 +99,8 @@ public final class ObserverVerticle extends VerticleBase {
     for (DatabaseCollector collector : collectors.values()) {
       DatabaseTarget target = collector.target();
       if (!collector.credentialsRefused()
-          || now - rediscovered.getOrDefault(target.key(), 0L) < REREAD_CREDENTIALS.toMillis()) continue;
-      rediscovered.put(target.key(), now);
+          || now - credentialsRereadAt.getOrDefault(target.key(), 0L) < REREAD_CREDENTIALS.toMillis()) continue;
+      credentialsRereadAt.put(target.key(), now);
       discovery.refresh(target);
     }
   }
@@ -118,7 +120,7 @@ public final class ObserverVerticle extends VerticleBase {
       if (next == null || !next.equals(current)) {
         collectors.remove(key).close();
         if (next == null) {
-          rediscovered.remove(key);
+          credentialsRereadAt.remove(key);
           metrics.forget(current);
           versions.forget(current);
         }

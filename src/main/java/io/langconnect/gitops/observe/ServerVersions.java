@@ -23,6 +23,6 @@ public final class ServerVersions {
 
   /** The major version of the server of {@code environment} in {@code namespace}, when the collector reached it. */
   public Optional<Integer> major(String namespace, String environment) {
-    return Optional.ofNullable(versions.get(namespace + "/" + environment)).map(PostgresVersions::majorOf);
+    return Optional.ofNullable(versions.get(DatabaseTarget.key(namespace, environment))).map(PostgresVersions::majorOf);
   }
 }
