@@ -9,10 +9,8 @@ import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.sync.ControlStore;
 import io.langconnect.gitops.sync.EventRecorder;
 import io.langconnect.gitops.sync.KubernetesClients;
-import io.langconnect.gitops.sync.StatusBoard;
-import io.langconnect.gitops.sync.SyncMetrics;
+import io.langconnect.gitops.sync.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -34,9 +32,10 @@ final class ClusterSession implements AutoCloseable {
     this.applier = cluster.applier();
     this.inventories = cluster.inventories();
     this.controls = cluster.controls();
-    // A one-shot command has no collector: the running major version is read from the deployed image.
-    this.service = new SyncService(cluster, new EventRecorder(client, "cli"), new SyncMetrics(new SimpleMeterRegistry()),
-        new StatusBoard(), config.sync(), new ServerVersions());
+    // A one-shot command keeps no history and has no collector: the running major version is read from the
+    // deployed image.
+    this.service = new SyncService(cluster, new EventRecorder(client, "cli"), SyncRecord.NONE, config.sync(),
+        new ServerVersions());
   }
 
   /** A typo in --env must not write a control for an environment that does not exist. */

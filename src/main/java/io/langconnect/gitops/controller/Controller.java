@@ -26,6 +26,7 @@ import io.langconnect.gitops.sync.LeaderDirectory;
 import io.langconnect.gitops.sync.PollHandoff;
 import io.langconnect.gitops.sync.StatusBoard;
 import io.langconnect.gitops.sync.SyncMetrics;
+import io.langconnect.gitops.sync.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.sync.SyncVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -175,7 +176,7 @@ public final class Controller implements AutoCloseable {
     workloads.start(); // health between syncs is read from it, with or without the metrics
     SyncService service = new SyncService(
         SyncService.Cluster.of(client, retry, config.kubernetes().namespacePolicy(), Optional.of(workloads)),
-        new EventRecorder(client, identity), metrics, board, config.sync(), versions);
+        new EventRecorder(client, identity), SyncRecord.of(board, metrics), config.sync(), versions);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
           synchronized (syncDeployments) {

@@ -70,21 +70,19 @@ public final class SyncService {
   private final LiveState live;
   private final BackupService backups;
   private final EventRecorder events;
-  private final SyncMetrics metrics;
-  private final StatusBoard board;
+  private final SyncRecord record;
   private final ControllerConfig.Sync settings;
   private final ServerVersions versions;
 
-  public SyncService(Cluster cluster, EventRecorder events, SyncMetrics metrics, StatusBoard board,
-                     ControllerConfig.Sync settings, ServerVersions versions) {
+  public SyncService(Cluster cluster, EventRecorder events, SyncRecord record, ControllerConfig.Sync settings,
+                     ServerVersions versions) {
     this.applier = cluster.applier();
     this.inventories = cluster.inventories();
     this.controls = cluster.controls();
     this.live = cluster.live();
     this.backups = cluster.backups();
     this.events = events;
-    this.metrics = metrics;
-    this.board = board;
+    this.record = record;
     this.settings = settings;
     this.versions = versions;
   }
@@ -98,9 +96,9 @@ public final class SyncService {
    * guard that holds the commit leaves every live object as it is; {@code dryRun} records nothing at all.
    */
   public EnvironmentStatus sync(ValuesFolder.Environment environment, String revision, boolean dryRun) {
-    Sync run = new Sync(environment.name(), revision, dryRun, Instant.now(), board.get(environment.name()));
+    Sync run = new Sync(environment.name(), revision, dryRun, Instant.now(), record.last(environment.name()));
     if (!environment.isValid()) {
-      if (!dryRun) metrics.environmentKnown(run.name, List.of());
+      if (!dryRun) record.rendered(run.name, List.of());
       String problems = environment.problems().stream().filter(Problem::isError).limit(3).map(Problem::toString)
           .collect(Collectors.joining("; "));
       String message = "values are invalid, live objects left untouched: " + problems;
@@ -110,7 +108,7 @@ public final class SyncService {
     }
     var values = environment.values().get();
     List<HasMetadata> desired = StackRenderer.render(values, Optional.empty());
-    if (!dryRun) metrics.environmentKnown(run.name, desired.stream().map(HasMetadata::getKind).distinct().toList());
+    if (!dryRun) record.rendered(run.name, desired.stream().map(HasMetadata::getKind).distinct().toList());
     Inventory previous = Inventory.empty(run.name);
     String untrusted = null;
     try {
@@ -134,7 +132,7 @@ public final class SyncService {
           || previous.production() != values.production();
       if (!preview && (untrusted != null || changed)) inventories.write(result.inventory().withProduction(values.production()));
       if (!preview) {
-        metrics.objects(run.name, result);
+        record.applied(run.name, result);
         reportSkipped(values.namespace(), result);
       }
       run.drift = result.objects().stream().filter(SyncResult.ObjectResult::driftCorrected).count();
@@ -266,12 +264,12 @@ public final class SyncService {
 
   /** Whether the last status of the environment says Ready (or it has none yet to look at). */
   public boolean isReady(String environment) {
-    return board.get(environment).map(s -> s.health().ready() || s.namespace().isEmpty()).orElse(true);
+    return record.last(environment).map(s -> s.health().ready() || s.namespace().isEmpty()).orElse(true);
   }
 
   /** Re-reads how an environment's objects run, without syncing; a change of health is recorded and counted. */
   public void refreshHealth(String environment) {
-    Optional<EnvironmentStatus> status = board.get(environment);
+    Optional<EnvironmentStatus> status = record.last(environment);
     if (status.isEmpty() || status.get().namespace().isEmpty() || status.get().result() == Result.PRUNED) return;
     Health health = live.recentHealth(status.get().namespace(), environment);
     if (health.equals(status.get().health())) return;
@@ -280,8 +278,7 @@ public final class SyncService {
       LOG.warn("{}: degraded: {}", environment, health.message());
     }
     EnvironmentStatus updated = status.get().withHealth(health);
-    board.put(updated);
-    metrics.environmentState(environment, updated.ready(), updated.suspension().isPresent());
+    record.healthChanged(updated);
   }
 
   /** Objects an inventory named that turned out not to be ours: left alone, and said so where users look. */
@@ -338,7 +335,7 @@ public final class SyncService {
             + "; pruning " + (production ? "the production environment " : "") + environment + " is held: nothing was"
             + " deleted. Run `langconnect-gitops prune --env " + environment + " --confirm` to prune it (volume"
             + " claims and the namespace are kept), or restore its values file";
-        if (!dryRun && board.get(environment).map(s -> s.result() != Result.PRUNE_HELD).orElse(true)) {
+        if (!dryRun && record.last(environment).map(s -> s.result() != Result.PRUNE_HELD).orElse(true)) {
           events.warning(namespace, "PruneHeld", message);
         }
         return finish(run.outcome(namespace, Result.PRUNE_HELD, message));
@@ -354,10 +351,7 @@ public final class SyncService {
           + result.count(SyncResult.Action.RETAINED) + " volume claim(s) and the namespace"
           + skippedNote(result);
       EnvironmentStatus status = finish(run.outcome(namespace, Result.PRUNED, message));
-      if (!dryRun) {
-        board.remove(environment);
-        metrics.forget(environment);
-      }
+      if (!dryRun) record.removed(environment);
       return status;
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, "");
@@ -450,9 +444,7 @@ public final class SyncService {
         outcome.message(), Instant.now(), took, lastSuccess, run.objects, totalDrift, health,
         run.controls.suspension(), backup);
     if (!run.dryRun) {
-      board.put(status);
-      metrics.syncFinished(run.name, result, took);
-      metrics.environmentState(run.name, status.ready(), status.suspension().isPresent());
+      record.finished(status, took);
       if (result == Result.FAILED || result == Result.PROGRESSING || result == Result.HELD || result == Result.PRUNE_HELD) {
         LOG.warn("{}: {} ({})", run.name, result.label(), outcome.message());
       } else {

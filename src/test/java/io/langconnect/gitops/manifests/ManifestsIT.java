@@ -20,8 +20,7 @@ import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.sync.EventRecorder;
-import io.langconnect.gitops.sync.StatusBoard;
-import io.langconnect.gitops.sync.SyncMetrics;
+import io.langconnect.gitops.sync.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;
@@ -124,8 +123,8 @@ class ManifestsIT {
     Retry retry = new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200));
     NamespacePolicy policy = new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, NS);
     SyncService sync = new SyncService(SyncService.Cluster.of(controller, retry, policy),
-        new EventRecorder(controller, "rbac-test"), new SyncMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)),
-        new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 3), new ServerVersions());
+        new EventRecorder(controller, "rbac-test"), SyncRecord.NONE,
+        new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 3), new ServerVersions());
     String image = "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n";
     try (PodReadiness kubelet = PodReadiness.markReady(admin, "it-rbac")) {
       // Sync: everything created, including an autoscaler, a backup CronJob and PVCs.
@@ -164,8 +163,8 @@ class ManifestsIT {
 
       // An environment whose database never becomes ready: an Event says so.
       SyncService impatient = new SyncService(SyncService.Cluster.of(controller, retry, policy),
-          new EventRecorder(controller, "rbac-test"), new SyncMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)),
-          new StatusBoard(), new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(1), 2, 3),
+          new EventRecorder(controller, "rbac-test"), SyncRecord.NONE,
+          new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(1), 2, 3),
           new ServerVersions());
       assertThat(impatient.sync(env("slow", "namespace: " + slow + "\n" + image), "r1", false).result())
           .isEqualTo(EnvironmentStatus.Result.PROGRESSING);

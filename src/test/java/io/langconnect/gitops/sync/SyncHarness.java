@@ -37,7 +37,7 @@ final class SyncHarness implements AutoCloseable {
         .withKubernetes(new ControllerConfig.Kubernetes(stateNamespace, null, false, null, null));
     repository = new ValuesRepository(config.git());
     service = new SyncService(SyncService.Cluster.of(client, new Retry(5, Duration.ofMillis(50), Duration.ofMillis(500)),
-            config.kubernetes().namespacePolicy()), new EventRecorder(client, "test"), new SyncMetrics(registry), board,
+            config.kubernetes().namespacePolicy()), new EventRecorder(client, "test"), SyncRecord.of(board, new SyncMetrics(registry)),
         new ControllerConfig.Sync(Duration.ofMinutes(5), databaseReadyTimeout, 2, 5, Duration.ofSeconds(10), backupTimeout),
         new ServerVersions());
   }

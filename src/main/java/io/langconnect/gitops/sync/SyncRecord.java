@@ -1,0 +1,93 @@
+package io.langconnect.gitops.sync;
+
+import io.langconnect.gitops.apply.SyncResult;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where a sync's outcomes go, and what it remembers of an environment's last one (to tell a new Degraded or a
+ * new prune hold from one already reported). The controller keeps them on its status board and in its metrics; a
+ * one-shot command keeps nothing ({@link #NONE}).
+ */
+public interface SyncRecord {
+
+  /** The last recorded status of the environment, if any. */
+  Optional<EnvironmentStatus> last(String environment);
+
+  /** The environment's values were read: the kinds it renders (none when the values are invalid). */
+  void rendered(String environment, List<String> kinds);
+
+  /** What an apply did to each object. */
+  void applied(String environment, SyncResult result);
+
+  /** A sync (or prune) ended with this status after {@code took}. */
+  void finished(EnvironmentStatus status, Duration took);
+
+  /** The environment's health changed between syncs. */
+  void healthChanged(EnvironmentStatus status);
+
+  /** The environment was pruned: nothing of it is remembered any more. */
+  void removed(String environment);
+
+  SyncRecord NONE = new SyncRecord() {
+    @Override
+    public Optional<EnvironmentStatus> last(String environment) {
+      return Optional.empty();
+    }
+
+    @Override
+    public void rendered(String environment, List<String> kinds) {}
+
+    @Override
+    public void applied(String environment, SyncResult result) {}
+
+    @Override
+    public void finished(EnvironmentStatus status, Duration took) {}
+
+    @Override
+    public void healthChanged(EnvironmentStatus status) {}
+
+    @Override
+    public void removed(String environment) {}
+  };
+
+  /** The controller's: the status board the API serves and the metrics it exports. */
+  static SyncRecord of(StatusBoard board, SyncMetrics metrics) {
+    return new SyncRecord() {
+      @Override
+      public Optional<EnvironmentStatus> last(String environment) {
+        return board.get(environment);
+      }
+
+      @Override
+      public void rendered(String environment, List<String> kinds) {
+        metrics.environmentKnown(environment, kinds);
+      }
+
+      @Override
+      public void applied(String environment, SyncResult result) {
+        metrics.objects(environment, result);
+      }
+
+      @Override
+      public void finished(EnvironmentStatus status, Duration took) {
+        board.put(status);
+        metrics.syncFinished(status.name(), status.result(), took);
+        metrics.environmentState(status.name(), status.ready(), status.suspension().isPresent());
+      }
+
+      @Override
+      public void healthChanged(EnvironmentStatus status) {
+        board.put(status);
+        metrics.environmentState(status.name(), status.ready(), status.suspension().isPresent());
+      }
+
+      @Override
+      public void removed(String environment) {
+        board.remove(environment);
+        metrics.forget(environment);
+      }
+    };
+  }
+}
