@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the sync benchmark figures quoted in the README (see src/test/java/.../bench/SyncBenchmark.java).
-#   scripts/bench.sh [ENVIRONMENTS [many]]   default 200; "many" runs only the many-environments part
+#   scripts/bench.sh [ENVIRONMENTS [all|many|webhook]]   default 200 all; "many" runs only the many-environments
+#   part, "webhook" only the webhook-to-applied latencies
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/test-env.sh up

@@ -24,6 +24,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -39,6 +45,8 @@ public final class Applier {
   private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** Threads that wait for the reads of {@link #live}; they end when idle. */
+  private static final ExecutorService READS = readers();
 
   /**
    * How to apply: for real or as a server-side dry run, how long to wait for the database, and what must happen
@@ -193,11 +201,24 @@ public final class Applier {
   }
 
   /** The live objects of a render, by reference (absent ones left out). */
+  /** Every desired object as it is now, read at once: a sync waits for one round trip here, not one per object. */
   private Map<ObjectRef, HasMetadata> live(List<HasMetadata> desired) {
+    List<CompletableFuture<HasMetadata>> reads = desired.stream()
+        .map(object -> CompletableFuture.supplyAsync(() -> retry.call(() -> client.resource(object).get()), READS))
+        .toList();
     Map<ObjectRef, HasMetadata> live = new HashMap<>();
-    for (HasMetadata object : desired) {
-      HasMetadata current = retry.call(() -> client.resource(object).get());
-      if (current != null) live.put(ObjectRef.of(object), current);
+    try {
+      for (int i = 0; i < desired.size(); i++) {
+        HasMetadata current = reads.get(i).get();
+        if (current != null) live.put(ObjectRef.of(desired.get(i)), current);
+      }
+    } catch (InterruptedException e) {
+      reads.forEach(read -> read.cancel(true));
+      Thread.currentThread().interrupt();
+      throw new KubernetesClientException("interrupted while reading the live objects", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException failure) throw failure;
+      throw new KubernetesClientException(e.getCause().getMessage(), e.getCause());
     }
     return live;
   }
@@ -273,6 +294,16 @@ public final class Applier {
     RANDOM.nextBytes(bytes);
     String password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     return Base64.getEncoder().encodeToString(password.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static ExecutorService readers() {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(16, 16, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), task -> {
+      Thread thread = new Thread(task, "langconnect-live-read");
+      thread.setDaemon(true);
+      return thread;
+    });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   private static boolean isDatabase(HasMetadata object) {

@@ -155,30 +155,22 @@ public final class GitPollerVerticle extends VerticleBase {
     });
   }
 
-  /** Runs on a worker: ls-remote, and fetch + read only when the head moved. */
+  /**
+   * Runs on a worker. A timer's poll asks for the head (ls-remote, cheap) and fetches only when it moved; a push
+   * names the commit it brought, so its poll fetches at once (one round trip fewer between push and apply).
+   */
   private Optional<Fetched> pollBlocking(String expected) throws Exception {
-    Instant asked = Instant.now();
-    ObjectId head;
-    try {
-      head = repository.remoteHead();
-      // A webhook can arrive before every mirror behind the URL has the pushed commit: ask again, briefly.
-      for (int i = 0; expected != null && !head.name().equals(expected) && i < LAGGING_MIRROR_RETRIES; i++) {
-        Thread.sleep(200);
-        head = repository.remoteHead();
-      }
-    } catch (Exception e) {
-      metrics.gitPoll("failed", Duration.between(asked, Instant.now()));
-      throw e;
-    }
-    if (head.name().equals(published)) {
-      metrics.gitPoll("unchanged", Duration.between(asked, Instant.now()));
-      return Optional.empty();
-    }
-    metrics.gitPoll("fetched", Duration.between(asked, Instant.now()));
+    if (expected == null && !headMoved()) return Optional.empty();
     Instant start = Instant.now();
     try {
       ObjectId fetched = repository.fetch();
+      // A webhook can arrive before every mirror behind the URL has the pushed commit: ask again, briefly.
+      for (int i = 0; expected != null && !fetched.name().equals(expected) && i < LAGGING_MIRROR_RETRIES; i++) {
+        Thread.sleep(200);
+        fetched = repository.fetch();
+      }
       metrics.gitFetch(true, Duration.between(start, Instant.now()));
+      if (fetched.name().equals(published)) return Optional.empty();
       Optional<Map<String, String>> files = repository.valuesFiles(fetched);
       return Optional.of(new Fetched(fetched.name(),
           files.map(contents -> ValuesFolder.load(contents, repository.displayPrefix(), namespaces))));
@@ -186,6 +178,20 @@ public final class GitPollerVerticle extends VerticleBase {
       metrics.gitFetch(false, Duration.between(start, Instant.now()));
       throw e;
     }
+  }
+
+  private boolean headMoved() throws ValuesRepository.GitException {
+    Instant asked = Instant.now();
+    ObjectId head;
+    try {
+      head = repository.remoteHead();
+    } catch (ValuesRepository.GitException e) {
+      metrics.gitPoll("failed", Duration.between(asked, Instant.now()));
+      throw e;
+    }
+    boolean moved = !head.name().equals(published);
+    metrics.gitPoll(moved ? "fetched" : "unchanged", Duration.between(asked, Instant.now()));
+    return moved;
   }
 
   private void publish(Fetched fetched, Batch batch) {
