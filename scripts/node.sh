@@ -10,6 +10,7 @@ NODE_IP=10.200.0.1            # on a link of its own: the kubelet, CoreDNS and t
 NODE_LINK=lgtest0
 POD_CIDR=10.88.0.0/16
 POD_BRIDGE=lgtest-cni0
+SERVICE_CIDR=10.96.0.0/16     # test-env.sh's --service-cluster-ip-range
 CLUSTER_DNS=$NODE_IP
 # Only pods that tolerate this run on the node (the end-to-end tests, the demo); the other tests' pods stay
 # unscheduled, as on a control plane without nodes, so that their fake readiness is never overwritten.
@@ -86,6 +87,9 @@ node_link_up() {
     ip addr add "$NODE_IP/32" dev "$NODE_LINK"
     ip link set "$NODE_LINK" up
   fi
+  # Service addresses kube-proxy does not translate (no such Service) stay on this machine instead of taking the
+  # default route: tests that reach Services from the host send nothing out. Goes with the link on down.
+  ip route replace "$SERVICE_CIDR" dev "$NODE_LINK"
   # Remember what the machine had, to put it back on down.
   [ -f "$STATE/sysctl.saved" ] || printf 'net.ipv4.ip_forward=%s\nnet.bridge.bridge-nf-call-iptables=%s\n' \
     "$(cat /proc/sys/net/ipv4/ip_forward)" "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables)" > "$STATE/sysctl.saved"

@@ -57,6 +57,10 @@ class ObserveIT {
             new Applier.Options(false, Duration.ZERO));
   }
 
+  private static String clusterIp(LocalControlPlane plane, String namespace, String service) {
+    return plane.admin().services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();
+  }
+
   private static double value(String scrape, String metric, String... labels) {
     for (String line : scrape.lines().toList()) {
       if (!line.startsWith(metric + "{")) continue;
@@ -176,6 +180,14 @@ class ObserveIT {
           .redirectErrorStream(true).start();
       String verdict = new String(promtool.getInputStream().readAllBytes());
       assertThat(promtool.waitFor()).as(verdict).isZero();
+
+      // Without an override, a database and its LangConnect are reached at their Services' cluster IPs: no DNS
+      // lookup per database every cycle.
+      DatabaseTarget plain = new TargetDiscovery(plane.admin(), workloads, Map.of()).discover().stream()
+          .filter(t -> t.namespace().equals(namespace)).findFirst().orElseThrow();
+      assertThat(plain.host()).isEqualTo(clusterIp(plane, namespace, "langconnect-postgres"));
+      assertThat(plain.langconnectUrl())
+          .isEqualTo("http://" + clusterIp(plane, namespace, "langconnect-langconnect") + ":8080/health");
     } finally {
       logged.close();
       sql.close();
