@@ -12,6 +12,7 @@ import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -25,6 +26,7 @@ public final class DriftWatch implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(DriftWatch.class);
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
+  private static final JsonNodeFactory JSON_NODES = JsonNodeFactory.instance;
 
   private final WorkloadCache cache;
   private final ResourceEventHandler<HasMetadata> handler;
@@ -45,8 +47,11 @@ public final class DriftWatch implements AutoCloseable {
 
       @Override
       public void onUpdate(HasMetadata before, HasMetadata after) {
-        if (changedByOthers(before, after)) report(after, "changed", drifted);
-        else if (statusMoved(before, after)) report(after, "status changed", statusChanged);
+        switch (Change.of(before, after)) {
+          case DRIFT -> report(after, "changed", drifted);
+          case STATUS -> report(after, "status changed", statusChanged);
+          case NONE -> { }
+        }
       }
 
       @Override
@@ -69,35 +74,43 @@ public final class DriftWatch implements AutoCloseable {
     });
   }
 
-  /** Whether what the API server reports about the object (its status) changed: health may have. */
-  static boolean statusMoved(HasMetadata before, HasMetadata after) {
-    return !Objects.equals(JSON.convertValue(before, JsonNode.class).get("status"),
-        JSON.convertValue(after, JsonNode.class).get("status"));
+  /** What an update of a managed object is to this controller. */
+  enum Change {
+    /**
+     * What we apply (spec, data, labels, our annotations) changed, and not by our own apply. Status, the server's
+     * bookkeeping and the annotations Kubernetes' own controllers keep are not drift.
+     */
+    DRIFT,
+    /** Only what the API server reports about the object (its status) moved: its health may have. */
+    STATUS,
+    NONE;
+
+    static Change of(HasMetadata before, HasMetadata after) {
+      String version = after.getMetadata().getResourceVersion();
+      // The same object again (a watch re-listed after a break): nothing changed, and nothing to convert.
+      if (version != null && version.equals(before.getMetadata().getResourceVersion())) return NONE;
+      JsonNode was = JSON.convertValue(before, JsonNode.class);
+      JsonNode is = JSON.convertValue(after, JsonNode.class);
+      if (!applied(was).equals(applied(is)) && ourLastWrite(before).equals(ourLastWrite(after))) return DRIFT;
+      return Objects.equals(was.get("status"), is.get("status")) ? NONE : STATUS;
+    }
   }
 
-  /**
-   * Whether the change is drift to look at: what we apply (spec, data, labels, our annotations) changed, and not by
-   * our own apply. Status, the server's bookkeeping and the annotations Kubernetes' own controllers keep are not.
-   */
-  static boolean changedByOthers(HasMetadata before, HasMetadata after) {
-    if (Objects.equals(applied(before), applied(after))) return false;
-    return Objects.equals(ourLastWrite(before), ourLastWrite(after));
-  }
-
-  private static JsonNode applied(HasMetadata object) {
-    ObjectNode node = (ObjectNode) JSON.convertValue(object, JsonNode.class).deepCopy();
-    node.remove("status");
-    ObjectNode metadata = (ObjectNode) node.get("metadata");
-    ObjectNode kept = metadata.objectNode();
+  /** The parts of an object (as JSON) that an apply sets: all but status and the server's metadata. */
+  private static JsonNode applied(JsonNode object) {
+    ObjectNode node = JSON_NODES.objectNode();
+    object.properties().forEach(e -> {
+      if (!e.getKey().equals("status") && !e.getKey().equals("metadata")) node.set(e.getKey(), e.getValue());
+    });
+    JsonNode metadata = object.get("metadata");
+    ObjectNode kept = node.putObject("metadata");
     if (metadata.has("labels")) kept.set("labels", metadata.get("labels"));
     if (metadata.get("annotations") instanceof ObjectNode annotations) {
-      ObjectNode ours = metadata.objectNode();
+      ObjectNode ours = kept.putObject("annotations");
       annotations.properties().forEach(e -> {
         if (!e.getKey().contains("kubernetes.io/")) ours.set(e.getKey(), e.getValue());
       });
-      kept.set("annotations", ours);
     }
-    node.set("metadata", kept);
     return node;
   }
 

@@ -22,9 +22,9 @@ class DriftWatchTest {
     Deployment scaled = new DeploymentBuilder(APPLIED).editSpec().withReplicas(3).endSpec().editMetadata()
         .addToManagedFields(new ManagedFieldsEntryBuilder().withManager("kubectl").withOperation("Update")
             .withSubresource("scale").withTime("2026-12-01T10:05:00Z").build()).endMetadata().build();
-    assertThat(DriftWatch.changedByOthers(APPLIED, scaled)).isTrue();
+    assertThat(DriftWatch.Change.of(APPLIED, scaled)).isEqualTo(DriftWatch.Change.DRIFT);
     Deployment relabelled = new DeploymentBuilder(APPLIED).editMetadata().addToLabels("team", "x").endMetadata().build();
-    assertThat(DriftWatch.changedByOthers(APPLIED, relabelled)).isTrue();
+    assertThat(DriftWatch.Change.of(APPLIED, relabelled)).isEqualTo(DriftWatch.Change.DRIFT);
   }
 
   @Test
@@ -32,11 +32,11 @@ class DriftWatchTest {
     Deployment ours = new DeploymentBuilder(APPLIED).editSpec().withReplicas(2).endSpec().editMetadata()
         .withManagedFields(new ManagedFieldsEntryBuilder().withManager("langconnect-gitops").withOperation("Apply")
             .withTime("2026-12-01T10:07:00Z").build()).endMetadata().build();
-    assertThat(DriftWatch.changedByOthers(APPLIED, ours)).isFalse();
+    assertThat(DriftWatch.Change.of(APPLIED, ours)).isEqualTo(DriftWatch.Change.NONE);
     Deployment rolledOut = new DeploymentBuilder(APPLIED).withNewStatus().withAvailableReplicas(1).endStatus()
         .editMetadata().withResourceVersion("42").withGeneration(2L)
         .addToAnnotations("deployment.kubernetes.io/revision", "2").endMetadata().build();
-    assertThat(DriftWatch.changedByOthers(APPLIED, rolledOut)).isFalse();
+    assertThat(DriftWatch.Change.of(APPLIED, rolledOut)).isEqualTo(DriftWatch.Change.STATUS);
   }
 
   @Test
@@ -44,8 +44,11 @@ class DriftWatchTest {
     Deployment available = new DeploymentBuilder(APPLIED).withNewStatus().withAvailableReplicas(1).endStatus().build();
     Deployment unavailable = new DeploymentBuilder(available).editStatus().withAvailableReplicas(0)
         .withUnavailableReplicas(1).endStatus().build();
-    assertThat(DriftWatch.statusMoved(available, unavailable)).isTrue();
+    assertThat(DriftWatch.Change.of(available, unavailable)).isEqualTo(DriftWatch.Change.STATUS);
     Deployment touched = new DeploymentBuilder(available).editMetadata().withResourceVersion("43").endMetadata().build();
-    assertThat(DriftWatch.statusMoved(available, touched)).isFalse();
+    assertThat(DriftWatch.Change.of(available, touched)).isEqualTo(DriftWatch.Change.NONE);
+    Deployment relisted = new DeploymentBuilder(touched).editStatus().withAvailableReplicas(0).endStatus().build();
+    assertThat(DriftWatch.Change.of(touched, relisted)).as("the same resourceVersion is the same object")
+        .isEqualTo(DriftWatch.Change.NONE);
   }
 }
