@@ -3,7 +3,8 @@
 #   etcd + kube-apiserver (Node and RBAC authorization) + kube-controller-manager + kube-scheduler, built from Go
 #   modules under test-support/; one real node (scripts/node.sh: containerd, runc, CNI, kubelet, kube-proxy,
 #   CoreDNS, local-path provisioner, images built from Debian packages by scripts/node-images.sh);
-#   PostgreSQL 15 with pgvector built from Debian's source package; a git daemon.
+#   PostgreSQL 15 with pgvector built from Debian's source package; a git daemon; sops (Go modules) and age (Debian)
+#   for the tests that encrypt values files.
 #
 #   scripts/test-env.sh up                    install what is missing, build once per machine, start, write target/test-env/env
 #   scripts/test-env.sh down                  stop everything and remove what it made (containers, mounts, links, rules)
@@ -26,6 +27,8 @@ KUBE_VERSION="$(module_version k8s.io/kubernetes "$ROOT/test-support/kube/go.mod
 ETCD_VERSION="$(awk '/go.etcd.io\/etcd\/server\/v3 v/{print $NF; exit}' "$ROOT/test-support/etcd/go.mod")"
 KUBE_BIN="$CACHE/kubernetes-$KUBE_VERSION"
 ETCD_BIN="$CACHE/etcd-$ETCD_VERSION"
+SOPS_VERSION="$(module_version github.com/getsops/sops/v3 "$ROOT/test-support/sops/go.mod")"
+SOPS_BIN="$CACHE/sops-$SOPS_VERSION"
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 
@@ -81,6 +84,17 @@ build_etcd() {
   rm -rf "$ETCD_BIN" && mv "$ETCD_BIN.partial" "$ETCD_BIN"
 }
 
+# The tests encrypt values files with the real tools, as users do: age from Debian's packages, sops from Go modules.
+install_sops() {
+  apt_install age
+  [ -x "$SOPS_BIN/sops" ] && return 0
+  command -v go >/dev/null || die "Go is needed once to build sops; install Go 1.26 or newer"
+  log "building sops $SOPS_VERSION from Go modules (a few minutes, once per machine)"
+  mkdir -p "$SOPS_BIN.partial"
+  (cd "$ROOT/test-support/sops" && go build -trimpath -ldflags "-s -w" -o "$SOPS_BIN.partial/sops" github.com/getsops/sops/v3/cmd/sops)
+  rm -rf "$SOPS_BIN" && mv "$SOPS_BIN.partial" "$SOPS_BIN"
+}
+
 # pgvector is built from Debian's trixie source package against PostgreSQL 15's server headers. The
 # deb-src entry reuses the mirror this machine's own apt sources name, so no host is written here.
 install_pgvector() {
@@ -124,6 +138,7 @@ install_all() {
   install_langchain
   install_pgvector
   build_etcd
+  install_sops
   build_kubernetes
   install_node
 }
@@ -294,6 +309,8 @@ PGUSER=postgres
 GIT_DAEMON_URL=git://127.0.0.1:$(cat "$STATE/git-daemon.port")
 LANGCHAIN_PYTHON=$CACHE/langchain-venv/bin/python
 PROMTOOL=$(command -v promtool)
+SOPS=$SOPS_BIN/sops
+AGE_KEYGEN=$(command -v age-keygen)
 GIT_DAEMON_ROOT=$STATE/git
 GIT_DAEMON_NODE_URL=git://$NODE_IP:$(cat "$STATE/git-daemon.port")
 KUBECTL=$KUBE_BIN/kubectl

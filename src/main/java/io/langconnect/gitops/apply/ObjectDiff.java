@@ -54,14 +54,16 @@ public final class ObjectDiff {
       }
     }
     if ("Secret".equals(object.getKind()) && tree.get("data") instanceof Map<?, ?> data) {
-      ((Map<String, Object>) data).replaceAll((key, value) -> "(hidden, sha256 " + shortHash(String.valueOf(value)) + ")");
+      ((Map<String, Object>) data).replaceAll((key, value) -> hidden(String.valueOf(value)));
     }
     return Arrays.asList(YamlDocuments.yaml(tree).split("\n"));
   }
 
-  private static String shortHash(String value) {
+  /** A Secret's value as diff and render show it: a short hash, so a change shows and the value does not. */
+  public static String hidden(String value) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)), 0, 4);
+      return "(hidden, sha256 " + HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)), 0, 4) + ")";
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -54,7 +54,7 @@ public final class WorkloadCache implements AutoCloseable {
   }
 
   private static <T extends HasMetadata> SharedIndexInformer<T> inform(String what, Informable<T> source) {
-    SharedIndexInformer<T> informer = source.runnableInformer(0);
+    SharedIndexInformer<T> informer = source.runnableInformer(0).itemStore(new TrimmedStore<>());
     informer.exceptionHandler((started, error) -> {
       LOG.warn("watching {} for the metrics failed ({}); trying again", what, error.getMessage());
       return true;

@@ -1,7 +1,8 @@
 package io.langconnect.gitops.cli;
 
 import io.langconnect.gitops.config.ConfigLoader;
-import io.langconnect.gitops.values.NamespacePolicy;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.sync.AgeKeys;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,16 +28,25 @@ final class ValuesOption {
       throw new Main.UserError("--values " + dir + ": not a folder; expected the folder holding values-<env>.yaml files");
     }
     if (config != null && !Files.isRegularFile(config)) throw new Main.UserError("--config " + config + ": no such file");
-    NamespacePolicy namespaces;
+    ControllerConfig loaded;
     try {
-      namespaces = ConfigLoader.load(Optional.ofNullable(config), System.getenv()).kubernetes().namespacePolicy();
+      loaded = ConfigLoader.load(Optional.ofNullable(config), System.getenv());
     } catch (ConfigLoader.ConfigException e) {
       throw new Main.UserError(e.getMessage());
     }
+    // A local folder is read without the cluster: encrypted files open with the key file only.
+    AgeKeys keys = new AgeKeys(withSopsKeyFile(loaded.decryption()), Optional.empty(), loaded.kubernetes().stateNamespace());
     try {
-      return ValuesFolder.load(dir, namespaces);
+      return ValuesFolder.load(dir, loaded.kubernetes().namespacePolicy(), keys);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** sops' own variable names the key file when the config does not, as it does for {@code sops --decrypt}. */
+  static ControllerConfig.Decryption withSopsKeyFile(ControllerConfig.Decryption decryption) {
+    String sopsKeyFile = System.getenv("SOPS_AGE_KEY_FILE");
+    if (decryption.ageKeyFile() != null || sopsKeyFile == null || sopsKeyFile.isBlank()) return decryption;
+    return new ControllerConfig.Decryption(sopsKeyFile, decryption.ageKeySecret());
   }
 }

@@ -12,7 +12,7 @@ import java.util.Optional;
  * flags, each overriding the one before.
  */
 public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks,
-                               Observe observe, Map<String, DatabaseEndpoint> databases) {
+                               Observe observe, Map<String, DatabaseEndpoint> databases, Decryption decryption) {
 
   public ControllerConfig {
     git = git == null ? Git.DEFAULT : git;
@@ -22,10 +22,11 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     webhooks = webhooks == null ? Webhooks.DEFAULT : webhooks;
     observe = observe == null ? Observe.DEFAULT : observe;
     databases = databases == null ? Map.of() : Map.copyOf(databases);
+    decryption = decryption == null ? Decryption.DEFAULT : decryption;
   }
 
   public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, null, null, null, null, null);
+    return new ControllerConfig(null, null, null, null, null, null, null, null);
   }
 
   /** Where the values live and how to reach them. */
@@ -157,31 +158,50 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
   public record DatabaseEndpoint(String host, Integer port, String database, String username, String passwordFile,
                                  Boolean ssl, String langconnectUrl) {}
 
+  /**
+   * The age keys that open values files encrypted with sops: a key file (as age-keygen writes it) and a Secret in the
+   * state namespace, read each time encrypted files are read, so a rotated key needs no restart. Either may be absent.
+   */
+  public record Decryption(String ageKeyFile, String ageKeySecret) {
+    public static final Decryption DEFAULT = new Decryption(null, null);
+    /** The Secret's name and key, as Flux names them. */
+    public static final String DEFAULT_SECRET = "sops-age";
+    public static final String SECRET_KEY = "age.agekey";
+
+    public Decryption {
+      ageKeySecret = ageKeySecret == null || ageKeySecret.isBlank() ? DEFAULT_SECRET : ageKeySecret;
+    }
+  }
+
+  public ControllerConfig withDecryption(Decryption decryption) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+  }
+
   public ControllerConfig withGit(Git git) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
   }
 
   public ControllerConfig withHttp(Http http) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
   }
 
   public ControllerConfig withKubernetes(Kubernetes kubernetes) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
   }
 
   public ControllerConfig withSync(Sync sync) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
   }
 
   public ControllerConfig withWebhooks(Webhooks webhooks) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
   }
 
   public ControllerConfig withObserve(Observe observe) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
   }
 
   public ControllerConfig withDatabases(Map<String, DatabaseEndpoint> databases) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
   }
 }

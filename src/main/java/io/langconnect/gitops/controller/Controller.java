@@ -19,6 +19,7 @@ import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.sync.Addresses;
+import io.langconnect.gitops.sync.AgeKeys;
 import io.langconnect.gitops.sync.ControlStore;
 import io.langconnect.gitops.sync.EventRecorder;
 import io.langconnect.gitops.sync.GitPollerVerticle;
@@ -183,6 +184,7 @@ public final class Controller implements AutoCloseable {
             syncDeployments.add(id);
           }
           return vertx.deployVerticle(new GitPollerVerticle(repository, config.kubernetes().namespacePolicy(),
+              new AgeKeys(config.decryption(), Optional.of(client), config.kubernetes().stateNamespace()),
               config.git().interval(),
               config.webhooks().debounce(), metrics, board));
         })

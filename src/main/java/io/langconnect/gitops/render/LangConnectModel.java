@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -15,9 +17,11 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpecBuilder;
 import io.langconnect.gitops.values.EnvironmentValues;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
-/** The LangConnect half of the stack: its Deployment, Service and, when asked for, autoscaler. */
+/** The LangConnect half of the stack: its Deployment, Service and, when asked for, autoscaler and secrets. */
 final class LangConnectModel {
 
   static final int CONTAINER_PORT = 8080;
@@ -48,7 +52,7 @@ final class LangConnectModel {
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(PodParts.podLabels(values, Labels.LANGCONNECT))
-        .withAnnotations(PodParts.podAnnotations(values, langconnect.podAnnotations(), postgres.secretChecksum()))
+        .withAnnotations(PodParts.podAnnotations(values, langconnect.podAnnotations(), secretChecksum()))
         .endMetadata()
         .withNewSpec()
         .withAutomountServiceAccountToken(false)
@@ -75,11 +79,32 @@ final class LangConnectModel {
         // LangConnect runs under uv, which needs a writable cache when the user is not root.
         PodParts.literal("UV_CACHE_DIR", "/tmp/.uv-cache")));
     env.addAll(PodParts.extraEnv(langconnect.env()));
+    langconnect.secrets().keySet().forEach(name -> env.add(PodParts.fromSecret(name, names.langconnect(), name)));
     ContainerBuilder container = PodParts.container("langconnect", langconnect.image(), "http", CONTAINER_PORT, env,
         langconnect.resources(), UID);
     if (langconnect.livenessProbe().enabled()) container.withLivenessProbe(health(langconnect.livenessProbe()));
     if (langconnect.readinessProbe().enabled()) container.withReadinessProbe(health(langconnect.readinessProbe()));
     return container.build();
+  }
+
+  /** Null without {@code secrets:}: the Secret holding them, one key per environment variable. */
+  Secret secret() {
+    if (langconnect.secrets().isEmpty()) return null;
+    Map<String, String> data = new TreeMap<>();
+    langconnect.secrets().forEach((name, value) -> data.put(name, PostgresModel.base64(value)));
+    return new SecretBuilder()
+        .withMetadata(PodParts.metadata(names.langconnect(), values, Labels.LANGCONNECT, revision))
+        .withType("Opaque")
+        .withData(data)
+        .build();
+  }
+
+  /** The database's checksum, and the secrets' too when there are any: a changed key rolls the pods. */
+  private String secretChecksum() {
+    if (langconnect.secrets().isEmpty()) return postgres.secretChecksum();
+    StringBuilder content = new StringBuilder(postgres.secretChecksum());
+    new TreeMap<>(langconnect.secrets()).forEach((name, value) -> content.append('\n').append(name).append('=').append(value));
+    return PodParts.sha256(content.toString());
   }
 
   private static io.fabric8.kubernetes.api.model.Probe health(EnvironmentValues.Probe probe) {

@@ -16,11 +16,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.langconnect.gitops.values.EnvironmentValues;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,13 +66,7 @@ final class PostgresModel {
    * existing or generated Secret the content is not known here, so the hash covers its name only.
    */
   String secretChecksum() {
-    String content = secretName() + "\n" + postgres.auth().password().orElse("");
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-    }
+    return PodParts.sha256(secretName() + "\n" + postgres.auth().password().orElse(""));
   }
 
   /** Null unless persistence is enabled and the claim is the controller's to make (no existingClaim). */
@@ -156,7 +147,7 @@ final class PostgresModel {
         .withNewExec().withCommand("/bin/sh", "-c", "pg_isready " + where + "-U " + user).endExec());
   }
 
-  private static String base64(String text) {
+  static String base64(String text) {
     return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 }

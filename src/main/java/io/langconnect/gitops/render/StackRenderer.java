@@ -29,6 +29,7 @@ public final class StackRenderer {
             backup.backupClaim(),
             postgres.service(),
             postgres.deployment(),
+            langconnect.secret(),
             langconnect.deployment(),
             langconnect.service(),
             langconnect.autoscaler(),

@@ -3,6 +3,7 @@ package io.langconnect.gitops.sync;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.values.NamespacePolicy;
+import io.langconnect.gitops.values.Sops;
 import io.langconnect.gitops.values.ValuesFolder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.eclipse.jgit.lib.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,8 @@ public final class GitPollerVerticle extends VerticleBase {
 
   private final ValuesRepository repository;
   private final NamespacePolicy namespaces;
+  /** Asked for only when a values file is sops-encrypted. */
+  private final Supplier<Sops.Keys> keys;
   private final Duration interval;
   private final Duration debounce;
   private final SyncMetrics metrics;
@@ -60,10 +64,11 @@ public final class GitPollerVerticle extends VerticleBase {
   private Batch ready;
   private int failures;
 
-  public GitPollerVerticle(ValuesRepository repository, NamespacePolicy namespaces, Duration interval,
-                           Duration debounce, SyncMetrics metrics, StatusBoard board) {
+  public GitPollerVerticle(ValuesRepository repository, NamespacePolicy namespaces, Supplier<Sops.Keys> keys,
+                           Duration interval, Duration debounce, SyncMetrics metrics, StatusBoard board) {
     this.repository = repository;
     this.namespaces = namespaces;
+    this.keys = keys;
     this.interval = interval;
     this.debounce = debounce;
     this.metrics = metrics;
@@ -173,7 +178,7 @@ public final class GitPollerVerticle extends VerticleBase {
       if (fetched.name().equals(published)) return Optional.empty();
       Optional<Map<String, String>> files = repository.valuesFiles(fetched);
       return Optional.of(new Fetched(fetched.name(),
-          files.map(contents -> ValuesFolder.load(contents, repository.displayPrefix(), namespaces))));
+          files.map(contents -> ValuesFolder.load(contents, repository.displayPrefix(), namespaces, keys))));
     } catch (Exception e) {
       metrics.gitFetch(false, Duration.between(start, Instant.now()));
       throw e;

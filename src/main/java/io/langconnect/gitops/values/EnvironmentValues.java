@@ -101,11 +101,13 @@ public record EnvironmentValues(
     }
   }
 
+  /** {@code secrets} are environment variables kept in a Secret of their own (values may be sops-encrypted in git). */
   public record LangConnect(Image image, int replicas, Service service, Resources resources, Probe livenessProbe,
-                            Probe readinessProbe, List<EnvVar> env, Map<String, String> podAnnotations,
-                            Autoscaling autoscaling, Scheduling scheduling) {
+                            Probe readinessProbe, List<EnvVar> env, Map<String, String> secrets,
+                            Map<String, String> podAnnotations, Autoscaling autoscaling, Scheduling scheduling) {
     public LangConnect {
       env = List.copyOf(env);
+      secrets = Map.copyOf(new java.util.TreeMap<>(secrets));
       podAnnotations = Map.copyOf(podAnnotations);
     }
   }

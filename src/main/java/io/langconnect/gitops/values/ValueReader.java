@@ -133,7 +133,7 @@ final class ValueReader {
       if (node instanceof YamlNode.Scalar s && s.isNull()) return Optional.empty();
       if (node instanceof YamlNode.Scalar s && s.value() instanceof Long n) {
         if (n >= min && n <= max) return Optional.of(n.intValue());
-        error(node, path, s.text() + " is out of range; expected a whole number from " + min + " to " + max);
+        error(node, path, s.shown() + " is out of range; expected a whole number from " + min + " to " + max);
         return Optional.empty();
       }
       error(node, path, node.describe() + " is not a whole number; expected a whole number from " + min + " to " + max);
@@ -243,7 +243,7 @@ final class ValueReader {
   }
 
   private static String quoteHint(YamlNode node) {
-    return node instanceof YamlNode.Scalar s && !s.isNull() ? " (quote it: \"" + s.text() + "\")" : "";
+    return node instanceof YamlNode.Scalar s && !s.isNull() && !s.encrypted() ? " (quote it: \"" + s.text() + "\")" : "";
   }
 
   /** The plain Java data of a subtree (maps, lists, strings, numbers, booleans), nulls left out. */

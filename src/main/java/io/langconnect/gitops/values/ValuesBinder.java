@@ -79,7 +79,7 @@ public final class ValuesBinder {
     Map<String, String> podLabels = in.stringMap("podLabels");
     List<String> pullSecrets = bindPullSecrets();
     Postgres postgres = bindPostgres(production);
-    LangConnect langconnect = bindLangConnect();
+    LangConnect langconnect = bindLangConnect(production);
     Backup backup = bindBackup(postgres.persistence().enabled(), production);
     ignoreReferenceChartExtras();
     in.reportUnknownKeys();
@@ -206,7 +206,7 @@ public final class ValuesBinder {
     return new Auth(username, password.filter(p -> !p.isEmpty()), database, Optional.empty());
   }
 
-  private LangConnect bindLangConnect() {
+  private LangConnect bindLangConnect(boolean production) {
     Image image = bindImage("langconnect.image", Optional.empty(), "latest");
     int replicas = bindReplicas();
     Service service = bindService("langconnect.service", 8080);
@@ -214,13 +214,41 @@ public final class ValuesBinder {
     Probe liveness = bindProbe("langconnect.livenessProbe", true, new Probe(true, "/health", 30, 10, 5, 1, 3));
     Probe readiness = bindProbe("langconnect.readinessProbe", true, new Probe(true, "/health", 10, 5, 3, 1, 3));
     List<EnvVar> env = bindEnv("langconnect.env", LANGCONNECT_RESERVED_ENV, false);
+    Map<String, String> secrets = bindSecrets(env, production);
     Map<String, String> podAnnotations = in.stringMap("langconnect.podAnnotations");
     Autoscaling autoscaling = bindAutoscaling(replicas);
     Scheduling scheduling = bindScheduling("langconnect");
     in.ignore("langconnect.podSecurityContext", SECURITY_CONTEXT_IGNORED);
     in.ignore("langconnect.securityContext", SECURITY_CONTEXT_IGNORED);
-    return new LangConnect(image, replicas, service, resources, liveness, readiness, env, podAnnotations, autoscaling,
-        scheduling);
+    return new LangConnect(image, replicas, service, resources, liveness, readiness, env, secrets, podAnnotations,
+        autoscaling, scheduling);
+  }
+
+  /**
+   * {@code secrets:} (OPENAI_API_KEY, SUPABASE_KEY, ...) become LangConnect's environment through a Secret the
+   * controller writes. Kept in git, they must be encrypted with sops where the environment is production.
+   */
+  private Map<String, String> bindSecrets(List<EnvVar> env, boolean production) {
+    Map<String, String> secrets = in.stringMap("secrets");
+    Optional<YamlNode.Mapping> nodes = in.find("secrets").filter(YamlNode.Mapping.class::isInstance)
+        .map(YamlNode.Mapping.class::cast);
+    Set<String> envNames = env.stream().map(EnvVar::name).collect(java.util.stream.Collectors.toSet());
+    for (String name : List.copyOf(secrets.keySet())) {
+      YamlNode node = nodes.map(m -> m.entries().get(name)).orElse(null);
+      String path = "secrets." + name;
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        in.error(node, path, "is not an environment variable name; expected letters, digits and '_', e.g. OPENAI_API_KEY");
+      } else if (LANGCONNECT_RESERVED_ENV.contains(name)) {
+        in.error(node, path, "is set by the controller from postgres.auth; expected another name");
+      } else if (envNames.contains(name)) {
+        in.error(node, path, "is also set in langconnect.env; expected it in one place");
+      } else if (production && !(node instanceof YamlNode.Scalar scalar && scalar.encrypted())) {
+        in.error(node, path, "is plain text in git for the production environment \"" + environment + "\"; expected it"
+            + " encrypted: sops --encrypt --age <recipient> --encrypted-regex '^(password|secrets)$' --in-place "
+            + in.fallback().file());
+      }
+    }
+    return secrets;
   }
 
   /** Backups are on by default wherever the data is persistent: an emptyDir database has nothing to keep. */

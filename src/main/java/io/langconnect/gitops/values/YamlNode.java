@@ -18,16 +18,27 @@ public sealed interface YamlNode permits YamlNode.Scalar, YamlNode.Mapping, Yaml
 
   /**
    * A scalar with its YAML 1.2 core-schema type: {@code value} is a String, Boolean, Long, Double or
-   * null; {@code text} is what the file said, for messages.
+   * null; {@code text} is what the file said, for messages. An {@code encrypted} one was decrypted from a file sops
+   * encrypted: messages never show it.
    */
-  record Scalar(Object value, String text, Source source) implements YamlNode {
+  record Scalar(Object value, String text, Source source, boolean encrypted) implements YamlNode {
+    public Scalar(Object value, String text, Source source) {
+      this(value, text, source, false);
+    }
+
     public boolean isNull() {
       return value == null;
+    }
+
+    /** What messages may quote of it. */
+    public String shown() {
+      return encrypted ? "(encrypted)" : text;
     }
 
     @Override
     public String describe() {
       if (value == null) return "null";
+      if (encrypted) return "an encrypted value";
       if (value instanceof String) return "the string \"" + text + "\"";
       if (value instanceof Boolean) return "the boolean " + text;
       return "the number " + text;

@@ -67,7 +67,7 @@ public final class SyncBenchmark {
             tmp.resolve("clone-" + UUID.randomUUID()).toString(), null),
         new ControllerConfig.Kubernetes(stateNs, null, false, null, null),
         new ControllerConfig.Sync(Duration.ofHours(1), Duration.ofSeconds(60), parallelism, 5),
-        new ControllerConfig.Http(0, "127.0.0.1", null), null, null, null);
+        new ControllerConfig.Http(0, "127.0.0.1", null), null, null, null, null);
   }
 
   private static void latencyAndIdle(Vertx vertx, Path tmp) throws Exception {

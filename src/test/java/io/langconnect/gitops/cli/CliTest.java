@@ -38,6 +38,10 @@ public class CliTest {
     assertThat(run.out()).startsWith("---\n").contains("kind: Deployment", "kind: Service", "kind: Secret",
         "langconnect-gitops.io/revision: abc123");
     assertThat(run.out().split("(?m)^---$")).hasSize(6);
+    // Secrets' values are hidden unless asked for (staging's password is postgres-staging).
+    String password = java.util.Base64.getEncoder().encodeToString("postgres-staging".getBytes());
+    assertThat(run.out()).doesNotContain(password).contains("postgres-password: (hidden, sha256 ");
+    assertThat(run("render", "--values", "config", "--env", "staging", "--show-secrets").out()).contains(password);
   }
 
   @Test

@@ -138,7 +138,7 @@ class MetricsContractIT {
             "staging", new ControllerConfig.DatabaseEndpoint("127.0.0.1", stagingDatabase.port(), stagingDb, "postgres",
                 null, false, "http://127.0.0.1:" + langconnect.actualPort() + "/health"),
             "prod", new ControllerConfig.DatabaseEndpoint(pg.getHost(), pg.getPort(), prodDb, "postgres", null, false,
-                "http://127.0.0.1:1/health")));
+                "http://127.0.0.1:1/health")), null);
     controller = new Controller(vertx, plane.admin(), config);
     controller.start().await();
     eventually("both environments synced and observed", () -> {

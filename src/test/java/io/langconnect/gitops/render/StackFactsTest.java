@@ -55,6 +55,31 @@ class StackFactsTest {
   }
 
   @Test
+  void secretsBecomeLangConnectsEnvironmentThroughASecretOfTheirOwn() {
+    String withSecrets = STAGING + "secrets:\n  OPENAI_API_KEY: sk-one\n  SUPABASE_KEY: sb-key\n";
+    List<HasMetadata> objects = render(withSecrets);
+    Secret secret = only(objects, Secret.class, "langconnect-langconnect");
+    assertThat(secret.getData()).containsOnlyKeys("OPENAI_API_KEY", "SUPABASE_KEY");
+    assertThat(new String(java.util.Base64.getDecoder().decode(secret.getData().get("OPENAI_API_KEY")))).isEqualTo("sk-one");
+    Container app = only(objects, Deployment.class, "langconnect-langconnect").getSpec().getTemplate().getSpec()
+        .getContainers().get(0);
+    assertThat(env(app).get("OPENAI_API_KEY").getValueFrom().getSecretKeyRef().getName())
+        .isEqualTo("langconnect-langconnect");
+    assertThat(env(app).get("OPENAI_API_KEY").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("OPENAI_API_KEY");
+
+    // A changed key rolls LangConnect's pods; without secrets, nothing rolls that did not before.
+    assertThat(checksum(render(withSecrets.replace("sk-one", "sk-two")))).isNotEqualTo(checksum(objects));
+    assertThat(checksum(render(STAGING))).isEqualTo(only(render(STAGING), Deployment.class, "langconnect-postgres")
+        .getSpec().getTemplate().getMetadata().getAnnotations().get("langconnect-gitops.io/secret-checksum"));
+    assertThat(render(STAGING)).noneMatch(o -> o instanceof Secret && o.getMetadata().getName().equals("langconnect-langconnect"));
+  }
+
+  private static String checksum(List<HasMetadata> objects) {
+    return only(objects, Deployment.class, "langconnect-langconnect").getSpec().getTemplate().getMetadata()
+        .getAnnotations().get("langconnect-gitops.io/secret-checksum");
+  }
+
+  @Test
   void postgresDeploymentHasTheReferenceChartsShape() {
     Deployment postgres = only(render(STAGING), Deployment.class, "langconnect-postgres");
     PodSpec pod = postgres.getSpec().getTemplate().getSpec();

@@ -81,7 +81,7 @@ class ControllerIT {
         new ControllerConfig.Kubernetes(stateNs, null, leaderElection, "it-lease", null),
         new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 5),
         new ControllerConfig.Http(0, "127.0.0.1", tokenFile == null ? null : tokenFile.toString()),
-        null, null, null);
+        null, null, null, null);
   }
 
   private HttpResponse<String> get(Controller controller, String path, String token) throws Exception {
