@@ -56,6 +56,8 @@ public final class GitPollerVerticle extends VerticleBase {
   private final StatusBoard board;
 
   private String published;
+  /** The keys the published commit's encrypted files were read with; null when none was encrypted. Worker only. */
+  private volatile Sops.Keys keysUsed;
   private long timer = -1;
   private long debounceTimer = -1;
   private boolean polling;
@@ -165,7 +167,7 @@ public final class GitPollerVerticle extends VerticleBase {
    * names the commit it brought, so its poll fetches at once (one round trip fewer between push and apply).
    */
   private Optional<Fetched> pollBlocking(String expected) throws Exception {
-    if (expected == null && !headMoved()) return Optional.empty();
+    if (expected == null && !headMoved()) return keysChanged() ? Optional.of(read(repository.fetchedHead().get())) : Optional.empty();
     Instant start = Instant.now();
     try {
       ObjectId fetched = repository.fetch();
@@ -176,12 +178,32 @@ public final class GitPollerVerticle extends VerticleBase {
       }
       metrics.gitFetch(true, Duration.between(start, Instant.now()));
       if (fetched.name().equals(published)) return Optional.empty();
-      Optional<Map<String, String>> files = repository.valuesFiles(fetched);
-      return Optional.of(new Fetched(fetched.name(),
-          files.map(contents -> ValuesFolder.load(contents, repository.displayPrefix(), namespaces, keys))));
+      return Optional.of(read(fetched));
     } catch (Exception e) {
       metrics.gitFetch(false, Duration.between(start, Instant.now()));
       throw e;
+    }
+  }
+
+  /** The commit's values files, parsed; the keys an encrypted file asked for are remembered. */
+  private Fetched read(ObjectId commit) throws ValuesRepository.GitException {
+    Optional<Map<String, String>> files = repository.valuesFiles(commit);
+    keysUsed = null;
+    return new Fetched(commit.name(), files.map(contents -> ValuesFolder.load(contents, repository.displayPrefix(),
+        namespaces, () -> keysUsed = keys.get())));
+  }
+
+  /**
+   * Whether the age keys differ from those the published commit's encrypted files were read with (a key Secret
+   * created or rotated after the commit): then the same commit is read again. Asked only when a file is encrypted.
+   */
+  private boolean keysChanged() {
+    if (keysUsed == null || published == null || repository.fetchedHead().isEmpty()) return false;
+    try {
+      return !keys.get().identities().equals(keysUsed.identities());
+    } catch (RuntimeException e) {
+      LOG.debug("age keys not read again: {}", e.getMessage());
+      return false;
     }
   }
 

@@ -3,6 +3,7 @@ package io.langconnect.gitops.sync;
 import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -43,10 +44,7 @@ class EncryptedValuesIT {
     String stateNs = plane.uniqueNamespace("it-sops-state");
     SopsTool sops = new SopsTool(plane, tmp);
     SopsTool.Key key = sops.newKey();
-    admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(stateNs)
-        .endMetadata().build()).create();
-    admin.secrets().inNamespace(stateNs).resource(new SecretBuilder().withNewMetadata().withName("sops-age")
-        .withNamespace(stateNs).endMetadata().addToStringData("age.agekey", key.text()).build()).create();
+    createKeySecret(admin, stateNs, key);
     String plain = """
         namespace: %s
         langconnect:
@@ -112,6 +110,55 @@ class EncryptedValuesIT {
     } finally {
       vertx.close().await();
     }
+  }
+
+  @Test
+  void aKeySecretCreatedAfterTheCommitOpensItWithoutAnotherCommit(LocalControlPlane plane) throws Exception {
+    KubernetesClient admin = plane.admin();
+    String ns = plane.uniqueNamespace("it-sops");
+    String stateNs = plane.uniqueNamespace("it-sops-state");
+    SopsTool sops = new SopsTool(plane, tmp);
+    SopsTool.Key key = sops.newKey();
+    Vertx vertx = Vertx.vertx();
+    try (PodReadiness kubelet = PodReadiness.markReady(admin, "it-sops");
+         ValuesRepo repo = ValuesRepo.create(plane, tmp.resolve("work"))) {
+      repo.write("values-staging.yaml", sops.encrypt("""
+          namespace: %s
+          langconnect:
+            image:
+              repository: registry.example.com/langconnect
+          secrets:
+            SUPABASE_KEY: sb-first
+          """.formatted(ns), key.recipient())).commitAndPush("staging, encrypted");
+      ControllerConfig config = ControllerConfig.defaults()
+          .withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofMillis(300), Duration.ofSeconds(5),
+              tmp.resolve("clone").toString(), null))
+          .withKubernetes(new ControllerConfig.Kubernetes(stateNs, null, false, "it-sops", null))
+          .withHttp(new ControllerConfig.Http(0, "127.0.0.1", null));
+      try (Controller controller = new Controller(vertx, admin, config)) {
+        controller.start().await();
+        eventually("refused without a key", () -> controller.board().get("staging")
+            .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.message().contains("no age key is configured"))
+            .orElse(false));
+        assertThat(admin.namespaces().withName(ns).get()).as("nothing applied").isNull();
+
+        createKeySecret(admin, stateNs, key);
+        eventually("synced with the new key, same commit", () -> controller.board().get("staging")
+            .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+        assertThat(admin.secrets().inNamespace(ns).withName("langconnect-langconnect").get().getData())
+            .containsKey("SUPABASE_KEY");
+      }
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** As the README tells users: the age key in Secret sops-age (key age.agekey) of the controller's namespace. */
+  private static void createKeySecret(KubernetesClient admin, String stateNs, SopsTool.Key key) {
+    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(stateNs).endMetadata().build())
+        .serverSideApply();
+    admin.secrets().inNamespace(stateNs).resource(new SecretBuilder().withNewMetadata().withName("sops-age")
+        .withNamespace(stateNs).endMetadata().addToStringData("age.agekey", key.text()).build()).create();
   }
 
   private static Optional<EnvironmentStatus.Result> result(Controller controller) {
