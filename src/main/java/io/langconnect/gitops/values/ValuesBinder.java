@@ -202,6 +202,12 @@ public final class ValuesBinder {
       in.error(passwordNode, "postgres.auth.password", (password.get().isEmpty() ? "an empty password" : "\"postgres\"")
           + " is refused for the production environment \"" + environment + "\"; expected a strong password,"
           + " postgres.auth.existingSecret, or no password so that one is generated");
+    } else if (production && password.isPresent()
+        && !(passwordNode instanceof YamlNode.Scalar scalar && scalar.encrypted())) {
+      // A warning, not an error: production files written before sops support keep syncing.
+      in.warning(passwordNode, "postgres.auth.password", "is plain text in git for the production environment \""
+          + environment + "\"; encrypt it (sops --encrypt --age <recipient> --encrypted-regex '^(password|secrets)$'"
+          + " --in-place " + in.fallback().file() + ") or use postgres.auth.existingSecret");
     }
     return new Auth(username, password.filter(p -> !p.isEmpty()), database, Optional.empty());
   }

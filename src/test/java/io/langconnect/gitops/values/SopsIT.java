@@ -100,9 +100,14 @@ class SopsIT {
     String prod = PLAIN.replace("namespace: rag-staging", "namespace: rag-prod");
     ValuesFolder.Environment plain = ValuesFolder.load(Map.of("values-prod.yaml", prod), "", NamespacePolicy.defaults())
         .get(0);
-    assertThat(single(plain)).isEqualTo("values-prod.yaml:9: secrets.OPENAI_API_KEY: is plain text in git for the"
-        + " production environment \"prod\"; expected it encrypted: sops --encrypt --age <recipient> --encrypted-regex"
-        + " '^(password|secrets)$' --in-place values-prod.yaml");
+    assertThat(plain.isValid()).isFalse();
+    assertThat(plain.problems().stream().map(Problem::toString)).containsExactly(
+        "values-prod.yaml:5: warning: postgres.auth.password: is plain text in git for the production environment"
+            + " \"prod\"; encrypt it (sops --encrypt --age <recipient> --encrypted-regex '^(password|secrets)$'"
+            + " --in-place values-prod.yaml) or use postgres.auth.existingSecret",
+        "values-prod.yaml:9: secrets.OPENAI_API_KEY: is plain text in git for the production environment \"prod\";"
+            + " expected it encrypted: sops --encrypt --age <recipient> --encrypted-regex '^(password|secrets)$'"
+            + " --in-place values-prod.yaml");
 
     String encrypted = sops.encrypt(prod, key.recipient(), "--encrypted-regex", "^(password|secrets)$");
     Sops.Keys keys = keys();
