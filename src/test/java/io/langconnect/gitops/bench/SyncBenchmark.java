@@ -231,8 +231,19 @@ public final class SyncBenchmark {
    */
   private static void idleAmong(Controller controller, FaultProxy proxy, int count) throws InterruptedException {
     // Settle first: the cluster creates and fails to schedule every pod (each environment turns Degraded once, an
-    // Event), and the collector's first cycle (30 s apart) works out every new database.
+    // Event), and the collector's first cycle (30 s apart) works out every new database. With many environments
+    // the cluster's own controllers take minutes to get there: wait until 30 s pass without a write (at most 10 min).
     Thread.sleep(60_000);
+    long settleDeadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    int writes = proxy.writeCount();
+    long quietSince = System.nanoTime();
+    while (System.nanoTime() - quietSince < Duration.ofSeconds(30).toNanos() && System.nanoTime() < settleDeadline) {
+      Thread.sleep(1_000);
+      if (proxy.writeCount() != writes) {
+        writes = proxy.writeCount();
+        quietSince = System.nanoTime();
+      }
+    }
     var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     var fetches = controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer();
     long fetchesBefore = fetches == null ? 0 : fetches.count();
