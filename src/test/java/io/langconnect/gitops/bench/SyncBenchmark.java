@@ -233,6 +233,7 @@ public final class SyncBenchmark {
     // Settle first: the cluster creates and fails to schedule every pod (each environment turns Degraded once, an
     // Event), and the collector's first cycle (30 s apart) works out every new database. With many environments
     // the cluster's own controllers take minutes to get there: wait until 30 s pass without a write (at most 10 min).
+    long settleStart = System.nanoTime();
     Thread.sleep(60_000);
     long settleDeadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
     int writes = proxy.writeCount();
@@ -244,6 +245,8 @@ public final class SyncBenchmark {
         quietSince = System.nanoTime();
       }
     }
+    System.out.printf("  settled %d s after the drift edits; measuring idle for 60 s%n",
+        (System.nanoTime() - settleStart) / 1_000_000_000);
     var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     var fetches = controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer();
     long fetchesBefore = fetches == null ? 0 : fetches.count();
