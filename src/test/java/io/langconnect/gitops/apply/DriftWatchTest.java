@@ -51,4 +51,19 @@ class DriftWatchTest {
     assertThat(DriftWatch.Change.of(touched, relisted)).as("the same resourceVersion is the same object")
         .isEqualTo(DriftWatch.Change.NONE);
   }
+
+  @Test
+  void theModelComparisonAgreesWithTheJsonOne() {
+    Deployment scaled = new DeploymentBuilder(APPLIED).editSpec().withReplicas(3).endSpec().build();
+    Deployment relabelled = new DeploymentBuilder(APPLIED).editMetadata().addToLabels("team", "x").endMetadata().build();
+    Deployment annotated = new DeploymentBuilder(APPLIED).editMetadata()
+        .addToAnnotations("deployment.kubernetes.io/revision", "3").withResourceVersion("7").endMetadata().build();
+    Deployment ours = new DeploymentBuilder(APPLIED).editSpec().withReplicas(2).endSpec().editMetadata()
+        .withManagedFields(new ManagedFieldsEntryBuilder().withManager("langconnect-gitops").withOperation("Apply")
+            .withTime("2026-12-01T10:07:00Z").build()).endMetadata().build();
+    Deployment unavailable = new DeploymentBuilder(APPLIED).withNewStatus().withUnavailableReplicas(1).endStatus().build();
+    for (Deployment after : java.util.List.of(scaled, relabelled, annotated, ours, unavailable)) {
+      assertThat(DriftWatch.Change.of(APPLIED, after)).isEqualTo(DriftWatch.Change.ofJson(APPLIED, after));
+    }
+  }
 }
