@@ -2,8 +2,10 @@ package io.langconnect.gitops.values;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.langconnect.gitops.cli.CliTest;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.SopsTool;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -126,6 +128,27 @@ class SopsIT {
     assertThat(String.join("\n", read.problems().stream().map(Problem::toString).toList()))
         .contains("langconnect.replicaCount").contains("an encrypted value").doesNotContain("not-a-number")
         .doesNotContain("s3cr3t-db-password");
+  }
+
+  @Test
+  void theCommandsReadEncryptedFilesWithTheConfiguredKeyFile() throws Exception {
+    Path values = Files.createDirectories(tmp.resolve("values"));
+    Files.writeString(values.resolve("values-staging.yaml"), sops.encrypt(PLAIN, key.recipient()));
+    Path config = Files.writeString(tmp.resolve("controller.yaml"),
+        "decryption:\n  ageKeyFile: " + key.file() + "\n");
+
+    CliTest.Run noKey = CliTest.run("validate", "--values", values.toString());
+    assertThat(noKey.exit()).isEqualTo(1);
+    assertThat(noKey.out() + noKey.err()).contains("no age key is configured").doesNotContain("sk-test-openai-key");
+
+    assertThat(CliTest.run("validate", "--values", values.toString(), "--config", config.toString()).exit()).isZero();
+    CliTest.Run rendered = CliTest.run("render", "--values", values.toString(), "--env", "staging", "--config",
+        config.toString());
+    String openAiKey = java.util.Base64.getEncoder().encodeToString("sk-test-openai-key".getBytes());
+    assertThat(rendered.exit()).isZero();
+    assertThat(rendered.out()).contains("OPENAI_API_KEY: (hidden, sha256 ").doesNotContain(openAiKey);
+    assertThat(CliTest.run("render", "--values", values.toString(), "--env", "staging", "--config", config.toString(),
+        "--show-secrets").out()).contains("OPENAI_API_KEY: " + openAiKey);
   }
 
   private Sops.Keys keys() {
