@@ -23,6 +23,16 @@ class ConfigLoaderTest {
     assertThat(config.git().url()).startsWith("https://");
     assertThat(config.git().interval()).isEqualTo(Duration.ofSeconds(60));
     assertThat(config.sync().driftInterval()).isEqualTo(Duration.ofHours(1));
+    assertThat(config.decryption().ageKeySecret()).isEqualTo("sops-age");
+    assertThat(config.decryption().ageKeyFile()).isNull();
+  }
+
+  @Test
+  void theAgeKeyFileCanComeFromTheEnvironment() {
+    ControllerConfig config = ConfigLoader.load(Optional.empty(),
+        Map.of("LANGCONNECT_GITOPS_DECRYPTION_AGE_KEY_FILE", "/etc/age/keys.txt"));
+    assertThat(config.decryption().ageKeyFile()).isEqualTo("/etc/age/keys.txt");
+    assertThat(config.decryption().ageKeySecret()).isEqualTo("sops-age");
   }
 
   @Test
