@@ -200,8 +200,10 @@ public final class Applier {
     return new SyncResult(results, Inventory.empty(previous.environment()));
   }
 
-  /** The live objects of a render, by reference (absent ones left out). */
-  /** Every desired object as it is now, read at once: a sync waits for one round trip here, not one per object. */
+  /**
+   * The live objects of a render, by reference (absent ones left out), read at once: a sync waits for one round trip
+   * here, not one per object.
+   */
   private Map<ObjectRef, HasMetadata> live(List<HasMetadata> desired) {
     List<CompletableFuture<HasMetadata>> reads = desired.stream()
         .map(object -> CompletableFuture.supplyAsync(() -> retry.call(() -> client.resource(object).get()), READS))

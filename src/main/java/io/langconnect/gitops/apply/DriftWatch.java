@@ -135,9 +135,14 @@ public final class DriftWatch implements AutoCloseable {
     if (annotations == null) return Map.of();
     Map<String, String> ours = new HashMap<>();
     annotations.forEach((key, value) -> {
-      if (!key.contains("kubernetes.io/")) ours.put(key, value);
+      if (isOurs(key)) ours.put(key, value);
     });
     return ours;
+  }
+
+  /** Annotations Kubernetes' own controllers keep ({@code *kubernetes.io/*}) are bookkeeping, not what we apply. */
+  private static boolean isOurs(String annotation) {
+    return !annotation.contains("kubernetes.io/");
   }
 
   /** The parts of an object (as JSON) that an apply sets: all but status and the server's metadata. */
@@ -152,7 +157,7 @@ public final class DriftWatch implements AutoCloseable {
     if (metadata.get("annotations") instanceof ObjectNode annotations) {
       ObjectNode ours = kept.putObject("annotations");
       annotations.properties().forEach(e -> {
-        if (!e.getKey().contains("kubernetes.io/")) ours.set(e.getKey(), e.getValue());
+        if (isOurs(e.getKey())) ours.set(e.getKey(), e.getValue());
       });
     }
     return node;

@@ -31,7 +31,6 @@ import java.util.function.Supplier;
  */
 public final class HttpApiVerticle extends VerticleBase {
 
-
   private final StatusBoard board;
   private final MetricsExposition metrics;
   private final Optional<String> apiToken;

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Polls the remote branch head. When it equals the last published commit the poll stops there: no fetch,
  * no render, no API call (unless that commit has sops-encrypted files and the age keys changed since it was read:
- * then it is read again). Otherwise it fetches, reads the values files of the new commit and publishes them. A failing remote is retried with exponential backoff and jitter; the status board says so.
+ * then it is read again). Otherwise it fetches, reads the values files of the new commit and publishes them. A
+ * failing remote is retried with exponential backoff and jitter; the status board says so.
  * Push webhooks ask for a poll now: the first at once, and those that arrive while it is in flight collapse into
  * one more poll after it (or, with a debounce window, those within the window into one), which names the
  * environments the pushes changed when it knows them.

@@ -141,22 +141,18 @@ public final class Sops {
       return scalar;
     }
     String keyPath = String.join(".", path);
-    if (!(scalar.value() instanceof String text)) {
-      throw new SopsException(scalar.source(), keyPath, "is plain in a file sops encrypted, where sops' rules say it is"
-          + " encrypted (it was added or edited without sops); refused");
-    }
-    if (text.isEmpty()) {
+    if (scalar.value() instanceof String text && text.isEmpty()) {
       mac.update(new byte[0]);
       return scalar;
     }
-    Matcher value = ENCRYPTED.matcher(text);
+    Matcher value = ENCRYPTED.matcher(scalar.value() instanceof String text ? text : "");
     if (!value.matches()) {
       throw new SopsException(scalar.source(), keyPath, "is plain in a file sops encrypted, where sops' rules say it is"
           + " encrypted (it was added or edited without sops); refused");
     }
     byte[] plain;
     try {
-      plain = open(text, dataKey, String.join(":", path) + ":");
+      plain = open(value.group(), dataKey, String.join(":", path) + ":");
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new SopsException(scalar.source(), keyPath, "cannot be decrypted with the file's data key (the value was"
           + " altered, or moved from another key); refused");

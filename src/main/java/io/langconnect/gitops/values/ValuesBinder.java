@@ -206,8 +206,7 @@ public final class ValuesBinder {
         && !(passwordNode instanceof YamlNode.Scalar scalar && scalar.encrypted())) {
       // A warning, not an error: production files written before sops support keep syncing.
       in.warning(passwordNode, "postgres.auth.password", "is plain text in git for the production environment \""
-          + environment + "\"; encrypt it (sops --encrypt --age <recipient> --encrypted-regex '^(password|secrets)$'"
-          + " --in-place " + in.fallback().file() + ") or use postgres.auth.existingSecret");
+          + environment + "\"; encrypt it (" + encryptCommand() + ") or use postgres.auth.existingSecret");
     }
     return new Auth(username, password.filter(p -> !p.isEmpty()), database, Optional.empty());
   }
@@ -239,22 +238,26 @@ public final class ValuesBinder {
     Optional<YamlNode.Mapping> nodes = in.find("secrets").filter(YamlNode.Mapping.class::isInstance)
         .map(YamlNode.Mapping.class::cast);
     Set<String> envNames = env.stream().map(EnvVar::name).collect(java.util.stream.Collectors.toSet());
-    for (String name : List.copyOf(secrets.keySet())) {
+    for (String name : secrets.keySet()) {
       YamlNode node = nodes.map(m -> m.entries().get(name)).orElse(null);
       String path = "secrets." + name;
-      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        in.error(node, path, "is not an environment variable name; expected letters, digits and '_', e.g. OPENAI_API_KEY");
+      if (Rules.envName(name) != null) {
+        in.error(node, path, "is not valid; expected " + Rules.envName(name) + ", e.g. OPENAI_API_KEY");
       } else if (LANGCONNECT_RESERVED_ENV.contains(name)) {
         in.error(node, path, "is set by the controller from postgres.auth; expected another name");
       } else if (envNames.contains(name)) {
         in.error(node, path, "is also set in langconnect.env; expected it in one place");
       } else if (production && !(node instanceof YamlNode.Scalar scalar && scalar.encrypted())) {
         in.error(node, path, "is plain text in git for the production environment \"" + environment + "\"; expected it"
-            + " encrypted: sops --encrypt --age <recipient> --encrypted-regex '^(password|secrets)$' --in-place "
-            + in.fallback().file());
+            + " encrypted: " + encryptCommand());
       }
     }
     return secrets;
+  }
+
+  /** How to encrypt the environment's file so that its password and secrets are kept in git encrypted. */
+  private String encryptCommand() {
+    return "sops --encrypt --age <recipient> --encrypted-regex '^(password|secrets)$' --in-place " + in.fallback().file();
   }
 
   /** Backups are on by default wherever the data is persistent: an emptyDir database has nothing to keep. */
