@@ -63,12 +63,7 @@ class EncryptedValuesIT {
       String regex = "^(password|secrets)$";
       repo.write("values-prod.yaml", sops.encrypt(plain, key.recipient(), "--encrypted-regex", regex))
           .commitAndPush("prod, encrypted");
-      ControllerConfig config = ControllerConfig.defaults()
-          .withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofMillis(300), Duration.ofSeconds(5),
-              tmp.resolve("clone").toString(), null))
-          .withKubernetes(new ControllerConfig.Kubernetes(stateNs, null, false, "it-sops", null))
-          .withHttp(new ControllerConfig.Http(0, "127.0.0.1", null));
-      try (Controller controller = new Controller(vertx, admin, config)) {
+      try (Controller controller = new Controller(vertx, admin, config(repo, stateNs))) {
         controller.start().await();
         eventually("prod synced", () -> result(controller).equals(Optional.of(EnvironmentStatus.Result.SYNCED)));
         assertThat(secretValue(admin, ns)).isEqualTo("sk-live-first");
@@ -130,12 +125,7 @@ class EncryptedValuesIT {
           secrets:
             SUPABASE_KEY: sb-first
           """.formatted(ns), key.recipient())).commitAndPush("staging, encrypted");
-      ControllerConfig config = ControllerConfig.defaults()
-          .withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofMillis(300), Duration.ofSeconds(5),
-              tmp.resolve("clone").toString(), null))
-          .withKubernetes(new ControllerConfig.Kubernetes(stateNs, null, false, "it-sops", null))
-          .withHttp(new ControllerConfig.Http(0, "127.0.0.1", null));
-      try (Controller controller = new Controller(vertx, admin, config)) {
+      try (Controller controller = new Controller(vertx, admin, config(repo, stateNs))) {
         controller.start().await();
         eventually("refused without a key", () -> controller.board().get("staging")
             .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.message().contains("no age key is configured"))
@@ -151,6 +141,15 @@ class EncryptedValuesIT {
     } finally {
       vertx.close().await();
     }
+  }
+
+  /** A controller polling {@code repo} every 300 ms, with its Lease and key Secret in {@code stateNs}. */
+  private ControllerConfig config(ValuesRepo repo, String stateNs) {
+    return ControllerConfig.defaults()
+        .withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofMillis(300), Duration.ofSeconds(5),
+            tmp.resolve("clone").toString(), null))
+        .withKubernetes(new ControllerConfig.Kubernetes(stateNs, null, false, "it-sops", null))
+        .withHttp(new ControllerConfig.Http(0, "127.0.0.1", null));
   }
 
   /** As the README tells users: the age key in Secret sops-age (key age.agekey) of the controller's namespace. */
