@@ -521,8 +521,9 @@ class NodeE2EIT {
   }
 
   /**
-   * Runs one statement as a client would after a disruption: a connection refused or a server still starting
-   * or stopping is retried for up to a minute; anything else fails at once.
+   * Runs one statement as a client would after a disruption: a connection refused, a Service whose new endpoint
+   * kube-proxy has not programmed yet (no route to host) or a server still starting or stopping is retried for up
+   * to a minute; anything else fails at once.
    */
   private Row query(String namespace, String sql) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
@@ -532,7 +533,7 @@ class NodeE2EIT {
       } catch (RuntimeException e) {
         String message = String.valueOf(e.getMessage());
         boolean transientFailure = message.contains("57P03") || message.contains("Connection refused")
-            || message.contains("Connection reset") || e.getCause() instanceof ClosedConnectionException;
+            || message.contains("No route to host") || message.contains("Connection reset") || e.getCause() instanceof ClosedConnectionException;
         if (!transientFailure || System.nanoTime() > deadline) throw e;
         Thread.sleep(500);
       }

@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
 import java.time.Instant;
 import java.util.List;
 
@@ -15,7 +17,11 @@ public final class PodOutcome {
 
   private PodOutcome() {}
 
-  /** Ends every running pod of {@code job}; true when there was one. */
+  /**
+   * Ends every running pod of {@code job}; true when there was one and each was ended. The scheduler writes the
+   * same status (PodScheduled false: the node is tainted), so a conflicting write returns false for the caller's
+   * next attempt to read the pod again.
+   */
   public static boolean finish(KubernetesClient client, String namespace, String job, boolean succeeded) {
     List<Pod> pods = client.pods().inNamespace(namespace).withLabel("job-name", job).list().getItems().stream()
         .filter(p -> p.getStatus() == null || p.getStatus().getPhase() == null
@@ -28,12 +34,17 @@ public final class PodOutcome {
           .withStarted(false).withRestartCount(0).withNewState().withNewTerminated()
           .withExitCode(succeeded ? 0 : 1).withReason(succeeded ? "Completed" : "Error")
           .withStartedAt(now).withFinishedAt(now).endTerminated().endState().build()).toList();
-      client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).editStatus(p -> {
-        p.getStatus().setPhase(succeeded ? "Succeeded" : "Failed");
-        p.getStatus().setStartTime(now);
-        p.getStatus().setContainerStatuses(containers);
-        return p;
-      });
+      try {
+        client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).editStatus(p -> {
+          p.getStatus().setPhase(succeeded ? "Succeeded" : "Failed");
+          p.getStatus().setStartTime(now);
+          p.getStatus().setContainerStatuses(containers);
+          return p;
+        });
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) throw e;
+        return false;
+      }
     }
     return !pods.isEmpty();
   }
