@@ -3,6 +3,8 @@
 #   etcd + kube-apiserver (Node and RBAC authorization) + kube-controller-manager + kube-scheduler, built from Go
 #   modules under test-support/; one real node (scripts/node.sh: containerd, runc, CNI, kubelet, kube-proxy,
 #   CoreDNS, local-path provisioner, images built from Debian packages by scripts/node-images.sh);
+#   a second cluster (etcd + kube-apiserver + kube-controller-manager, no node; its own CA, tokens, ports and
+#   audit log) for the tests that put environments on more than one cluster;
 #   PostgreSQL 15 with pgvector built from Debian's source package; a git daemon; sops (Go modules) and age (Debian)
 #   for the tests that encrypt values files.
 #
@@ -16,6 +18,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/target/test-env"
+REMOTE="$STATE/remote"
 CACHE="${LANGCONNECT_GITOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/langconnect-gitops}"
 
 # module_version MODULE GO_MOD: the version GO_MOD requires of MODULE.
@@ -256,6 +259,18 @@ start_controller_manager() {
   echo $! > "$STATE/kube-controller-manager.pid"
 }
 
+# The second cluster: the same functions with their state (pids, ports, certificates, data, logs) under $REMOTE.
+remote() { STATE="$REMOTE" "$@"; }
+
+start_remote_cluster() {
+  mkdir -p "$REMOTE"
+  remote make_credentials
+  remote make_node_credentials
+  remote start_etcd
+  remote start_apiserver
+  remote start_controller_manager
+}
+
 # PostgreSQL refuses to run as root, so under root it runs as the packages' postgres user.
 pg_run() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -314,6 +329,11 @@ AGE_KEYGEN=$(command -v age-keygen)
 GIT_DAEMON_ROOT=$STATE/git
 GIT_DAEMON_NODE_URL=git://$NODE_IP:$(cat "$STATE/git-daemon.port")
 KUBECTL=$KUBE_BIN/kubectl
+REMOTE_KUBECONFIG=$REMOTE/admin.kubeconfig
+REMOTE_KUBE_API_URL=https://127.0.0.1:$(cat "$REMOTE/kube-apiserver.port")
+REMOTE_KUBE_CA_FILE=$REMOTE/pki/ca.crt
+REMOTE_KUBE_ADMIN_TOKEN=$(remote token_of admin)
+REMOTE_KUBE_AUDIT_LOG=$REMOTE/audit.log
 NODE_NAME=$NODE_NAME
 NODE_IP=$NODE_IP
 NODE_TAINT=$NODE_TAINT
@@ -333,11 +353,12 @@ up() {
   start_etcd
   start_apiserver
   start_controller_manager
+  start_remote_cluster
   start_postgres
   start_git_daemon
   node_up
   write_env
-  log "up in $((SECONDS - started))s: API $(grep KUBE_API_URL "$STATE/env" | cut -d= -f2), PostgreSQL 127.0.0.1:$(cat "$STATE/postgres.port"); env in $STATE/env"
+  log "up in $((SECONDS - started))s: API $(grep "^KUBE_API_URL=" "$STATE/env" | cut -d= -f2), second cluster $(grep "^REMOTE_KUBE_API_URL=" "$STATE/env" | cut -d= -f2), PostgreSQL 127.0.0.1:$(cat "$STATE/postgres.port"); env in $STATE/env"
 }
 
 stop_process() { # stop_process NAME: TERM, then KILL after 5 s
@@ -351,6 +372,7 @@ stop_process() { # stop_process NAME: TERM, then KILL after 5 s
 
 down() {
   node_down
+  for name in kube-controller-manager kube-apiserver etcd; do remote stop_process "$name"; done
   for name in git-daemon kube-controller-manager kube-apiserver etcd postgres; do stop_process "$name"; done
   rm -rf "$STATE"
   log "down"
@@ -362,6 +384,10 @@ status() {
       kube-proxy coredns local-path-provisioner; do
     if alive "$name"; then printf '%-24s running (pid %s)\n' "$name" "$(cat "$STATE/$name.pid")"
     else printf '%-24s stopped\n' "$name"; ok=1; fi
+  done
+  for name in etcd kube-apiserver kube-controller-manager; do
+    if remote alive "$name"; then printf '%-24s running (pid %s)\n' "remote $name" "$(cat "$REMOTE/$name.pid")"
+    else printf '%-24s stopped\n' "remote $name"; ok=1; fi
   done
   return $ok
 }
