@@ -15,9 +15,10 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * Inventories live in the cluster, one ConfigMap per environment in the controller's state namespace, so that a
- * restarted controller (or a new leader) prunes exactly what its predecessor applied, and an environment whose
- * file was removed can still be found and pruned. An inventory is only trusted when it holds nothing the
+ * Inventories live in the controller's own cluster, one ConfigMap per environment in its state namespace, each
+ * naming the cluster its objects were applied to, so that a restarted controller (or a new leader) prunes exactly
+ * what its predecessor applied, where it applied it, and an environment whose file was removed can still be found
+ * and pruned. An inventory is only trusted when it holds nothing the
  * controller could not have written: kinds it manages, in one namespace environments may use.
  */
 public final class InventoryStore {
@@ -77,6 +78,7 @@ public final class InventoryStore {
     data.put("namespace", inventory.namespace());
     data.put("revision", inventory.revision());
     data.put("production", Boolean.toString(inventory.production()));
+    data.put("cluster", inventory.cluster());
     data.put("objects", JSON.asJson(rows));
     ConfigMap cm = new ConfigMapBuilder()
         .withNewMetadata().withName(configMapName(inventory.environment())).withNamespace(namespace())
@@ -130,6 +132,8 @@ public final class InventoryStore {
     }
     // Written before production was recorded: treated as production, so its removal waits for a confirmation.
     boolean production = !"false".equals(data.get("production"));
-    return new Inventory(environment, namespace, data.getOrDefault("revision", ""), objects, production);
+    // Written before clusters were recorded: the controller's own.
+    String cluster = data.getOrDefault("cluster", NamespacePolicy.IN_CLUSTER);
+    return new Inventory(environment, namespace, data.getOrDefault("revision", ""), objects, production, cluster);
   }
 }

@@ -1,13 +1,14 @@
 package io.langconnect.gitops.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.sync.ControlStore;
-import io.langconnect.gitops.sync.EventRecorder;
+import io.langconnect.gitops.sync.Clusters;
+import io.langconnect.gitops.sync.RemoteClusters;
+import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.sync.KubernetesClients;
 import io.langconnect.gitops.sync.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
@@ -18,7 +19,7 @@ import java.util.Optional;
 final class ClusterSession implements AutoCloseable {
 
   final KubernetesClient client;
-  final Applier applier;
+  final Clusters clusters;
   final InventoryStore inventories;
   final ControlStore controls;
   final SyncService service;
@@ -26,16 +27,17 @@ final class ClusterSession implements AutoCloseable {
   ClusterSession(ControllerConfig config) {
     this.client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),
         config.kubernetes().requestTimeout());
-    SyncService.Cluster cluster = SyncService.Cluster.of(client,
-        new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10)),
-        config.kubernetes().namespacePolicy());
-    this.applier = cluster.applier();
+    Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
+    // The config's other clusters are reached as the controller reaches them: their kubeconfig file or Secret.
+    this.clusters = new Clusters(Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, Optional.empty(), "cli"),
+        config.clusters(), name -> Clusters.Target.of(name, RemoteClusters.connect(name, config.clusters().get(name),
+            client, config.kubernetes().stateNamespace(), config.kubernetes().requestTimeout()), retry, Optional.empty(), "cli"));
+    SyncService.Cluster cluster = SyncService.Cluster.of(client, config.namespacePolicy(), clusters);
     this.inventories = cluster.inventories();
     this.controls = cluster.controls();
     // A one-shot command keeps no history and has no collector: the running major version is read from the
     // deployed image.
-    this.service = new SyncService(cluster, new EventRecorder(client, "cli"), SyncRecord.NONE, config.sync(),
-        new ServerVersions());
+    this.service = new SyncService(cluster, SyncRecord.NONE, config.sync(), new ServerVersions());
   }
 
   /** A typo in --env must not write a control for an environment that does not exist. */
@@ -49,6 +51,7 @@ final class ClusterSession implements AutoCloseable {
 
   @Override
   public void close() {
+    clusters.close();
     client.close();
   }
 }

@@ -24,7 +24,7 @@ record DesiredState(String revision, List<ValuesFolder.Environment> environments
     if (valuesDir != null) {
       if (!Files.isDirectory(valuesDir)) throw new Main.UserError("--values " + valuesDir + ": not a folder");
       try {
-        return new DesiredState("local", ValuesFolder.load(valuesDir, config.kubernetes().namespacePolicy(), keys(config)));
+        return new DesiredState("local", ValuesFolder.load(valuesDir, config.namespacePolicy(), keys(config)));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -37,7 +37,7 @@ record DesiredState(String revision, List<ValuesFolder.Environment> environments
       Map<String, String> files = repository.valuesFiles(head).orElseThrow(() -> new Main.UserError(
           "path " + config.git().path() + " does not exist in " + repository.url() + " at " + head.name()));
       String prefix = repository.displayPrefix();
-      return new DesiredState(head.name(), ValuesFolder.load(files, prefix, config.kubernetes().namespacePolicy(),
+      return new DesiredState(head.name(), ValuesFolder.load(files, prefix, config.namespacePolicy(),
           keys(config)));
     } catch (ValuesRepository.GitException e) {
       throw new Main.UserError(e.getMessage());

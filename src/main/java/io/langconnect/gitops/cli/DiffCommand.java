@@ -2,7 +2,9 @@ package io.langconnect.gitops.cli;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.sync.Clusters;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Ownership;
 import io.langconnect.gitops.apply.ObjectDiff;
@@ -66,7 +68,7 @@ final class DiffCommand implements Callable<Integer> {
           }
         }
       }
-    } catch (KubernetesClientException e) {
+    } catch (KubernetesClientException | Clusters.UnavailableException e) {
       throw new Main.UserError("cannot reach the Kubernetes API: " + e.getMessage());
     }
     out.flush();
@@ -76,17 +78,18 @@ final class DiffCommand implements Callable<Integer> {
   private static boolean diffEnvironment(ClusterSession cluster, ValuesFolder.Environment environment, PrintWriter out) {
     var values = environment.values().get();
     List<HasMetadata> objects = StackRenderer.render(values, Optional.empty());
-    boolean namespaceExists = cluster.applier.namespaceExists(values.namespace());
+    Applier applier = cluster.clusters.get(values.cluster()).applier();
+    boolean namespaceExists = applier.namespaceExists(values.namespace());
     boolean differs = false;
     for (HasMetadata object : objects) {
-      Optional<HasMetadata> live = namespaceExists ? cluster.applier.live(object) : Optional.empty();
+      Optional<HasMetadata> live = namespaceExists ? applier.live(object) : Optional.empty();
       if (live.isPresent() && !Ownership.isOurs(live.get(), environment.name())) {
         differs = true;
         out.println("# " + environment.name() + ": " + ObjectRef.of(object) + " exists and is not this environment's ("
             + Ownership.describe(live.get()) + "): a sync refuses to take it over");
         continue;
       }
-      HasMetadata after = namespaceExists ? cluster.applier.preview(object) : object;
+      HasMetadata after = namespaceExists ? applier.preview(object) : object;
       List<String> lines = ObjectDiff.between(live.orElse(null), after);
       if (!lines.isEmpty()) {
         differs = true;
@@ -102,8 +105,11 @@ final class DiffCommand implements Callable<Integer> {
       out.println("# " + environment.name() + ": " + e.getMessage() + " (nothing would be pruned; a sync rewrites it)");
       return true;
     }
+    boolean moving = !previous.objects().isEmpty() && !previous.cluster().equals(values.cluster());
+    if (moving) out.println("# " + environment.name() + ": moves from cluster " + previous.cluster() + " to "
+        + values.cluster() + "; there:");
     for (ObjectRef ref : previous.objects().keySet()) {
-      if (!desiredRefs.contains(ref)) {
+      if (moving || !desiredRefs.contains(ref)) {
         differs = true;
         out.println(pruneLine(environment.name(), ref));
       }

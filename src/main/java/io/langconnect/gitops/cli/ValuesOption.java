@@ -37,7 +37,7 @@ final class ValuesOption {
     // A local folder is read without the cluster: encrypted files open with the key file only.
     AgeKeys keys = new AgeKeys(withSopsKeyFile(loaded.decryption()), Optional.empty(), loaded.kubernetes().stateNamespace());
     try {
-      return ValuesFolder.load(dir, loaded.kubernetes().namespacePolicy(), keys);
+      return ValuesFolder.load(dir, loaded.namespacePolicy(), keys);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + dir + ": " + e.getMessage(), e);
     }

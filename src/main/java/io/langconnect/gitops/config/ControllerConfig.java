@@ -12,7 +12,8 @@ import java.util.Optional;
  * flags, each overriding the one before.
  */
 public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks,
-                               Observe observe, Map<String, DatabaseEndpoint> databases, Decryption decryption) {
+                               Observe observe, Map<String, DatabaseEndpoint> databases, Decryption decryption,
+                               Map<String, ClusterEndpoint> clusters) {
 
   public ControllerConfig {
     git = git == null ? Git.DEFAULT : git;
@@ -23,10 +24,17 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     observe = observe == null ? Observe.DEFAULT : observe;
     databases = databases == null ? Map.of() : Map.copyOf(databases);
     decryption = decryption == null ? Decryption.DEFAULT : decryption;
+    clusters = clusters == null ? Map.of() : Map.copyOf(clusters);
+    clusters.forEach(ClusterEndpoint::check);
+  }
+
+  public ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks, Observe observe,
+                          Map<String, DatabaseEndpoint> databases, Decryption decryption) {
+    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null);
   }
 
   public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, null, null, null, null, null, null);
+    return new ControllerConfig(null, null, null, null, null, null, null, null, null);
   }
 
   /** Where the values live and how to reach them. */
@@ -173,35 +181,69 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     }
   }
 
+  /**
+   * A cluster environments may be applied to besides the controller's own ({@value #IN_CLUSTER}): a kubeconfig
+   * file, or a Secret in the state namespace whose key {@value #SECRET_KEY} holds one. Either is read again at use,
+   * so a rotated token needs no restart.
+   */
+  public record ClusterEndpoint(String kubeconfigFile, String kubeconfigSecret) {
+    /** The controller's own cluster: where it runs, or where its kubeconfig points. */
+    public static final String IN_CLUSTER = "in-cluster";
+    public static final String SECRET_KEY = "kubeconfig";
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+    static void check(String name, ClusterEndpoint endpoint) {
+      if (!NAME.matcher(name).matches() || name.equals(IN_CLUSTER)) {
+        throw new ConfigLoader.ConfigException("clusters." + name + ": not a cluster name; expected lowercase letters,"
+            + " digits and '-' (at most 63), and not " + IN_CLUSTER + ", the controller's own cluster");
+      }
+      boolean file = endpoint != null && endpoint.kubeconfigFile() != null && !endpoint.kubeconfigFile().isBlank();
+      boolean secret = endpoint != null && endpoint.kubeconfigSecret() != null && !endpoint.kubeconfigSecret().isBlank();
+      if (file == secret) {
+        throw new ConfigLoader.ConfigException("clusters." + name + ": expected exactly one of kubeconfigFile (a path)"
+            + " and kubeconfigSecret (a Secret in kubernetes.stateNamespace with key " + SECRET_KEY + ")");
+      }
+    }
+  }
+
+  /** Where environments may live: the namespace patterns, on the controller's own cluster and the configured ones. */
+  public NamespacePolicy namespacePolicy() {
+    return kubernetes.namespacePolicy().onClusters(clusters.keySet());
+  }
+
+  public ControllerConfig withClusters(Map<String, ClusterEndpoint> clusters) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+  }
+
   public ControllerConfig withDecryption(Decryption decryption) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 
   public ControllerConfig withGit(Git git) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 
   public ControllerConfig withHttp(Http http) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 
   public ControllerConfig withKubernetes(Kubernetes kubernetes) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 
   public ControllerConfig withSync(Sync sync) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 
   public ControllerConfig withWebhooks(Webhooks webhooks) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 
   public ControllerConfig withObserve(Observe observe) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 
   public ControllerConfig withDatabases(Map<String, DatabaseEndpoint> databases) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
   }
 }

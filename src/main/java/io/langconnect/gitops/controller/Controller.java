@@ -20,8 +20,10 @@ import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.sync.Addresses;
 import io.langconnect.gitops.sync.AgeKeys;
+import io.langconnect.gitops.sync.Clusters;
 import io.langconnect.gitops.sync.ControlStore;
-import io.langconnect.gitops.sync.EventRecorder;
+import io.langconnect.gitops.sync.RemoteClusters;
+import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.sync.GitPollerVerticle;
 import io.langconnect.gitops.sync.LeaderDirectory;
 import io.langconnect.gitops.sync.PollHandoff;
@@ -69,7 +71,8 @@ public final class Controller implements AutoCloseable {
   private final PollHandoff handoff;
   private final ControlStore controls;
   private final LeaderDirectory directory;
-  private volatile DriftWatch driftWatch;
+  private final List<DriftWatch> driftWatches = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile Clusters clusters;
   private final ServerVersions versions = new ServerVersions();
   private final WorkloadCache workloads;
   private HttpApiVerticle http;
@@ -175,15 +178,15 @@ public final class Controller implements AutoCloseable {
   private Future<Void> startSyncing() {
     Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
     workloads.start(); // health between syncs is read from it, with or without the metrics
-    SyncService service = new SyncService(
-        SyncService.Cluster.of(client, retry, config.kubernetes().namespacePolicy(), Optional.of(workloads)),
-        new EventRecorder(client, identity), SyncRecord.of(board, metrics), config.sync(), versions);
+    clusters = targets(retry);
+    SyncService service = new SyncService(SyncService.Cluster.of(client, config.namespacePolicy(), clusters),
+        SyncRecord.of(board, metrics), config.sync(), versions);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
           synchronized (syncDeployments) {
             syncDeployments.add(id);
           }
-          return vertx.deployVerticle(new GitPollerVerticle(repository, config.kubernetes().namespacePolicy(),
+          return vertx.deployVerticle(new GitPollerVerticle(repository, config.namespacePolicy(),
               new AgeKeys(config.decryption(), Optional.of(client), config.kubernetes().stateNamespace()),
               config.git().interval(),
               config.webhooks().debounce(), metrics, board));
@@ -193,22 +196,39 @@ public final class Controller implements AutoCloseable {
             syncDeployments.add(id);
           }
           watchControls();
-          watchDrift();
+          watchDrift(workloads);
         })
         .mapEmpty();
+  }
+
+  /**
+   * The controller's own cluster and the config's others; a remote one is connected when an environment first needs
+   * it, with a watch cache of its own that feeds drift and health as the home cluster's does.
+   */
+  private Clusters targets(Retry retry) {
+    Clusters.Target home = Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, Optional.of(workloads), identity);
+    return new Clusters(home, config.clusters(), name -> {
+      KubernetesClient remote = RemoteClusters.connect(name, config.clusters().get(name), client,
+          config.kubernetes().stateNamespace(), config.kubernetes().requestTimeout());
+      WorkloadCache cache = new WorkloadCache(remote);
+      cache.start();
+      watchDrift(cache);
+      LOG.info("connected to cluster {} at {}", name, remote.getMasterUrl());
+      return Clusters.Target.of(name, remote, retry, Optional.of(cache), identity);
+    });
   }
 
   /**
    * A managed object someone else changed or deleted syncs its environment at once (not at the hourly re-check);
    * one whose status moved has its environment's health read again.
    */
-  private void watchDrift() {
-    DriftWatch watch = new DriftWatch(workloads,
+  private void watchDrift(WorkloadCache cache) {
+    DriftWatch watch = new DriftWatch(cache,
         (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.SYNC_REQUESTED,
             new JsonObject().put("environment", env).put("namespace", namespace).put("reason", "drift"))),
         (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.HEALTH_REQUESTED,
             new JsonObject().put("environment", env).put("namespace", namespace))));
-    driftWatch = watch;
+    driftWatches.add(watch);
     watch.start();
   }
 
@@ -228,9 +248,11 @@ public final class Controller implements AutoCloseable {
 
   /** Losing the Lease and shutting down may both stop syncing, from different threads: each id is undeployed once. */
   private Future<Void> stopSyncing() {
-    DriftWatch watch = driftWatch;
-    driftWatch = null;
-    if (watch != null) watch.close();
+    driftWatches.forEach(DriftWatch::close);
+    driftWatches.clear();
+    Clusters connected = clusters;
+    clusters = null;
+    if (connected != null) connected.close();
     List<String> ids;
     synchronized (syncDeployments) {
       ids = List.copyOf(syncDeployments);

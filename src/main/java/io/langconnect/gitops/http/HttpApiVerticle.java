@@ -233,6 +233,7 @@ public final class HttpApiVerticle extends VerticleBase {
     return new JsonObject()
         .put("name", s.name())
         .put("namespace", s.namespace())
+        .put("cluster", s.cluster())
         .put("revision", s.revision())
         .put("result", s.result().label())
         .put("ready", s.ready())

@@ -14,6 +14,7 @@ import java.util.Optional;
 public record EnvironmentStatus(
     String name,
     String namespace,
+    String cluster,
     String revision,
     Result result,
     String message,
@@ -66,7 +67,7 @@ public record EnvironmentStatus(
   }
 
   public EnvironmentStatus withHealth(Health newHealth) {
-    return new EnvironmentStatus(name, namespace, revision, result, message, lastSyncTime, lastSyncDuration,
+    return new EnvironmentStatus(name, namespace, cluster, revision, result, message, lastSyncTime, lastSyncDuration,
         lastSuccessTime, objects, driftCorrections, newHealth, suspension, lastBackupBeforeChange);
   }
 }

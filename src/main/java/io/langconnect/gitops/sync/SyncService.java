@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.Applier;
+import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.apply.Health;
 import io.langconnect.gitops.apply.LiveState;
 import io.langconnect.gitops.apply.WorkloadCache;
@@ -47,41 +48,40 @@ public final class SyncService {
 
   private static final Logger LOG = LoggerFactory.getLogger(SyncService.class);
 
-  /** The cluster-side parts a sync works with, built once from one client. */
-  public record Cluster(Applier applier, InventoryStore inventories, ControlStore controls, LiveState live,
-                        BackupService backups) {
-    /** A one-shot command's: what runs is read from the API server each time. */
+  /**
+   * The cluster-side parts a sync works with: the inventories and controls in the controller's own cluster, and the
+   * clusters environments are applied to.
+   */
+  public record Cluster(InventoryStore inventories, ControlStore controls, Clusters targets) {
+    /** A one-shot command's, on one cluster: what runs is read from the API server each time. */
     public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces) {
-      return of(client, retry, namespaces, Optional.empty());
+      return of(client, retry, namespaces, Optional.empty(), "cli");
     }
 
-    /** The controller's: health between syncs is read from {@code cache}. */
+    /** On the controller's own cluster only; health between syncs is read from {@code cache} when there is one. */
     public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces,
-                             Optional<WorkloadCache> cache) {
-      return new Cluster(new Applier(client, retry), new InventoryStore(client, namespaces),
-          new ControlStore(client, namespaces.controllerNamespace()), new LiveState(client, retry, cache),
-          new BackupService(client));
+                             Optional<WorkloadCache> cache, String identity) {
+      return of(client, namespaces, Clusters.single(Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, cache,
+          identity)));
+    }
+
+    public static Cluster of(KubernetesClient client, NamespacePolicy namespaces, Clusters targets) {
+      return new Cluster(new InventoryStore(client, namespaces), new ControlStore(client, namespaces.controllerNamespace()),
+          targets);
     }
   }
 
-  private final Applier applier;
   private final InventoryStore inventories;
   private final ControlStore controls;
-  private final LiveState live;
-  private final BackupService backups;
-  private final EventRecorder events;
+  private final Clusters clusters;
   private final SyncRecord record;
   private final ControllerConfig.Sync settings;
   private final ServerVersions versions;
 
-  public SyncService(Cluster cluster, EventRecorder events, SyncRecord record, ControllerConfig.Sync settings,
-                     ServerVersions versions) {
-    this.applier = cluster.applier();
+  public SyncService(Cluster cluster, SyncRecord record, ControllerConfig.Sync settings, ServerVersions versions) {
     this.inventories = cluster.inventories();
     this.controls = cluster.controls();
-    this.live = cluster.live();
-    this.backups = cluster.backups();
-    this.events = events;
+    this.clusters = cluster.targets();
     this.record = record;
     this.settings = settings;
     this.versions = versions;
@@ -103,15 +103,24 @@ public final class SyncService {
           .collect(Collectors.joining("; "));
       String message = "values are invalid, live objects left untouched: " + problems;
       String namespace = run.before.map(EnvironmentStatus::namespace).orElse("");
-      if (!dryRun && !namespace.isEmpty()) events.warning(namespace, "InvalidValues", message);
+      run.cluster = run.before.map(EnvironmentStatus::cluster).orElse(NamespacePolicy.IN_CLUSTER);
+      if (!dryRun && !namespace.isEmpty() && clusters.knows(run.cluster)) {
+        try {
+          clusters.get(run.cluster).events().warning(namespace, "InvalidValues", message);
+        } catch (Clusters.UnavailableException e) {
+          LOG.warn("{}: no InvalidValues Event: {}", run.name, e.getMessage());
+        }
+      }
       return finish(run.outcome(namespace, Result.FAILED, message));
     }
     var values = environment.values().get();
+    run.cluster = values.cluster();
     List<HasMetadata> desired = StackRenderer.render(values, Optional.empty());
     if (!dryRun) record.rendered(run.name, desired.stream().map(HasMetadata::getKind).distinct().toList());
     Inventory previous = Inventory.empty(run.name);
     String untrusted = null;
     try {
+      run.target = clusters.get(values.cluster());
       run.controls = controls.read(run.name);
       boolean preview = dryRun || run.controls.suspended();
       try {
@@ -120,25 +129,43 @@ public final class SyncService {
         // Nothing it names is pruned; this sync's inventory replaces it.
         untrusted = e.getMessage() + ": nothing was pruned; it is rewritten from this sync";
         LOG.warn("{}: {}", run.name, untrusted);
-        if (!preview) events.warning(values.namespace(), "InvalidInventory", untrusted);
+        if (!preview) run.target.events().warning(values.namespace(), "InvalidInventory", untrusted);
       }
-      Optional<Outcome> held = guard(run, values, previous, preview);
+      // Moving to another cluster: applied there as new, then pruned where it was.
+      boolean moving = !previous.objects().isEmpty() && !previous.cluster().equals(values.cluster());
+      Inventory here = moving ? Inventory.empty(run.name) : previous;
+      Optional<Outcome> held = guard(run, values, here, preview);
       if (held.isPresent()) return finish(held.get());
-      SyncResult result = applier.apply(run.name, values.namespace(), desired, revision, previous,
+      SyncResult result = run.target.applier().apply(run.name, values.namespace(), desired, revision, here,
           new Applier.Options(preview, settings.databaseReadyTimeout(), preview ? Applier.BeforeDatabaseRestart.NONE
               : backupFirst(run, values)));
+      String moved = "";
+      if (moving) {
+        try {
+          moved = leave(run, previous, preview);
+        } catch (RuntimeException e) {
+          if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
+          String message = (preview ? "would be applied" : "applied") + " on cluster " + values.cluster()
+              + "; what it had on cluster " + previous.cluster() + " is not pruned yet (" + e.getMessage()
+              + "); tried again at the next sync";
+          if (!preview) run.target.events().warning(values.namespace(), "MoveIncomplete", message);
+          return finish(run.outcome(values.namespace(), Result.FAILED, message));
+        }
+      }
       boolean changed = !result.inventory().objects().equals(previous.objects())
           || !result.inventory().namespace().equals(previous.namespace())
-          || previous.production() != values.production();
-      if (!preview && (untrusted != null || changed)) inventories.write(result.inventory().withProduction(values.production()));
+          || previous.production() != values.production() || moving;
+      if (!preview && (untrusted != null || changed)) {
+        inventories.write(result.inventory().withProduction(values.production()).onCluster(values.cluster()));
+      }
       if (!preview) {
         record.applied(run.name, result);
-        reportSkipped(values.namespace(), result);
+        reportSkipped(run.target, values.namespace(), result);
       }
       run.drift = result.objects().stream().filter(SyncResult.ObjectResult::driftCorrected).count();
       run.objects = result.objects().stream().map(ObjectStatus::of).toList();
-      run.health = dryRun ? Health.UNKNOWN : live.health(values.namespace(), run.name);
-      String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted);
+      run.health = dryRun ? Health.UNKNOWN : run.target.live().health(values.namespace(), run.name);
+      String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved;
       if (run.controls.suspended()) {
         return finish(run.outcome(values.namespace(), Result.SUSPENDED,
             run.controls.suspension().get().describe() + "; nothing applied: " + message));
@@ -150,20 +177,40 @@ public final class SyncService {
       return finish(run.outcome(values.namespace(), Result.SYNCED, message));
     } catch (SyncFailedException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
-      if (!run.preview()) recordPartial(previous, values.namespace(), e.partial(), revision);
-      if (!run.preview()) events.warning(values.namespace(), switch (e.reason()) {
+      if (!run.preview()) recordPartial(previous, values.namespace(), values.cluster(), e.partial(), revision);
+      if (!run.preview()) run.target.events().warning(values.namespace(), switch (e.reason()) {
         case DATABASE_NOT_READY -> "WaitingForDatabase";
         case NOT_OURS -> "NotOurs";
         case API_ERROR -> "SyncFailed";
       }, e.getMessage());
       Result result = e.reason() == SyncFailedException.Reason.DATABASE_NOT_READY ? Result.PROGRESSING : Result.FAILED;
       run.objects = e.partial().stream().map(ObjectStatus::of).toList();
-      return finish(run.outcome(values.namespace(), result, e.getMessage()));
+      return finish(run.outcome(values.namespace(), result, run.target.where() + e.getMessage()));
+    } catch (Clusters.UnavailableException e) {
+      return finish(run.outcome(values.namespace(), Result.FAILED, e.getMessage() + "; nothing applied, tried again at"
+          + " the next sync"));
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
       LOG.error("sync of {} failed unexpectedly", run.name, e);
-      return finish(run.outcome(values.namespace(), Result.FAILED, "unexpected error: " + e.getMessage()));
+      String where = run.target == null ? "" : run.target.where();
+      return finish(run.outcome(values.namespace(), Result.FAILED, where + "unexpected error: " + e.getMessage()));
     }
+  }
+
+  /**
+   * Once the environment is applied on its new cluster, what it had on the old one is pruned there, but for its
+   * volume claims and namespace: the data stays where it was, and the message says how to bring it.
+   */
+  private String leave(Sync run, Inventory previous, boolean preview) {
+    Clusters.Target old = clusters.get(previous.cluster());
+    SyncResult pruned = old.applier().pruneAll(previous, preview);
+    if (!preview) reportSkipped(old, previous.namespace(), pruned);
+    return "; moved from cluster " + previous.cluster() + ": " + (preview ? "would have pruned " : "pruned ")
+        + pruned.count(SyncResult.Action.PRUNED) + " object(s) there and kept "
+        + pruned.count(SyncResult.Action.RETAINED) + " volume claim(s) and namespace " + previous.namespace()
+        + " with the data; to bring the data here: `langconnect-gitops backup --env " + run.name + " --cluster "
+        + previous.cluster() + "`, copy the dump out, then `langconnect-gitops restore --env " + run.name
+        + " --from-file DUMP --confirm`";
   }
 
   /**
@@ -174,11 +221,11 @@ public final class SyncService {
   private Optional<Outcome> guard(Sync run, EnvironmentValues values, Inventory previous, boolean preview) {
     String namespace = values.namespace();
     Optional<String> missing = Guards.missingSecret(values,
-        values.postgres().auth().existingSecret().flatMap(secret -> live.secret(namespace, secret)));
+        values.postgres().auth().existingSecret().flatMap(secret -> run.target.live().secret(namespace, secret)));
     if (missing.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missing.get(), preview));
     // The other two guards protect data on a volume: without persistence there is none, and nothing to read.
     if (!values.postgres().persistence().enabled()) return Optional.empty();
-    Optional<String> newDatabase = Guards.newDatabase(values, dataClaimInUse(previous),
+    Optional<String> newDatabase = Guards.newDatabase(values, dataClaimInUse(run.target, previous),
         run.controls.newDatabaseConfirmedFor());
     if (newDatabase.isPresent()) {
       return Optional.of(held(run, namespace, Result.HELD, "NewDatabaseHeld", newDatabase.get(), preview));
@@ -186,7 +233,7 @@ public final class SyncService {
     Optional<Integer> running = versions.major(namespace, run.name);
     String source = "server_version_num";
     if (running.isEmpty()) {
-      running = live.deployment(namespace, new Names(values.release()).postgres()).flatMap(SyncService::imageTag)
+      running = run.target.live().deployment(namespace, new Names(values.release()).postgres()).flatMap(SyncService::imageTag)
           .flatMap(PostgresVersions::major);
       source = "the running image's tag";
     }
@@ -196,10 +243,10 @@ public final class SyncService {
   }
 
   /** The claim the environment's running database uses now (found through its live Deployment), if any. */
-  private Optional<ObjectRef> dataClaimInUse(Inventory previous) {
+  private Optional<ObjectRef> dataClaimInUse(Clusters.Target target, Inventory previous) {
     for (ObjectRef ref : previous.objects().keySet()) {
       if (!ref.kind().equals("Deployment")) continue;
-      Optional<Deployment> database = live.deployment(ref.namespace(), ref.name())
+      Optional<Deployment> database = target.live().deployment(ref.namespace(), ref.name())
           .filter(d -> Labels.POSTGRES.equals(d.getMetadata().getLabels().get(Labels.COMPONENT)));
       if (database.isPresent()) {
         return database.get().getSpec().getTemplate().getSpec().getVolumes().stream()
@@ -211,7 +258,7 @@ public final class SyncService {
   }
 
   private Outcome held(Sync run, String namespace, Result result, String reason, String message, boolean preview) {
-    if (!preview) events.warning(namespace, reason, message);
+    if (!preview) run.target.events().warning(namespace, reason, message);
     if (run.controls.suspended()) {
       return run.outcome(namespace, Result.SUSPENDED, run.controls.suspension().get().describe()
           + "; when resumed it would be held: " + message);
@@ -232,6 +279,8 @@ public final class SyncService {
   private Applier.BeforeDatabaseRestart backupFirst(Sync run, EnvironmentValues values) {
     if (!values.backup().enabled() || !values.backup().beforeChange()) return Applier.BeforeDatabaseRestart.NONE;
     String namespace = values.namespace();
+    BackupService backups = run.target.backups();
+    EventRecorder events = run.target.events();
     return (current, changed) -> {
       try {
         backups.cronJob(namespace, run.name);
@@ -271,10 +320,16 @@ public final class SyncService {
   public void refreshHealth(String environment) {
     Optional<EnvironmentStatus> status = record.last(environment);
     if (status.isEmpty() || status.get().namespace().isEmpty() || status.get().result() == Result.PRUNED) return;
-    Health health = live.recentHealth(status.get().namespace(), environment);
+    Clusters.Target target;
+    try {
+      target = clusters.get(status.get().cluster());
+    } catch (Clusters.UnavailableException e) {
+      return; // its next sync says why
+    }
+    Health health = target.live().recentHealth(status.get().namespace(), environment);
     if (health.equals(status.get().health())) return;
     if (health.state() == Health.State.DEGRADED && status.get().health().state() != Health.State.DEGRADED) {
-      events.warning(status.get().namespace(), "Degraded", health.message());
+      target.events().warning(status.get().namespace(), "Degraded", health.message());
       LOG.warn("{}: degraded: {}", environment, health.message());
     }
     EnvironmentStatus updated = status.get().withHealth(health);
@@ -282,11 +337,11 @@ public final class SyncService {
   }
 
   /** Objects an inventory named that turned out not to be ours: left alone, and said so where users look. */
-  private void reportSkipped(String namespace, SyncResult result) {
+  private void reportSkipped(Clusters.Target target, String namespace, SyncResult result) {
     List<String> skipped = result.objects().stream().filter(o -> o.action() == SyncResult.Action.SKIPPED)
         .map(o -> o.ref() + " in " + o.ref().namespace() + " (" + o.note() + ")").toList();
     if (!skipped.isEmpty()) {
-      events.warning(namespace, "PruneSkipped", "not deleted, not this environment's: " + String.join(", ", skipped));
+      target.events().warning(namespace, "PruneSkipped", "not deleted, not this environment's: " + String.join(", ", skipped));
     }
   }
 
@@ -324,6 +379,15 @@ public final class SyncService {
       }
       if (inventory.isEmpty()) return finish(run.outcome("", Result.PRUNED, "nothing to prune"));
       String namespace = inventory.get().namespace();
+      run.cluster = inventory.get().cluster();
+      if (!clusters.knows(run.cluster)) {
+        // A controller restarted without the cluster cannot see what is there: it prunes nothing it cannot see.
+        return finish(run.outcome(namespace, Result.FAILED, "values file removed, but its objects are on cluster "
+            + run.cluster + ", which the controller config no longer names: nothing was pruned. Add clusters."
+            + run.cluster + " back to prune them, or delete ConfigMap " + inventories.namespace() + "/"
+            + InventoryStore.configMapName(environment) + " to forget them"));
+      }
+      run.target = clusters.get(run.cluster);
       run.controls = controls.read(environment);
       if (run.controls.suspended()) {
         return finish(run.outcome(namespace, Result.SUSPENDED, run.controls.suspension().get().describe()
@@ -336,15 +400,15 @@ public final class SyncService {
             + " deleted. Run `langconnect-gitops prune --env " + environment + " --confirm` to prune it (volume"
             + " claims and the namespace are kept), or restore its values file";
         if (!dryRun && record.last(environment).map(s -> s.result() != Result.PRUNE_HELD).orElse(true)) {
-          events.warning(namespace, "PruneHeld", message);
+          run.target.events().warning(namespace, "PruneHeld", message);
         }
         return finish(run.outcome(namespace, Result.PRUNE_HELD, message));
       }
-      SyncResult result = applier.pruneAll(inventory.get(), dryRun);
+      SyncResult result = run.target.applier().pruneAll(inventory.get(), dryRun);
       if (!dryRun) {
         inventories.delete(environment);
         controls.delete(environment);
-        reportSkipped(namespace, result);
+        reportSkipped(run.target, namespace, result);
       }
       run.objects = result.objects().stream().map(ObjectStatus::of).toList();
       String message = "values file removed: pruned " + result.count(SyncResult.Action.PRUNED) + " object(s), kept "
@@ -355,16 +419,19 @@ public final class SyncService {
       return status;
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, "");
-      return finish(run.outcome("", Result.FAILED, "prune failed, will retry: " + e.getMessage()));
+      String where = run.target == null ? "" : run.target.where();
+      return finish(run.outcome("", Result.FAILED, where + "prune failed, will retry: " + e.getMessage()));
     }
   }
 
   /**
    * After a failure, objects applied so far join the inventory (with no hash, so the next sync re-applies them).
-   * An inventory holds one namespace: when the environment just moved, the old one is kept as it is.
+   * An inventory holds one namespace of one cluster: when the environment just moved, the old one is kept as it is.
    */
-  private void recordPartial(Inventory previous, String namespace, List<SyncResult.ObjectResult> partial, String revision) {
+  private void recordPartial(Inventory previous, String namespace, String cluster, List<SyncResult.ObjectResult> partial,
+                             String revision) {
     if (!previous.namespace().isEmpty() && !previous.namespace().equals(namespace)) return;
+    if (!previous.objects().isEmpty() && !previous.cluster().equals(cluster)) return;
     Map<ObjectRef, Inventory.Entry> merged = new LinkedHashMap<>(previous.objects());
     boolean grew = false;
     for (SyncResult.ObjectResult object : partial) {
@@ -375,7 +442,8 @@ public final class SyncService {
     }
     if (!grew) return;
     try {
-      inventories.write(new Inventory(previous.environment(), namespace, previous.revision(), merged, previous.production()));
+      inventories.write(new Inventory(previous.environment(), namespace, previous.revision(), merged,
+          previous.production(), cluster));
     } catch (RuntimeException e) {
       LOG.warn("could not record the partial inventory of {}: {}", previous.environment(), e.getMessage());
     }
@@ -406,6 +474,8 @@ public final class SyncService {
     final Instant started;
     final Optional<EnvironmentStatus> before;
     Controls controls = Controls.NONE;
+    String cluster = NamespacePolicy.IN_CLUSTER;
+    Clusters.Target target;
     List<ObjectStatus> objects = List.of();
     long drift;
     Health health;
@@ -440,7 +510,7 @@ public final class SyncService {
     Health health = run.health != null ? run.health : run.before.map(EnvironmentStatus::health).orElse(Health.UNKNOWN);
     String backup = !run.backup.isEmpty() ? run.backup
         : run.before.map(EnvironmentStatus::lastBackupBeforeChange).orElse("");
-    EnvironmentStatus status = new EnvironmentStatus(run.name, outcome.namespace(), run.revision, result,
+    EnvironmentStatus status = new EnvironmentStatus(run.name, outcome.namespace(), run.cluster, run.revision, result,
         outcome.message(), Instant.now(), took, lastSuccess, run.objects, totalDrift, health,
         run.controls.suspension(), backup);
     if (!run.dryRun) {

@@ -12,6 +12,7 @@ public record EnvironmentValues(
     String environment,
     String release,
     String namespace,
+    String cluster,
     boolean production,
     Map<String, String> podAnnotations,
     Map<String, String> podLabels,

@@ -75,6 +75,7 @@ public final class ValuesBinder {
           ? " (the default for this environment)" : "") + " is not a namespace environments may use; expected one"
           + " that kubernetes.allowedNamespaces allows: " + namespaces.describe());
     }
+    String cluster = bindCluster();
     Map<String, String> podAnnotations = in.stringMap("podAnnotations");
     Map<String, String> podLabels = in.stringMap("podLabels");
     List<String> pullSecrets = bindPullSecrets();
@@ -84,8 +85,19 @@ public final class ValuesBinder {
     ignoreReferenceChartExtras();
     in.reportUnknownKeys();
     warnOnUnversionedTag(postgres, production);
-    return new EnvironmentValues(environment, release, namespace, production, podAnnotations, podLabels,
+    return new EnvironmentValues(environment, release, namespace, cluster, production, podAnnotations, podLabels,
         pullSecrets, postgres, langconnect, backup, origins("release", "namespace", "postgres.image.tag"));
+  }
+
+  /** The cluster the environment is applied to: the controller's own unless the config names another. */
+  private String bindCluster() {
+    Optional<String> named = in.optionalString("cluster");
+    if (named.isPresent() && !namespaces.clusters().contains(named.get())) {
+      in.error(in.find("cluster").orElse(null), "cluster", "\"" + named.get() + "\" is not a cluster the controller"
+          + " knows; expected one of: " + String.join(", ", namespaces.clusters()) + " (clusters: in the controller"
+          + " config names the others)");
+    }
+    return named.orElse(NamespacePolicy.IN_CLUSTER);
   }
 
   /** Where the keys that live-state guards name were set; "" is the environment's own file. */

@@ -19,7 +19,6 @@ import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.observe.ServerVersions;
 import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
-import io.langconnect.gitops.sync.EventRecorder;
 import io.langconnect.gitops.sync.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.testenv.LocalControlPlane;
@@ -39,6 +38,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -122,8 +122,8 @@ class ManifestsIT {
     String slow = plane.uniqueNamespace("rbac-slow");
     Retry retry = new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200));
     NamespacePolicy policy = new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, NS);
-    SyncService sync = new SyncService(SyncService.Cluster.of(controller, retry, policy),
-        new EventRecorder(controller, "rbac-test"), SyncRecord.NONE,
+    SyncService sync = new SyncService(SyncService.Cluster.of(controller, retry, policy, Optional.empty(), "rbac-test"),
+        SyncRecord.NONE,
         new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 3), new ServerVersions());
     String image = "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n";
     try (PodReadiness kubelet = PodReadiness.markReady(admin, "it-rbac")) {
@@ -162,8 +162,8 @@ class ManifestsIT {
       assertThat(sync.pruneRemoved("prod", "r2", false, false).result()).isEqualTo(EnvironmentStatus.Result.PRUNED);
 
       // An environment whose database never becomes ready: an Event says so.
-      SyncService impatient = new SyncService(SyncService.Cluster.of(controller, retry, policy),
-          new EventRecorder(controller, "rbac-test"), SyncRecord.NONE,
+      SyncService impatient = new SyncService(SyncService.Cluster.of(controller, retry, policy, Optional.empty(), "rbac-test"),
+          SyncRecord.NONE,
           new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(1), 2, 3),
           new ServerVersions());
       assertThat(impatient.sync(env("slow", "namespace: " + slow + "\n" + image), "r1", false).result())

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.eclipse.jgit.lib.ObjectId;
 
 /** One sync pass as the controller runs it (fetch, load, sync each environment, prune removed ones), for tests. */
@@ -37,7 +38,7 @@ final class SyncHarness implements AutoCloseable {
         .withKubernetes(new ControllerConfig.Kubernetes(stateNamespace, null, false, null, null));
     repository = new ValuesRepository(config.git());
     service = new SyncService(SyncService.Cluster.of(client, new Retry(5, Duration.ofMillis(50), Duration.ofMillis(500)),
-            config.kubernetes().namespacePolicy()), new EventRecorder(client, "test"), SyncRecord.of(board, new SyncMetrics(registry)),
+            config.namespacePolicy(), Optional.empty(), "test"), SyncRecord.of(board, new SyncMetrics(registry)),
         new ControllerConfig.Sync(Duration.ofMinutes(5), databaseReadyTimeout, 2, 5, Duration.ofSeconds(10), backupTimeout),
         new ServerVersions());
   }

@@ -80,11 +80,16 @@ public final class FaultProxy implements AutoCloseable {
 
   /** Starts a proxy to the local API server on a free loopback port. */
   public static FaultProxy start(LocalControlPlane plane) {
+    return start(plane.apiUrl(), plane.caFile());
+  }
+
+  /** Starts a proxy to the API server at {@code apiUrl}, whose CA (and serving key, beside it) is {@code caFile}. */
+  public static FaultProxy start(String apiUrl, String caFile) {
     Vertx vertx = LocalControlPlane.vertx();
-    Path pki = Path.of(plane.caFile()).getParent();
+    Path pki = Path.of(caFile).getParent();
     HttpClientAgent upstream = vertx.createHttpClient(new HttpClientOptions()
         .setSsl(true)
-        .setTrustOptions(new PemTrustOptions().addCertPath(plane.caFile())));
+        .setTrustOptions(new PemTrustOptions().addCertPath(caFile)));
     HttpServerOptions options = new HttpServerOptions()
         .setHost("127.0.0.1").setPort(0).setSsl(true)
         .setKeyCertOptions(new PemKeyCertOptions()
@@ -99,8 +104,8 @@ public final class FaultProxy implements AutoCloseable {
         })
         .listen());
     WebSocketClient sockets = vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
-        .setTrustOptions(new PemTrustOptions().addCertPath(plane.caFile())));
-    self[0] = new FaultProxy(vertx, server, upstream, sockets, URI.create(plane.apiUrl()));
+        .setTrustOptions(new PemTrustOptions().addCertPath(caFile)));
+    self[0] = new FaultProxy(vertx, server, upstream, sockets, URI.create(apiUrl));
     return self[0];
   }
 
@@ -117,6 +122,11 @@ public final class FaultProxy implements AutoCloseable {
   /** Matches requests by method and a fragment of the path. */
   public static Predicate<HttpServerRequest> request(String method, String pathFragment) {
     return r -> r.method().name().equals(method) && r.path().contains(pathFragment);
+  }
+
+  /** Forgets every fault not yet applied: requests pass again. */
+  public void heal() {
+    rules.clear();
   }
 
   /** Cuts every connection open now, watches included, as an API server restart or a proxy timeout would. */

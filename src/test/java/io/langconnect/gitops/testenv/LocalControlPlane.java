@@ -120,6 +120,41 @@ public final class LocalControlPlane implements ParameterResolver, AfterEachCall
     return KubernetesClients.create(config, requestTimeout);
   }
 
+  /**
+   * The second cluster scripts/test-env.sh starts (its own etcd, API server, controller manager and CA; no node),
+   * for the tests that put environments on more than one cluster.
+   */
+  public record SecondCluster(String apiUrl, String caFile, String adminToken, String auditLog) {
+    /** A client for {@code url} (this API server, or a proxy in front of it) with {@code token}; retries off. */
+    public KubernetesClient client(String url, String token) {
+      return KubernetesClients.create(new ConfigBuilder(Config.empty()).withMasterUrl(url).withCaCertFile(caFile)
+          .withOauthToken(token).build(), Duration.ofSeconds(30));
+    }
+
+    /** A kubeconfig reaching {@code url} (this API server or a proxy to it) with {@code token}. */
+    public String kubeconfig(String url, String token) {
+      return """
+          apiVersion: v1
+          kind: Config
+          clusters:
+          - name: second
+            cluster: {server: "%s", certificate-authority: "%s"}
+          users:
+          - name: user
+            user: {token: "%s"}
+          contexts:
+          - name: second
+            context: {cluster: second, user: user}
+          current-context: second
+          """.formatted(url, caFile, token);
+    }
+  }
+
+  public SecondCluster secondCluster() {
+    return new SecondCluster(setting("REMOTE_KUBE_API_URL"), setting("REMOTE_KUBE_CA_FILE"),
+        setting("REMOTE_KUBE_ADMIN_TOKEN"), setting("REMOTE_KUBE_AUDIT_LOG"));
+  }
+
   /** Creates a namespace with a unique name, deleted after the test. */
   public String newNamespace(String prefix) {
     String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);

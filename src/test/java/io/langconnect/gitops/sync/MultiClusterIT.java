@@ -1,0 +1,224 @@
+package io.langconnect.gitops.sync;
+
+import static io.langconnect.gitops.testenv.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.controller.Controller;
+import io.langconnect.gitops.testenv.FaultProxy;
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.testenv.ValuesRepo;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One controller, two clusters: staging on its own, prod on the second API server test-env starts, reached through
+ * a {@link FaultProxy} so that it can be cut off.
+ */
+@ExtendWith(LocalControlPlane.class)
+class MultiClusterIT {
+
+  @TempDir
+  Path tmp;
+
+  private LocalControlPlane plane;
+  private KubernetesClient here;
+  private KubernetesClient there;
+  private LocalControlPlane.SecondCluster second;
+  private FaultProxy proxy;
+  private PodReadiness kubeletHere;
+  private PodReadiness kubeletThere;
+  private ValuesRepo repo;
+  private Vertx vertx;
+  private String stagingNs;
+  private String prodNs;
+  private String stateNs;
+  private Path kubeconfig;
+
+  @BeforeEach
+  void setUp(LocalControlPlane plane) throws Exception {
+    this.plane = plane;
+    here = plane.admin();
+    second = plane.secondCluster();
+    there = second.client(second.apiUrl(), second.adminToken());
+    proxy = FaultProxy.start(second.apiUrl(), second.caFile());
+    kubeconfig = Files.writeString(tmp.resolve("second.kubeconfig"), second.kubeconfig(proxy.url(), second.adminToken()));
+    stagingNs = plane.uniqueNamespace("it-mc-staging");
+    prodNs = plane.uniqueNamespace("it-mc-prod");
+    stateNs = plane.uniqueNamespace("it-mc-state");
+    kubeletHere = PodReadiness.markReady(here, "it-mc");
+    kubeletThere = PodReadiness.markReady(there, "it-mc");
+    repo = ValuesRepo.create(plane, tmp.resolve("work"));
+    repo.write("values-staging.yaml", staging(1, Optional.empty()));
+    repo.write("values-prod.yaml", prod(1)).commitAndPush("staging here, prod there");
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void tearDown() {
+    kubeletHere.close();
+    kubeletThere.close();
+    for (String ns : new String[] {stagingNs, prodNs}) there.namespaces().withName(ns).withGracePeriod(0).delete();
+    there.close();
+    proxy.close();
+    repo.close();
+    vertx.close().await();
+  }
+
+  private static final String IMAGE = """
+      langconnect:
+        image:
+          repository: registry.example.com/langconnect
+          tag: "1.0.0"
+      """;
+
+  private String staging(int replicas, Optional<String> cluster) {
+    return "namespace: " + stagingNs + "\n" + cluster.map(c -> "cluster: " + c + "\n").orElse("") + IMAGE
+        + "  replicaCount: " + replicas + "\npostgres:\n  auth:\n    password: staging-password\n"
+        + "  persistence:\n    enabled: true\n";
+  }
+
+  private String prod(int replicas) {
+    return "namespace: " + prodNs + "\ncluster: second\n" + IMAGE + "  replicaCount: " + replicas
+        + "\npostgres:\n  auth:\n    password: prod-password-long-enough\n  persistence:\n    enabled: true\n";
+  }
+
+  private ControllerConfig config() {
+    return new ControllerConfig(
+        new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofMillis(300), Duration.ofSeconds(5),
+            tmp.resolve("clone-" + System.nanoTime()).toString(), null),
+        new ControllerConfig.Kubernetes(stateNs, null, false, "it-lease", Duration.ofSeconds(5)),
+        new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 2),
+        new ControllerConfig.Http(0, "127.0.0.1", null),
+        null, new ControllerConfig.Observe(false, null, null, null, null), null, null,
+        Map.of("second", new ControllerConfig.ClusterEndpoint(kubeconfig.toString(), null)));
+  }
+
+  private static Optional<Integer> replicas(KubernetesClient cluster, String ns) {
+    return Optional.ofNullable(cluster.apps().deployments().inNamespace(ns).withName("langconnect-langconnect").get())
+        .map(d -> d.getSpec().getReplicas());
+  }
+
+  private static boolean synced(Controller controller, String env, String revision) {
+    return controller.board().get(env)
+        .map(s -> s.result() == EnvironmentStatus.Result.SYNCED && s.revision().equals(revision)).orElse(false);
+  }
+
+  private static java.util.List<String> claimUids(KubernetesClient cluster, String ns) {
+    return cluster.persistentVolumeClaims().inNamespace(ns).list().getItems().stream()
+        .map(c -> c.getMetadata().getUid()).sorted().toList();
+  }
+
+  private ConfigMap inventory(String env) {
+    return here.configMaps().inNamespace(stateNs).withName(InventoryStore.configMapName(env)).get();
+  }
+
+  @Test
+  void stagingHereProdThereCreatedUpdatedCorrectedAndPrunedEachOnItsOwnCluster() throws Exception {
+    try (Controller controller = new Controller(vertx, here, config())) {
+      controller.start().await();
+      eventually("both environments synced", () -> controller.board().get("staging").isPresent()
+          && synced(controller, "staging", controller.board().get("staging").get().revision())
+          && controller.board().get("prod").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      assertThat(replicas(here, stagingNs)).contains(1);
+      assertThat(replicas(there, stagingNs)).isEmpty();
+      assertThat(replicas(there, prodNs)).contains(1);
+      assertThat(replicas(here, prodNs)).isEmpty();
+      assertThat(controller.board().get("prod").get().cluster()).isEqualTo("second");
+      assertThat(controller.board().get("staging").get().cluster()).isEqualTo("in-cluster");
+      assertThat(inventory("prod").getData()).containsEntry("cluster", "second").containsEntry("namespace", prodNs);
+      assertThat(there.configMaps().inNamespace(stateNs).withName(InventoryStore.configMapName("prod")).get())
+          .as("inventories stay in the controller's own cluster").isNull();
+
+      String update = repo.write("values-prod.yaml", prod(2)).commitAndPush("prod: 2 replicas");
+      eventually("prod updated there", () -> synced(controller, "prod", update) && replicas(there, prodNs).equals(Optional.of(2)));
+
+      there.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect")
+          .edit(d -> {
+            d.getSpec().setReplicas(5);
+            return d;
+          });
+      eventually("the hand edit on the second cluster corrected", () -> replicas(there, prodNs).equals(Optional.of(2)));
+
+      String removed = repo.delete("values-prod.yaml").commitAndPush("prod removed");
+      eventually("the production prune held", () -> controller.board().get("prod")
+          .map(s -> s.result() == EnvironmentStatus.Result.PRUNE_HELD).orElse(false));
+      new ControlStore(here, stateNs).confirmPrune("prod");
+      eventually("prod pruned there", () -> replicas(there, prodNs).isEmpty() && inventory("prod") == null);
+      assertThat(there.persistentVolumeClaims().inNamespace(prodNs).list().getItems())
+          .as("the data claim stays").isNotEmpty();
+      assertThat(there.namespaces().withName(prodNs).get()).isNotNull();
+      assertThat(replicas(here, stagingNs)).contains(1);
+      assertThat(removed).isNotBlank();
+    }
+  }
+
+  @Test
+  void anUnreachableClusterFailsOnlyItsEnvironmentsAndTheControllerStaysReady() throws Exception {
+    try (Controller controller = new Controller(vertx, here, config())) {
+      controller.start().await();
+      eventually("prod synced there", () -> controller.board().get("prod")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+
+      proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.cut());
+      proxy.cutAll();
+      repo.write("values-staging.yaml", staging(2, Optional.empty()));
+      String both = repo.write("values-prod.yaml", prod(3)).commitAndPush("both change");
+      eventually("staging synced on time", () -> synced(controller, "staging", both) && replicas(here, stagingNs).equals(Optional.of(2)));
+      eventually("prod failed, naming its cluster", () -> controller.board().get("prod")
+          .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(both)
+              && s.message().contains("cluster second")).orElse(false));
+      HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + controller.httpPort() + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+
+      proxy.heal();
+      eventually("prod synced once its cluster is back", () -> synced(controller, "prod", both)
+          && replicas(there, prodNs).equals(Optional.of(3)));
+    }
+  }
+
+  @Test
+  void aMovedEnvironmentIsCreatedThereAndPrunedHereButItsDataStaysHere() throws Exception {
+    try (Controller controller = new Controller(vertx, here, config())) {
+      controller.start().await();
+      eventually("staging synced here", () -> controller.board().get("staging")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false) && replicas(here, stagingNs).isPresent());
+      java.util.List<String> claims = claimUids(here, stagingNs);
+      assertThat(claims).as("the database's and the backups' claims").hasSize(2);
+
+      String move = repo.write("values-staging.yaml", staging(1, Optional.of("second"))).commitAndPush("staging moves");
+      eventually("staging synced there", () -> synced(controller, "staging", move));
+      EnvironmentStatus moved = controller.board().get("staging").get();
+      assertThat(moved.cluster()).isEqualTo("second");
+      assertThat(moved.message()).contains("moved from cluster in-cluster").contains("kept 2 volume claim(s)")
+          .contains("backup --env staging --cluster in-cluster").contains("restore --env staging --from-file");
+      assertThat(replicas(there, stagingNs)).contains(1);
+      assertThat(replicas(here, stagingNs)).as("pruned where it was").isEmpty();
+      assertThat(here.apps().deployments().inNamespace(stagingNs).list().getItems()).isEmpty();
+      assertThat(claimUids(here, stagingNs)).as("the claims stay where the data is").isEqualTo(claims);
+      assertThat(here.namespaces().withName(stagingNs).get()).isNotNull();
+      assertThat(inventory("staging").getData()).containsEntry("cluster", "second");
+      Deployment database = there.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").get();
+      assertThat(database).as("a new database there").isNotNull();
+    }
+  }
+}
