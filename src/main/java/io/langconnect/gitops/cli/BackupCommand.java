@@ -21,7 +21,7 @@ final class BackupCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     EnvironmentValues environment = target.environment();
     try (ClusterSession cluster = new ClusterSession(target.config())) {
-      String job = new BackupService(cluster.client).backupNow(environment.namespace(), environment.environment());
+      String job = new BackupService(target.cluster(cluster, environment).client()).backupNow(environment.namespace(), environment.environment());
       spec.commandLine().getOut().println(job);
       return 0;
     } catch (BackupService.BackupException e) {

@@ -1,6 +1,7 @@
 package io.langconnect.gitops.cli;
 
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.sync.Clusters;
 import io.langconnect.gitops.values.EnvironmentValues;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.nio.file.Path;
@@ -19,6 +20,10 @@ final class EnvironmentTarget {
   @Option(names = "--values", paramLabel = "DIR", description = "Use a local values folder instead of the repository.")
   Path values;
 
+  @Option(names = "--cluster", paramLabel = "NAME", description = "The cluster to act on (default: the environment's"
+      + " cluster: value). After a move, the one it left still holds its data.")
+  String cluster;
+
   private ControllerConfig config;
 
   ControllerConfig config() {
@@ -32,5 +37,19 @@ final class EnvironmentTarget {
       throw new Main.UserError("environment " + env + " has invalid values: " + environment.problems().get(0));
     }
     return environment.values().get();
+  }
+
+  /** Where the environment's database is: --cluster, else where its values place it. */
+  Clusters.Target cluster(ClusterSession session, EnvironmentValues environment) {
+    String name = cluster != null ? cluster : environment.cluster();
+    if (!session.clusters.knows(name)) {
+      throw new Main.UserError("--cluster " + name + ": no such cluster; expected one of: "
+          + String.join(", ", session.clusters.names()));
+    }
+    try {
+      return session.clusters.get(name);
+    } catch (Clusters.UnavailableException e) {
+      throw new Main.UserError(e.getMessage());
+    }
   }
 }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     description = "GitOps controller for LangConnect with PostgreSQL + pgvector on Kubernetes.",
     subcommands = {ServeCommand.class, SyncCommand.class, DiffCommand.class, RenderCommand.class, ValidateCommand.class,
         GetCommand.class, SuspendCommand.class, ResumeCommand.class, PruneCommand.class,
-        ConfirmNewDatabaseCommand.class, BackupCommand.class, RestoreCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        ConfirmNewDatabaseCommand.class, BackupCommand.class, RestoreCommand.class, ClusterCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   /** Exit code for a user's mistake in how the command was called (as picocli uses for usage errors). */

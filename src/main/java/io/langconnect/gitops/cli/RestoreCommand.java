@@ -59,7 +59,7 @@ final class RestoreCommand implements Callable<Integer> {
       return 1;
     }
     try (ClusterSession cluster = new ClusterSession(target.config())) {
-      BackupService backups = new BackupService(cluster.client);
+      BackupService backups = new BackupService(target.cluster(cluster, environment).client());
       if (source.file != null) {
         out.print(backups.restoreFromFile(environment, source.file));
         out.println("imported " + what + " into " + into);

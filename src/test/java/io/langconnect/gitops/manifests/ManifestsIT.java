@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.apply.Retry;
@@ -21,6 +20,7 @@ import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.sync.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
+import io.langconnect.gitops.testenv.AuditLog;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;
 import io.langconnect.gitops.values.NamespacePolicy;
@@ -28,9 +28,7 @@ import io.langconnect.gitops.values.ValuesFolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,8 +37,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -196,36 +192,10 @@ class ManifestsIT {
 
   /** Reads the API server's audit log: which verbs the ServiceAccount used, and whether any was refused. */
   private static void assertGrantsAreExactlyUsed(LocalControlPlane plane, Instant since) throws Exception {
-    Set<String> used = new TreeSet<>();
-    List<String> forbidden = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of(plane.auditLog()), StandardCharsets.UTF_8)) {
-      JsonObject event = new JsonObject(line);
-      if (!SA.equals(event.getJsonObject("user", new JsonObject()).getString("username"))) continue;
-      if (Instant.parse(event.getString("requestReceivedTimestamp")).isBefore(since)) continue;
-      JsonObject ref = event.getJsonObject("objectRef");
-      if (ref == null) continue;
-      String grant = ref.getString("apiGroup", "") + "/" + ref.getString("resource") + ":" + event.getString("verb");
-      int code = event.getJsonObject("responseStatus", new JsonObject()).getInteger("code", 0);
-      if (code == 403) forbidden.add(grant + " " + event.getString("requestURI"));
-      else used.add(grant);
-      // Server-side apply of an object that did not exist is audited as a patch, and authorized as a create too.
-      if (event.getString("verb").equals("patch") && code == 201) used.add(grant.replace(":patch", ":create"));
-    }
-    assertThat(forbidden).as("requests the manifests' RBAC refused").isEmpty();
-
-    Set<String> granted = new TreeSet<>();
-    for (HasMetadata object : load(Path.of("manifests/rbac.yaml"))) {
-      List<PolicyRule> rules = object instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRole c ? c.getRules()
-          : object instanceof io.fabric8.kubernetes.api.model.rbac.Role r ? r.getRules() : List.of();
-      for (PolicyRule rule : rules) {
-        for (String group : rule.getApiGroups()) {
-          for (String resource : rule.getResources()) {
-            for (String verb : rule.getVerbs()) granted.add(group + "/" + resource + ":" + verb);
-          }
-        }
-      }
-    }
-    assertThat(used).as("every grant is used by some path (an unused grant is a finding)").containsAll(granted);
+    AuditLog audit = AuditLog.of(plane.auditLog(), SA, since);
+    assertThat(audit.forbidden()).as("requests the manifests' RBAC refused").isEmpty();
+    assertThat(audit.used()).as("every grant is used by some path (an unused grant is a finding)")
+        .containsAll(AuditLog.granted(load(Path.of("manifests/rbac.yaml"))));
   }
 
   /** What a scrape of /metrics serves. */
