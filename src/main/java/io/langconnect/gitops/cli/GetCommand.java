@@ -23,11 +23,11 @@ import picocli.CommandLine.Option;
 
 @Command(name = "get", mixinStandardHelpOptions = true,
     description = "One line per environment, from the running controller's status API (as `flux get"
-        + " kustomizations`): name, ready, suspended, revision, age, message.%n"
+        + " kustomizations`): name, cluster, ready, suspended, revision, age, message.%n"
         + "Exit 0 when every environment is Ready, 1 when any is not, 2 when the controller cannot be asked.")
 final class GetCommand implements Callable<Integer> {
 
-  private static final String FORMAT = "%-16s %-6s %-10s %-13s %-6s %s%n";
+  private static final String FORMAT = "%-16s %-12s %-6s %-10s %-13s %-6s %s%n";
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -53,7 +53,7 @@ final class GetCommand implements Callable<Integer> {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     Duration every = ControllerOptions.duration("--interval", interval);
     Map<String, String> shown = new HashMap<>();
-    out.printf(FORMAT, "NAME", "READY", "SUSPENDED", "REVISION", "AGE", "MESSAGE");
+    out.printf(FORMAT, "NAME", "CLUSTER", "READY", "SUSPENDED", "REVISION", "AGE", "MESSAGE");
     while (true) {
       List<JsonObject> environments = fetch(http);
       boolean allReady = !environments.isEmpty();
@@ -109,7 +109,7 @@ final class GetCommand implements Callable<Integer> {
     String message = !"Synced".equals(env.getString("result")) ? env.getString("message", "")
         : env.getBoolean("ready", false) ? health.getString("message", "")
         : health.getString("status", "") + ": " + health.getString("message", "");
-    return String.format(FORMAT, env.getString("name"), ready, suspended == null ? "False" : "True",
+    return String.format(FORMAT, env.getString("name"), env.getString("cluster", "in-cluster"), ready, suspended == null ? "False" : "True",
         revision.length() > 12 ? revision.substring(0, 12) : revision, age(env.getString("lastSyncTime"), now),
         message.replace('\n', ' '));
   }

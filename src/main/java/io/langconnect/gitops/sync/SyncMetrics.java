@@ -30,6 +30,7 @@ public final class SyncMetrics {
   private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> ready = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> suspended = new ConcurrentHashMap<>();
+  private final Map<String, String> placements = new ConcurrentHashMap<>();
 
   public SyncMetrics(MeterRegistry registry) {
     this(registry, () -> { });
@@ -65,6 +66,7 @@ public final class SyncMetrics {
   /** The environment is gone (its values file removed and its objects pruned): its series go too. */
   public void forget(String environment) {
     lastSuccess.remove(environment);
+    placements.remove(environment);
     ready.remove(environment);
     suspended.remove(environment);
     for (Meter meter : List.copyOf(registry.getMeters())) {
@@ -105,6 +107,24 @@ public final class SyncMetrics {
         .set(isReady ? 1 : 0);
     flag(suspended, "langconnect.environment.suspended", "1 while the environment is suspended", environment)
         .set(isSuspended ? 1 : 0);
+    changed.run();
+  }
+
+  /**
+   * Where the environment lives, as an info series ({@code langconnect_environment_info}, always 1) to join the
+   * per-environment series with: its namespace and its cluster. A move replaces it.
+   */
+  public void placement(String environment, String namespace, String cluster) {
+    String where = namespace + "@" + cluster;
+    if (namespace.isEmpty() || where.equals(placements.get(environment))) return;
+    placements.put(environment, where);
+    for (Meter meter : List.copyOf(registry.getMeters())) {
+      if (meter.getId().getName().equals("langconnect.environment.info")
+          && environment.equals(meter.getId().getTag("environment"))) registry.remove(meter);
+    }
+    Gauge.builder("langconnect.environment.info", () -> 1).description("Where the environment lives: its namespace and"
+            + " cluster (in-cluster: the controller's own)")
+        .tag("environment", environment).tag("namespace", namespace).tag("cluster", cluster).register(registry);
     changed.run();
   }
 

@@ -74,6 +74,7 @@ public interface SyncRecord {
       public void finished(EnvironmentStatus status, Duration took) {
         board.put(status);
         metrics.syncFinished(status.name(), status.result(), took);
+        metrics.placement(status.name(), status.namespace(), status.cluster());
         metrics.environmentState(status.name(), status.ready(), status.suspension().isPresent());
       }
 

@@ -154,4 +154,15 @@ public class CliTest {
     assertThat(run.exit()).isZero();
     assertThat(run.out()).startsWith("langconnect-gitops ");
   }
+
+  @Test
+  void clusterAddRefusesTheControllersOwnNameAndAMissingKubeconfigInOneLine() {
+    Run own = run("cluster", "add", "in-cluster", "--target-kubeconfig", "/nonexistent");
+    assertThat(own.exit()).isEqualTo(2);
+    assertThat(own.err().lines()).singleElement().asString().startsWith("error: NAME in-cluster: expected lowercase")
+        .endsWith("(the controller's own cluster)");
+    Run missing = run("cluster", "add", "eu-prod", "--target-kubeconfig", dir.resolve("absent").toString());
+    assertThat(missing.exit()).isEqualTo(2);
+    assertThat(missing.err()).isEqualTo("error: --target-kubeconfig " + dir.resolve("absent") + ": no such file\n");
+  }
 }

@@ -12,7 +12,7 @@ class GetCommandTest {
   private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
 
   private static JsonObject env(String result, boolean ready, String health, String healthMessage, String message) {
-    return new JsonObject().put("name", "prod").put("result", result).put("ready", ready)
+    return new JsonObject().put("name", "prod").put("cluster", "eu-prod").put("result", result).put("ready", ready)
         .put("revision", "4be1c2a8d0f3aa0011").put("lastSyncTime", "2026-12-01T11:59:20Z").put("message", message)
         .put("health", new JsonObject().put("status", health).put("message", healthMessage));
   }
@@ -20,7 +20,7 @@ class GetCommandTest {
   @Test
   void readySaysHowWhatRunsIsDoing() {
     assertThat(GetCommand.line(env("Synced", true, "Ready", "2 Deployment(s) rolled out and available", "in sync"), NOW))
-        .isEqualTo(String.format("%-16s %-6s %-10s %-13s %-6s %s%n", "prod", "True", "False", "4be1c2a8d0f3", "40s",
+        .isEqualTo(String.format("%-16s %-12s %-6s %-10s %-13s %-6s %s%n", "prod", "eu-prod", "True", "False", "4be1c2a8d0f3", "40s",
             "2 Deployment(s) rolled out and available"));
   }
 

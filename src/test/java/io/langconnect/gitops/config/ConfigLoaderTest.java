@@ -90,4 +90,25 @@ class ConfigLoaderTest {
         .hasMessageContaining(file + ": kubernetes")
         .hasMessageContaining("kubernetes.allowedNamespaces[0]: \"Team_A\" is not a namespace pattern");
   }
+
+  @Test
+  void clustersAreNamedWithAKubeconfigFileOrSecretAndAllowedForValues() throws IOException {
+    Path file = Files.writeString(dir.resolve("c.yaml"), "clusters:\n  eu-prod:\n    kubeconfigSecret: cluster-eu-prod\n"
+        + "  us-prod:\n    kubeconfigFile: /etc/langconnect-gitops/clusters/us-prod\n");
+    ControllerConfig config = ConfigLoader.load(Optional.of(file), Map.of());
+    assertThat(config.clusters().get("eu-prod").kubeconfigSecret()).isEqualTo("cluster-eu-prod");
+    assertThat(config.namespacePolicy().clusters()).containsExactly("eu-prod", "in-cluster", "us-prod");
+    assertThat(ControllerConfig.defaults().namespacePolicy().clusters()).containsExactly("in-cluster");
+  }
+
+  @Test
+  void aClusterNeedsExactlyOneKubeconfigAndAName() throws IOException {
+    Path both = Files.writeString(dir.resolve("both.yaml"),
+        "clusters:\n  eu:\n    kubeconfigFile: /a\n    kubeconfigSecret: b\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Optional.of(both), Map.of())).hasMessageContaining(both.toString())
+        .hasMessageContaining("clusters.eu: expected exactly one of kubeconfigFile (a path) and kubeconfigSecret");
+    Path own = Files.writeString(dir.resolve("own.yaml"), "clusters:\n  in-cluster:\n    kubeconfigFile: /a\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Optional.of(own), Map.of()))
+        .hasMessageContaining("clusters.in-cluster: not a cluster name").hasMessageContaining("the controller's own cluster");
+  }
 }

@@ -6,6 +6,7 @@ import static io.langconnect.gitops.values.ValuesFixture.problemsOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -204,5 +205,27 @@ class ValidationTest {
     assertThat(problemsOf("postgres:\n  persistence:\n    existingClaim: old-data\n")).containsExactly(
         "values-dev.yaml:3: postgres.persistence.existingClaim: is set but postgres.persistence.enabled is false;"
             + " expected enabled: true to use the claim");
+  }
+
+  @Test
+  void anEnvironmentLivesOnTheControllersOwnClusterUnlessItNamesAConfiguredOne() {
+    Map<String, String> files = Map.of("values.yaml", ValuesFixture.MINIMAL,
+        "values-staging.yaml", "namespace: langconnect-staging\n",
+        "values-prod.yaml", "namespace: langconnect-prod\ncluster: eu-prod\n");
+    NamespacePolicy withEuProd = NamespacePolicy.defaults().onClusters(List.of("eu-prod"));
+    Map<String, String> placed = ValuesFolder.load(files, "", withEuProd).stream()
+        .collect(java.util.stream.Collectors.toMap(ValuesFolder.Environment::name, e -> e.values().get().cluster()));
+    assertThat(placed).isEqualTo(Map.of("staging", "in-cluster", "prod", "eu-prod"));
+  }
+
+  @Test
+  void anUnknownClusterIsAnErrorNamingTheFileTheLineAndTheKnownClusters() {
+    NamespacePolicy withEuProd = NamespacePolicy.defaults().onClusters(List.of("eu-prod"));
+    ValuesFolder.Environment prod = ValuesFolder.load(Map.of("values.yaml", ValuesFixture.MINIMAL,
+        "values-prod.yaml", "namespace: langconnect-prod\ncluster: us-prod\n"), "", withEuProd).get(0);
+    assertThat(prod.isValid()).isFalse();
+    assertThat(prod.problems()).singleElement().asString().isEqualTo("values-prod.yaml:2: cluster: \"us-prod\" is not"
+        + " a cluster the controller knows; expected one of: eu-prod, in-cluster (clusters: in the controller config"
+        + " names the others)");
   }
 }
