@@ -146,8 +146,8 @@ public final class SyncService {
         } catch (RuntimeException e) {
           if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
           String message = (preview ? "would be applied" : "applied") + " on cluster " + values.cluster()
-              + "; what it had on cluster " + previous.cluster() + " is not pruned yet (" + e.getMessage()
-              + "); tried again at the next sync";
+              + "; what it had on cluster " + previous.cluster() + " is not pruned yet (" + e.getMessage() + "); "
+              + (clusters.knows(previous.cluster()) ? "tried again at the next sync" : forgetOrAddBack(previous));
           if (!preview) run.target.events().warning(values.namespace(), "MoveIncomplete", message);
           return finish(run.outcome(values.namespace(), Result.FAILED, message));
         }
@@ -336,6 +336,12 @@ public final class SyncService {
     record.healthChanged(updated);
   }
 
+  /** What to do about an inventory on a cluster the config no longer names: it is never pruned unseen. */
+  private String forgetOrAddBack(Inventory inventory) {
+    return "Add clusters." + inventory.cluster() + " back to the controller config to prune it there, or delete ConfigMap "
+        + inventories.namespace() + "/" + InventoryStore.configMapName(inventory.environment()) + " to forget it";
+  }
+
   /** Objects an inventory named that turned out not to be ours: left alone, and said so where users look. */
   private void reportSkipped(Clusters.Target target, String namespace, SyncResult result) {
     List<String> skipped = result.objects().stream().filter(o -> o.action() == SyncResult.Action.SKIPPED)
@@ -383,9 +389,8 @@ public final class SyncService {
       if (!clusters.knows(run.cluster)) {
         // A controller restarted without the cluster cannot see what is there: it prunes nothing it cannot see.
         return finish(run.outcome(namespace, Result.FAILED, "values file removed, but its objects are on cluster "
-            + run.cluster + ", which the controller config no longer names: nothing was pruned. Add clusters."
-            + run.cluster + " back to prune them, or delete ConfigMap " + inventories.namespace() + "/"
-            + InventoryStore.configMapName(environment) + " to forget them"));
+            + run.cluster + ", which the controller config no longer names: nothing was pruned. "
+            + forgetOrAddBack(inventory.get())));
       }
       run.target = clusters.get(run.cluster);
       run.controls = controls.read(environment);

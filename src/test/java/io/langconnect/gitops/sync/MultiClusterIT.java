@@ -102,14 +102,17 @@ class MultiClusterIT {
   }
 
   private ControllerConfig config() {
+    return config(Map.of("second", new ControllerConfig.ClusterEndpoint(kubeconfig.toString(), null)));
+  }
+
+  private ControllerConfig config(Map<String, ControllerConfig.ClusterEndpoint> clusters) {
     return new ControllerConfig(
         new ControllerConfig.Git(repo.gitUrl(), "main", ".", Duration.ofMillis(300), Duration.ofSeconds(5),
             tmp.resolve("clone-" + System.nanoTime()).toString(), null),
         new ControllerConfig.Kubernetes(stateNs, null, false, "it-lease", Duration.ofSeconds(5)),
         new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 2),
         new ControllerConfig.Http(0, "127.0.0.1", null),
-        null, new ControllerConfig.Observe(false, null, null, null, null), null, null,
-        Map.of("second", new ControllerConfig.ClusterEndpoint(kubeconfig.toString(), null)));
+        null, new ControllerConfig.Observe(false, null, null, null, null), null, null, clusters);
   }
 
   private static Optional<Integer> replicas(KubernetesClient cluster, String ns) {
@@ -193,6 +196,16 @@ class MultiClusterIT {
       proxy.heal();
       eventually("prod synced once its cluster is back", () -> synced(controller, "prod", both)
           && replicas(there, prodNs).equals(Optional.of(3)));
+
+      // A cluster that refuses the controller's credentials: the same, with the API server's answer in the message.
+      proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.status(403));
+      repo.write("values-staging.yaml", staging(1, Optional.empty()));
+      String refused = repo.write("values-prod.yaml", prod(2)).commitAndPush("both change again");
+      eventually("staging synced while prod's cluster refuses", () -> synced(controller, "staging", refused));
+      eventually("prod failed with the refusal, naming its cluster", () -> controller.board().get("prod")
+          .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(refused)
+              && s.message().startsWith("cluster second: ") && s.message().contains("403")).orElse(false));
+      assertThat(replicas(there, prodNs)).contains(3);
     }
   }
 
@@ -219,6 +232,26 @@ class MultiClusterIT {
       assertThat(inventory("staging").getData()).containsEntry("cluster", "second");
       Deployment database = there.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").get();
       assertThat(database).as("a new database there").isNotNull();
+    }
+  }
+
+  @Test
+  void aControllerRestartedWithoutAClusterPrunesNothingThere() throws Exception {
+    try (Controller controller = new Controller(vertx, here, config())) {
+      controller.start().await();
+      eventually("prod synced there", () -> controller.board().get("prod")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+    }
+    String removed = repo.delete("values-prod.yaml").commitAndPush("prod removed while its cluster is unknown");
+    new ControlStore(here, stateNs).confirmPrune("prod");
+    try (Controller restarted = new Controller(vertx, here, config(Map.of()))) {
+      restarted.start().await();
+      eventually("the prune refused, saying why", () -> restarted.board().get("prod")
+          .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(removed)
+              && s.message().contains("on cluster second, which the controller config no longer names: nothing was"
+              + " pruned")).orElse(false));
+      assertThat(replicas(there, prodNs)).as("nothing it cannot see is pruned").contains(1);
+      assertThat(inventory("prod").getData()).containsEntry("cluster", "second");
     }
   }
 }
