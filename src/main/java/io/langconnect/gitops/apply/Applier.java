@@ -382,7 +382,8 @@ public final class Applier {
     }
   }
 
-  private static String describe(KubernetesClientException e) {
+  /** An API failure as one line: no answer, or the status the API server answered with and its message. */
+  public static String describe(KubernetesClientException e) {
     String status = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
     return e.getCode() <= 0 ? "no answer from the API server: " + status : "API server answered " + e.getCode() + ": " + status;
   }

@@ -3,6 +3,7 @@ package io.langconnect.gitops.sync;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.apply.Health;
@@ -189,6 +190,12 @@ public final class SyncService {
     } catch (Clusters.UnavailableException e) {
       return finish(run.outcome(values.namespace(), Result.FAILED, e.getMessage() + "; nothing applied, tried again at"
           + " the next sync"));
+    } catch (KubernetesClientException e) {
+      // A read before anything is applied (the guards' live state, the controls, the inventory) failed.
+      if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
+      String where = run.target == null ? "" : run.target.where();
+      return finish(run.outcome(values.namespace(), Result.FAILED, where + Applier.describe(e)
+          + "; nothing applied, tried again at the next sync"));
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
       LOG.error("sync of {} failed unexpectedly", run.name, e);
