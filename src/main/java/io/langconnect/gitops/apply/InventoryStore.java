@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Inventories live in the controller's own cluster, one ConfigMap per environment in its state namespace, each
@@ -24,6 +25,8 @@ import java.util.TreeSet;
 public final class InventoryStore {
 
   static final String INVENTORY_LABEL = "langconnect-gitops.io/inventory";
+  /** The cluster its objects are on, so that a shard lists only its own without reading every inventory. */
+  static final String CLUSTER_LABEL = "langconnect-gitops.io/cluster";
   private static final String PREFIX = "inventory-";
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
@@ -64,7 +67,13 @@ public final class InventoryStore {
 
   /** Every environment that has an inventory, i.e. that this controller applied and has not pruned whole. */
   public List<String> environments() {
+    return environments(cluster -> true);
+  }
+
+  /** Those whose objects are on a cluster {@code on} accepts (by the inventory's cluster label). */
+  public List<String> environments(Predicate<String> on) {
     return client.configMaps().inNamespace(namespace()).withLabel(INVENTORY_LABEL, "true").list().getItems().stream()
+        .filter(cm -> on.test(cm.getMetadata().getLabels().getOrDefault(CLUSTER_LABEL, NamespacePolicy.IN_CLUSTER)))
         .map(cm -> cm.getMetadata().getLabels().get(Labels.ENVIRONMENT)).filter(env -> env != null).sorted().toList();
   }
 
@@ -84,6 +93,7 @@ public final class InventoryStore {
         .withNewMetadata().withName(configMapName(inventory.environment())).withNamespace(namespace())
         .addToLabels(INVENTORY_LABEL, "true")
         .addToLabels(Labels.ENVIRONMENT, inventory.environment())
+        .addToLabels(CLUSTER_LABEL, inventory.cluster())
         .addToLabels(Labels.MANAGED_BY, Labels.MANAGER)
         .endMetadata()
         .withData(data)

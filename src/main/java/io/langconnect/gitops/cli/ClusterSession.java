@@ -31,7 +31,8 @@ final class ClusterSession implements AutoCloseable {
     // The config's other clusters are reached as the controller reaches them: their kubeconfig file or Secret.
     this.clusters = new Clusters(Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, Optional.empty(), "cli"),
         config.clusters(), name -> Clusters.Target.of(name, RemoteClusters.connect(name, config.clusters().get(name),
-            client, config.kubernetes().stateNamespace(), config.kubernetes().requestTimeout()), retry, Optional.empty(), "cli"));
+            client, config.kubernetes().stateNamespace(), config.kubernetes().requestTimeout()), retry, Optional.empty(), "cli"),
+        config.shard()::includes);
     SyncService.Cluster cluster = SyncService.Cluster.of(client, config.namespacePolicy(), clusters);
     this.inventories = cluster.inventories();
     this.controls = cluster.controls();

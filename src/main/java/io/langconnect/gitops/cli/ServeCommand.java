@@ -38,6 +38,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--no-leader-election", description = "Sync without taking the Lease (one replica only).")
   boolean noLeaderElection;
 
+  @Option(names = "--clusters", paramLabel = "NAME[,NAME...]", split = ",",
+      description = "Sync only the environments on these clusters (one shard of several; in-cluster is the"
+          + " controller's own). Overrides shard.clusters; the shard takes a Lease of its own.")
+  java.util.List<String> clusters;
+
   @Override
   public Integer call() throws Exception {
     ControllerConfig config = options.load();
@@ -52,6 +57,13 @@ final class ServeCommand implements Callable<Integer> {
       ControllerConfig.Kubernetes k = config.kubernetes();
       config = config.withKubernetes(new ControllerConfig.Kubernetes(k.stateNamespace(), k.kubeconfig(), false,
           k.leaseName(), k.requestTimeout(), k.allowedNamespaces()));
+    }
+    if (clusters != null) {
+      try {
+        config = config.withShard(new ControllerConfig.Shard(clusters));
+      } catch (ConfigLoader.ConfigException e) {
+        throw new Main.UserError("--clusters: " + e.getMessage());
+      }
     }
     Vertx vertx = Vertx.vertx();
     KubernetesClient client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),
@@ -77,7 +89,8 @@ final class ServeCommand implements Callable<Integer> {
       stopped.countDown();
     }));
     spec.commandLine().getErr().println("serving on port " + controller.httpPort() + "; syncing " + GitUrls.redact(config.git().url())
-        + " (" + config.git().branch() + ", " + config.git().path() + ")");
+        + " (" + config.git().branch() + ", " + config.git().path() + ")" + (config.shard().clusters().isEmpty() ? ""
+        : "; environments on " + String.join(", ", config.shard().clusters()) + " only (Lease " + config.leaseName() + ")"));
     stopped.await();
     return 0;
   }

@@ -55,6 +55,8 @@ final class SyncCommand implements Callable<Integer> {
     List<EnvironmentStatus> results = new ArrayList<>();
     try (ClusterSession cluster = new ClusterSession(config)) {
       for (ValuesFolder.Environment environment : desired.select(env)) {
+        // Without --env, only the shard's (shard.clusters); --env names one on purpose.
+        if (env == null && !cluster.service.syncs(environment)) continue;
         environment.problems().stream().filter(p -> !p.isError()).forEach(p -> spec.commandLine().getErr().println(p));
         results.add(cluster.service.sync(environment, desired.revision(), dryRun));
       }

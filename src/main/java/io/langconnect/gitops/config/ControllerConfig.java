@@ -13,7 +13,7 @@ import java.util.Optional;
  */
 public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks,
                                Observe observe, Map<String, DatabaseEndpoint> databases, Decryption decryption,
-                               Map<String, ClusterEndpoint> clusters) {
+                               Map<String, ClusterEndpoint> clusters, Shard shard) {
 
   public ControllerConfig {
     git = git == null ? Git.DEFAULT : git;
@@ -26,15 +26,28 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     decryption = decryption == null ? Decryption.DEFAULT : decryption;
     clusters = clusters == null ? Map.of() : Map.copyOf(clusters);
     clusters.forEach(ClusterEndpoint::check);
+    shard = shard == null ? Shard.ALL : shard;
+    for (String name : shard.clusters()) {
+      if (!name.equals(ClusterEndpoint.IN_CLUSTER) && !clusters.containsKey(name)) {
+        throw new ConfigLoader.ConfigException("shard.clusters: \"" + name + "\" is not a cluster; expected "
+            + ClusterEndpoint.IN_CLUSTER + " or a name under clusters: (" + String.join(", ", new java.util.TreeSet<>(clusters.keySet())) + ")");
+      }
+    }
   }
 
   public ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks, Observe observe,
                           Map<String, DatabaseEndpoint> databases, Decryption decryption) {
-    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null);
+    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null, null);
+  }
+
+  public ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks, Observe observe,
+                          Map<String, DatabaseEndpoint> databases, Decryption decryption,
+                          Map<String, ClusterEndpoint> clusters) {
+    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, null);
   }
 
   public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, null, null, null, null, null, null, null);
+    return new ControllerConfig(null, null, null, null, null, null, null, null, null, null);
   }
 
   /** Where the values live and how to reach them. */
@@ -206,44 +219,73 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     }
   }
 
+  /**
+   * One controller of several, each syncing the environments of some clusters (as Argo CD shards its application
+   * controller): {@code clusters} names them ({@code in-cluster} for the controller's own); empty, every cluster.
+   * Each shard takes a Lease of its own ({@link #leaseName()}), so the shards' leaders run side by side.
+   */
+  public record Shard(List<String> clusters) {
+    public static final Shard ALL = new Shard(List.of());
+
+    public Shard {
+      clusters = clusters == null ? List.of() : clusters.stream().sorted().distinct().toList();
+    }
+
+    public boolean includes(String cluster) {
+      return clusters.isEmpty() || clusters.contains(cluster);
+    }
+  }
+
+  /** The Lease this controller's replicas elect a leader with: kubernetes.leaseName, suffixed with its shard's clusters. */
+  public String leaseName() {
+    if (shard.clusters().isEmpty()) return kubernetes.leaseName();
+    String named = kubernetes.leaseName() + "-" + String.join("-", shard.clusters());
+    return named.length() <= 63 ? named
+        : kubernetes.leaseName() + "-" + Integer.toHexString(String.join(",", shard.clusters()).hashCode());
+  }
+
+  public ControllerConfig withShard(Shard shard) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+  }
+
   /** Where environments may live: the namespace patterns, on the controller's own cluster and the configured ones. */
   public NamespacePolicy namespacePolicy() {
     return kubernetes.namespacePolicy().onClusters(clusters.keySet());
   }
 
   public ControllerConfig withClusters(Map<String, ClusterEndpoint> clusters) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withDecryption(Decryption decryption) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withGit(Git git) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withHttp(Http http) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withKubernetes(Kubernetes kubernetes) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withSync(Sync sync) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withWebhooks(Webhooks webhooks) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withObserve(Observe observe) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 
   public ControllerConfig withDatabases(Map<String, DatabaseEndpoint> databases) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
   }
 }

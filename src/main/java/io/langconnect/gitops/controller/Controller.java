@@ -85,9 +85,9 @@ public final class Controller implements AutoCloseable {
     this.config = config;
     this.identity = Optional.ofNullable(System.getenv("POD_NAME")).orElseGet(Controller::hostname)
         + "-" + UUID.randomUUID().toString().substring(0, 6);
-    this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
+    this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.controls = new ControlStore(client, config.kubernetes().stateNamespace());
-    this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.kubernetes().leaseName());
+    this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.workloads = new WorkloadCache(client);
   }
 
@@ -215,7 +215,7 @@ public final class Controller implements AutoCloseable {
       watchDrift(cache);
       LOG.info("connected to cluster {} at {}", name, remote.getMasterUrl());
       return Clusters.Target.of(name, remote, retry, Optional.of(cache), identity);
-    });
+    }, config.shard()::includes);
   }
 
   /**
@@ -264,8 +264,8 @@ public final class Controller implements AutoCloseable {
 
   private void startElection() {
     LeaderElector elector = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
-        .withName(config.kubernetes().leaseName())
-        .withLock(new LeaseLock(config.kubernetes().stateNamespace(), config.kubernetes().leaseName(), identity))
+        .withName(config.leaseName())
+        .withLock(new LeaseLock(config.kubernetes().stateNamespace(), config.leaseName(), identity))
         .withLeaseDuration(Duration.ofSeconds(15))
         .withRenewDeadline(Duration.ofSeconds(10))
         .withRetryPeriod(Duration.ofSeconds(2))

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The clusters environments are applied to, by name: the controller's own ({@value NamespacePolicy#IN_CLUSTER}) and
@@ -55,16 +56,24 @@ public final class Clusters implements AutoCloseable {
   private final Target home;
   private final Map<String, ClusterEndpoint> endpoints;
   private final Function<String, Target> connect;
+  private final Predicate<String> shard;
   private final Map<String, Target> connected = new ConcurrentHashMap<>();
 
   /**
    * {@code connect} makes the target of a configured remote cluster (it throws when it cannot); the composition root
-   * decides what a target carries (a watch cache in the controller, none in a one-shot command).
+   * decides what a target carries (a watch cache in the controller, none in a one-shot command). {@code shard} says
+   * which clusters' environments this controller syncs; the others' are left to their own controller.
    */
-  public Clusters(Target home, Map<String, ClusterEndpoint> endpoints, Function<String, Target> connect) {
+  public Clusters(Target home, Map<String, ClusterEndpoint> endpoints, Function<String, Target> connect,
+                  Predicate<String> shard) {
     this.home = home;
     this.endpoints = Map.copyOf(endpoints);
     this.connect = connect;
+    this.shard = shard;
+  }
+
+  public Clusters(Target home, Map<String, ClusterEndpoint> endpoints, Function<String, Target> connect) {
+    this(home, endpoints, connect, cluster -> true);
   }
 
   /** Only the controller's own cluster. */
@@ -72,6 +81,11 @@ public final class Clusters implements AutoCloseable {
     return new Clusters(home, Map.of(), name -> {
       throw new IllegalStateException("no cluster " + name);
     });
+  }
+
+  /** Whether environments on {@code cluster} are this controller's to sync and prune (its shard). */
+  public boolean syncs(String cluster) {
+    return shard.test(cluster);
   }
 
   public Target home() {

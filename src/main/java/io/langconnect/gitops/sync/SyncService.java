@@ -369,9 +369,17 @@ public final class SyncService {
     return finish(unrecorded.outcome(namespace, Result.FAILED, "interrupted"));
   }
 
-  /** Environments that have an inventory in the cluster but no values file any more. */
+  /** Environments of this controller's shard that have an inventory but no values file any more. */
   public List<String> removedEnvironments(Collection<String> present) {
-    return inventories.environments().stream().filter(env -> !present.contains(env)).toList();
+    return inventories.environments(clusters::syncs).stream().filter(env -> !present.contains(env)).toList();
+  }
+
+  /**
+   * Whether this controller syncs the environment: its values place it on a cluster of its shard. Invalid values
+   * place it nowhere; every shard reports them, and none applies anything.
+   */
+  public boolean syncs(ValuesFolder.Environment environment) {
+    return environment.values().map(values -> clusters.syncs(values.cluster())).orElse(true);
   }
 
   /**

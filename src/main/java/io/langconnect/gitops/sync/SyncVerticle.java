@@ -45,7 +45,9 @@ public final class SyncVerticle extends VerticleBase {
   private final int parallelism;
 
   private final Map<String, Lane> lanes = new HashMap<>();
+  /** The environments this controller syncs (its shard's), and every environment the values define. */
   private Map<String, ValuesFolder.Environment> environments = new LinkedHashMap<>();
+  private List<String> present = List.of();
   private String revision;
   private WorkerExecutor workers;
   private long driftTimer = -1;
@@ -86,7 +88,8 @@ public final class SyncVerticle extends VerticleBase {
     // Without the values path nothing is synced or pruned (the poller logged why): a moved path is no deletion.
     if (fetched.environments().isEmpty()) return;
     environments = new LinkedHashMap<>();
-    fetched.environments().get().forEach(env -> environments.put(env.name(), env));
+    present = fetched.environments().get().stream().map(ValuesFolder.Environment::name).toList();
+    fetched.environments().get().stream().filter(service::syncs).forEach(env -> environments.put(env.name(), env));
     environments.keySet().stream().filter(fetched::touches).forEach(env -> {
       Lane lane = lane(env);
       if (fetched.webhookReceivedAt() > 0 && lane.webhookSince == 0) lane.webhookSince = fetched.webhookReceivedAt();
@@ -140,7 +143,7 @@ public final class SyncVerticle extends VerticleBase {
 
   private void pruneRemoved() {
     if (stopping) return;
-    List<String> present = List.copyOf(environments.keySet());
+    List<String> present = this.present;
     String rev = revision;
     workers.executeBlocking(() -> service.removedEnvironments(present), false).onSuccess(removed -> removed.forEach(env -> {
       Lane lane = lane(env);

@@ -111,4 +111,20 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(Optional.of(own), Map.of()))
         .hasMessageContaining("clusters.in-cluster: not a cluster name").hasMessageContaining("the controller's own cluster");
   }
+
+  @Test
+  void aShardNamesConfiguredClustersAndTakesALeaseOfItsOwn() throws IOException {
+    Path file = Files.writeString(dir.resolve("shard.yaml"), "clusters:\n  eu-prod:\n    kubeconfigSecret: c\n"
+        + "shard:\n  clusters: [eu-prod, in-cluster]\n");
+    ControllerConfig config = ConfigLoader.load(Optional.of(file), Map.of());
+    assertThat(config.shard().includes("eu-prod")).isTrue();
+    assertThat(config.shard().includes("us-prod")).isFalse();
+    assertThat(config.leaseName()).isEqualTo("langconnect-gitops-eu-prod-in-cluster");
+    assertThat(ControllerConfig.defaults().leaseName()).isEqualTo("langconnect-gitops");
+    assertThat(ConfigLoader.load(Optional.of(file), Map.of("LANGCONNECT_GITOPS_SHARD_CLUSTERS", "in-cluster")).leaseName())
+        .isEqualTo("langconnect-gitops-in-cluster");
+    Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "shard:\n  clusters: [us-prod]\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Optional.of(unknown), Map.of()))
+        .hasMessageContaining("shard.clusters: \"us-prod\" is not a cluster; expected in-cluster or a name under clusters:");
+  }
 }

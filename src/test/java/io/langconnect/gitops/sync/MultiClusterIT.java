@@ -254,4 +254,29 @@ class MultiClusterIT {
       assertThat(inventory("prod").getData()).containsEntry("cluster", "second");
     }
   }
+
+  @Test
+  void twoShardsEachSyncTheirOwnClusterUnderALeaseOfTheirOwn() throws Exception {
+    ControllerConfig base = config();
+    ControllerConfig.Kubernetes elected = new ControllerConfig.Kubernetes(stateNs, null, true, "it-lease",
+        Duration.ofSeconds(5));
+    try (Controller home = new Controller(vertx, here, base.withKubernetes(elected)
+            .withShard(new ControllerConfig.Shard(java.util.List.of("in-cluster"))));
+         Controller remote = new Controller(vertx, here, base.withKubernetes(elected)
+            .withShard(new ControllerConfig.Shard(java.util.List.of("second"))))) {
+      home.start().await();
+      remote.start().await();
+      eventually("each shard synced its own environment", () ->
+          home.board().get("staging").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)
+              && remote.board().get("prod").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      assertThat(home.board().leader()).isTrue();
+      assertThat(remote.board().leader()).as("a leader of its own shard, beside the other's").isTrue();
+      assertThat(home.board().get("prod")).as("not the in-cluster shard's").isEmpty();
+      assertThat(remote.board().get("staging")).as("not the second cluster's shard's").isEmpty();
+      assertThat(here.leases().inNamespace(stateNs).list().getItems()).extracting(l -> l.getMetadata().getName())
+          .contains("it-lease-in-cluster", "it-lease-second");
+      assertThat(replicas(here, stagingNs)).contains(1);
+      assertThat(replicas(there, prodNs)).contains(1);
+    }
+  }
 }
