@@ -71,8 +71,11 @@ public final class Controller implements AutoCloseable {
   private final PollHandoff handoff;
   private final ControlStore controls;
   private final LeaderDirectory directory;
-  private final List<DriftWatch> driftWatches = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private volatile Clusters clusters;
+  /** The leader's drift watches, one per cluster's cache. */
+  private final Map<WorkloadCache, DriftWatch> driftWatches = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Clusters clusters;
+  private final Retry retry;
+  private long connectTimer = -1;
   private final ServerVersions versions = new ServerVersions();
   private final WorkloadCache workloads;
   private HttpApiVerticle http;
@@ -89,6 +92,8 @@ public final class Controller implements AutoCloseable {
     this.controls = new ControlStore(client, config.kubernetes().stateNamespace());
     this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.workloads = new WorkloadCache(client);
+    this.retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
+    this.clusters = targets();
   }
 
   public StatusBoard board() {
@@ -128,8 +133,9 @@ public final class Controller implements AutoCloseable {
             () -> vertx.executeBlocking(directory::apiUrl, false)),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
-        ? vertx.deployVerticle(new ObserverVerticle(client, workloads, config, exposition, versions))
+        ? vertx.deployVerticle(new ObserverVerticle(client, workloads, this::otherClusters, config, exposition, versions))
         : Future.succeededFuture("");
+    connectClusters();
     return observer.compose(o -> vertx.deployVerticle(http)).compose(id -> {
       checkApi();
       if (config.kubernetes().leaderElection()) vertx.executeBlocking(this::ensureStateNamespace).onComplete(done -> startElection());
@@ -176,9 +182,7 @@ public final class Controller implements AutoCloseable {
   }
 
   private Future<Void> startSyncing() {
-    Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
     workloads.start(); // health between syncs is read from it, with or without the metrics
-    clusters = targets(retry);
     SyncService service = new SyncService(SyncService.Cluster.of(client, config.namespacePolicy(), clusters),
         SyncRecord.of(board, metrics), config.sync(), versions);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
@@ -196,7 +200,7 @@ public final class Controller implements AutoCloseable {
             syncDeployments.add(id);
           }
           watchControls();
-          watchDrift(workloads);
+          clusters.connected().forEach(target -> target.cache().ifPresent(this::watchDrift));
         })
         .mapEmpty();
   }
@@ -205,17 +209,37 @@ public final class Controller implements AutoCloseable {
    * The controller's own cluster and the config's others; a remote one is connected when an environment first needs
    * it, with a watch cache of its own that feeds drift and health as the home cluster's does.
    */
-  private Clusters targets(Retry retry) {
+  private Clusters targets() {
     Clusters.Target home = Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, Optional.of(workloads), identity);
     return new Clusters(home, config.clusters(), name -> {
       KubernetesClient remote = RemoteClusters.connect(name, config.clusters().get(name), client,
           config.kubernetes().stateNamespace(), config.kubernetes().requestTimeout());
       WorkloadCache cache = new WorkloadCache(remote);
       cache.start();
-      watchDrift(cache);
+      if (board.leader()) watchDrift(cache);
       LOG.info("connected to cluster {} at {}", name, remote.getMasterUrl());
       return Clusters.Target.of(name, remote, retry, Optional.of(cache), identity);
     }, config.shard()::includes);
+  }
+
+  /**
+   * Every replica connects the configured clusters (their metrics are exported by each), trying again every 30 s
+   * while one cannot be: its Secret not written yet, its API server unreachable.
+   */
+  private void connectClusters() {
+    if (config.clusters().isEmpty()) return;
+    Runnable attempt = () -> vertx.executeBlocking(() -> {
+      clusters.connectAll();
+      return null;
+    }, false);
+    attempt.run();
+    connectTimer = vertx.setPeriodic(30_000, id -> attempt.run());
+  }
+
+  private List<ObserverVerticle.ObservedCluster> otherClusters() {
+    return clusters.connected().stream().filter(target -> !target.isHome() && target.cache().isPresent())
+        .map(target -> new ObserverVerticle.ObservedCluster(target.name(), target.client(), target.cache().get()))
+        .toList();
   }
 
   /**
@@ -223,13 +247,17 @@ public final class Controller implements AutoCloseable {
    * one whose status moved has its environment's health read again.
    */
   private void watchDrift(WorkloadCache cache) {
+    driftWatches.computeIfAbsent(cache, this::startDriftWatch);
+  }
+
+  private DriftWatch startDriftWatch(WorkloadCache cache) {
     DriftWatch watch = new DriftWatch(cache,
         (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.SYNC_REQUESTED,
             new JsonObject().put("environment", env).put("namespace", namespace).put("reason", "drift"))),
         (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.HEALTH_REQUESTED,
             new JsonObject().put("environment", env).put("namespace", namespace))));
-    driftWatches.add(watch);
     watch.start();
+    return watch;
   }
 
   /** A suspend, resume or confirmation written to the cluster (by the CLI or any replica) syncs its environment at once. */
@@ -248,11 +276,8 @@ public final class Controller implements AutoCloseable {
 
   /** Losing the Lease and shutting down may both stop syncing, from different threads: each id is undeployed once. */
   private Future<Void> stopSyncing() {
-    driftWatches.forEach(DriftWatch::close);
+    driftWatches.values().forEach(DriftWatch::close);
     driftWatches.clear();
-    Clusters connected = clusters;
-    clusters = null;
-    if (connected != null) connected.close();
     List<String> ids;
     synchronized (syncDeployments) {
       ids = List.copyOf(syncDeployments);
@@ -323,10 +348,12 @@ public final class Controller implements AutoCloseable {
   @Override
   public void close() {
     if (election != null) election.cancel(true);
+    if (connectTimer >= 0) vertx.cancelTimer(connectTimer);
     handoff.stopWatching();
     controls.stopWatching();
     stopSyncing().await();
     workloads.close();
+    clusters.close();
     if (repository != null) repository.close();
   }
 }

@@ -11,10 +11,12 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * Schedules the collectors and keeps what they found in meters, so a scrape of /metrics never waits on a
  * database: {@link DatabaseCollector} per database (non-blocking, vertx-pg-client), the LangConnect probe, and
  * {@link WorkloadCollector} from the watch-fed {@link WorkloadCache}. Runs on every replica: what it observes
- * comes from the cluster, not from git.
+ * comes from the cluster, not from git. On another cluster than the controller's own, what runs there is observed
+ * from that cluster's cache (replicas, restarts, backups); its databases are probed only where the config's
+ * {@code databases:} gives an address the controller reaches (a remote cluster's Service IPs seldom are).
  */
 public final class ObserverVerticle extends VerticleBase {
 
@@ -32,10 +36,19 @@ public final class ObserverVerticle extends VerticleBase {
   /** How often a database that turns the collector's credentials down has its Secret read again. */
   private static final Duration REREAD_CREDENTIALS = Duration.ofMinutes(1);
 
+  /** A cluster to observe besides the controller's own: its name, a client (for Secrets) and its watch cache. */
+  public record ObservedCluster(String name, KubernetesClient client, WorkloadCache cache) {}
+
+  /** One observed cluster's discovery and workload collector. */
+  private record Observer(boolean isHome, WorkloadCache cache, TargetDiscovery discovery, WorkloadCollector workloads) {}
+
   private final ControllerConfig.Observe config;
+  private final Map<String, ControllerConfig.DatabaseEndpoint> overrides;
   private final WorkloadCache cache;
-  private final TargetDiscovery discovery;
-  private final WorkloadCollector workloads;
+  private final Supplier<List<ObservedCluster>> others;
+  private final Map<String, Observer> observers = new LinkedHashMap<>();
+  /** Every target seen in the last cycle, probed or not: one that goes is forgotten in every table. */
+  private final Map<String, DatabaseTarget> observed = new HashMap<>();
   private final Map<String, Long> credentialsRereadAt = new HashMap<>();
   private final ObserverMetrics metrics;
   private final ServerVersions versions;
@@ -49,12 +62,20 @@ public final class ObserverVerticle extends VerticleBase {
    */
   public ObserverVerticle(KubernetesClient client, WorkloadCache cache, ControllerConfig config,
                           MetricsExposition exposition, ServerVersions versions) {
+    this(client, cache, List::of, config, exposition, versions);
+  }
+
+  /** {@code others}: the other clusters connected so far, asked again every cycle. */
+  public ObserverVerticle(KubernetesClient client, WorkloadCache cache, Supplier<List<ObservedCluster>> others,
+                          ControllerConfig config, MetricsExposition exposition, ServerVersions versions) {
     this.versions = versions;
     this.config = config.observe();
+    this.overrides = config.databases();
     this.cache = cache;
-    this.discovery = new TargetDiscovery(client, cache, config.databases());
+    this.others = others;
     this.metrics = new ObserverMetrics(exposition);
-    this.workloads = new WorkloadCollector(cache, metrics);
+    observers.put("", new Observer(true, cache, new TargetDiscovery(client, cache, overrides),
+        new WorkloadCollector(cache, metrics)));
   }
 
   @Override
@@ -71,9 +92,19 @@ public final class ObserverVerticle extends VerticleBase {
   private void cycle(boolean withCounts) {
     if (collecting) return;
     collecting = true;
-    vertx.executeBlocking(discovery::discover, false)
-        .compose(targets -> {
-          Set<String> added = refresh(targets);
+    for (ObservedCluster other : others.get()) {
+      observers.computeIfAbsent(other.name(), name -> {
+        LOG.info("observing what runs on cluster {}", name);
+        other.cache().start();
+        return new Observer(false, other.cache(), new TargetDiscovery(other.client(), other.cache(), overrides),
+            new WorkloadCollector(other.cache(), metrics));
+      });
+    }
+    vertx.executeBlocking(this::discover, false)
+        .compose(found -> {
+          forgetGone(found.all().keySet());
+          Set<String> added = refresh(found.probed());
+          List<DatabaseTarget> targets = found.probed();
           List<Future<?>> work = new ArrayList<>();
           for (DatabaseCollector collector : collectors.values()) {
             work.add(collector.collect());
@@ -81,13 +112,42 @@ public final class ObserverVerticle extends VerticleBase {
             if (withCounts || added.contains(collector.target().key())) work.add(collector.countCollections());
             work.add(probeLangConnect(collector.target()));
           }
-          targets.forEach(workloads::collect);
+          found.all().forEach((target, observer) -> observer.workloads().collect(target));
           // A call that never answers must not freeze every later cycle (and with them every metric).
           return Future.join(work).timeout(cycleLimit().toMillis(), TimeUnit.MILLISECONDS);
         })
         .onComplete(done -> rereadRefusedCredentials())
         .onFailure(e -> LOG.warn("metrics cycle failed: {}", e.getMessage()))
         .onComplete(done -> collecting = false);
+  }
+
+  private record Found(Map<DatabaseTarget, Observer> all, List<DatabaseTarget> probed) {}
+
+  /** Every cluster's targets; those of another cluster are probed only with an address from the config. */
+  private Found discover() {
+    Map<DatabaseTarget, Observer> all = new LinkedHashMap<>();
+    List<DatabaseTarget> probed = new ArrayList<>();
+    for (Observer observer : observers.values()) {
+      for (DatabaseTarget target : observer.discovery().discover()) {
+        all.put(target, observer);
+        ControllerConfig.DatabaseEndpoint override = overrides.get(target.environment());
+        if (observer.isHome() || (override != null && override.host() != null)) probed.add(target);
+      }
+    }
+    return new Found(all, probed);
+  }
+
+  /** A target no cluster has any more (pruned, moved, or not listed yet) loses its series. */
+  private void forgetGone(Set<DatabaseTarget> found) {
+    Map<String, DatabaseTarget> now = found.stream().collect(Collectors.toMap(DatabaseTarget::key, t -> t, (a, b) -> a));
+    observed.forEach((key, gone) -> {
+      if (!now.containsKey(key)) {
+        metrics.forget(gone);
+        versions.forget(gone);
+      }
+    });
+    observed.clear();
+    observed.putAll(now);
   }
 
   /**
@@ -101,7 +161,7 @@ public final class ObserverVerticle extends VerticleBase {
       if (!collector.credentialsRefused()
           || now - credentialsRereadAt.getOrDefault(target.key(), 0L) < REREAD_CREDENTIALS.toMillis()) continue;
       credentialsRereadAt.put(target.key(), now);
-      discovery.refresh(target);
+      observers.values().forEach(observer -> observer.discovery().refresh(target));
     }
   }
 
@@ -119,11 +179,7 @@ public final class ObserverVerticle extends VerticleBase {
       // Any change (address, credentials, URL) rebuilds the collector and its pool.
       if (next == null || !next.equals(current)) {
         collectors.remove(key).close();
-        if (next == null) {
-          credentialsRereadAt.remove(key);
-          metrics.forget(current);
-          versions.forget(current);
-        }
+        if (next == null) credentialsRereadAt.remove(key);
       }
     }
     Set<String> added = new java.util.HashSet<>();

@@ -58,6 +58,8 @@ public final class Clusters implements AutoCloseable {
   private final Function<String, Target> connect;
   private final Predicate<String> shard;
   private final Map<String, Target> connected = new ConcurrentHashMap<>();
+  private final Map<String, String> failures = new ConcurrentHashMap<>();
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Clusters.class);
 
   /**
    * {@code connect} makes the target of a configured remote cluster (it throws when it cannot); the composition root
@@ -116,6 +118,22 @@ public final class Clusters implements AutoCloseable {
       throw e;
     } catch (RuntimeException e) {
       throw new UnavailableException("cluster " + name + ": cannot connect: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Connects every configured cluster not connected yet; one that cannot be is logged (when its reason changes)
+   * and tried again at the next call.
+   */
+  public void connectAll() {
+    for (String name : endpoints.keySet()) {
+      if (connected.containsKey(name)) continue;
+      try {
+        get(name);
+        failures.remove(name);
+      } catch (UnavailableException e) {
+        if (!e.getMessage().equals(failures.put(name, e.getMessage()))) LOG.warn("{}; trying again", e.getMessage());
+      }
     }
   }
 

@@ -122,7 +122,7 @@ public final class SyncMetrics {
       if (meter.getId().getName().equals("langconnect.environment.info")
           && environment.equals(meter.getId().getTag("environment"))) registry.remove(meter);
     }
-    Gauge.builder("langconnect.environment.info", () -> 1).description("Where the environment lives: its namespace and"
+    Gauge.builder("langconnect.environment.info", () -> 1.0).description("Where the environment lives: its namespace and"
             + " cluster (in-cluster: the controller's own)")
         .tag("environment", environment).tag("namespace", namespace).tag("cluster", cluster).register(registry);
     changed.run();

@@ -172,7 +172,12 @@ public final class SyncVerticle extends VerticleBase {
       return;
     }
     Optional<ValuesFolder.Environment> environment = Optional.ofNullable(environments.get(env));
-    if (environment.isEmpty() || revision == null) return;
+    if (revision == null) return;
+    if (environment.isEmpty()) {
+      // Its values file went while it synced (a prune waited for that sync): prune it now, not at the next commit.
+      pruneRemoved();
+      return;
+    }
     lane.running = true;
     String rev = revision;
     workers.executeBlocking(() -> service.sync(environment.get(), rev, false), false).onComplete(done -> {

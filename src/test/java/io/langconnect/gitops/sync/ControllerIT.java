@@ -362,7 +362,7 @@ class ControllerIT {
       io.langconnect.gitops.cli.CliTest.Run ready = io.langconnect.gitops.cli.CliTest.run("get", "--server", server,
           "--token-file", token.toString());
       assertThat(ready.exit()).isZero();
-      assertThat(ready.out()).startsWith("NAME").containsPattern("dev +True +False +[0-9a-f]{12} +\\d+s +2 Deployment\\(s\\)"
+      assertThat(ready.out()).startsWith("NAME").containsPattern("dev +in-cluster +True +False +[0-9a-f]{12} +\\d+s +2 Deployment\\(s\\)"
           + " rolled out and available");
 
       HttpResponse<String> suspended = post(controller, "/api/v1/environments/dev/suspend", "op-token",
@@ -395,7 +395,7 @@ class ControllerIT {
       io.langconnect.gitops.cli.CliTest.Run whileSuspended = io.langconnect.gitops.cli.CliTest.run("get", "--server",
           server, "--token-file", token.toString());
       assertThat(whileSuspended.exit()).isEqualTo(1);
-      assertThat(whileSuspended.out()).containsPattern("dev +False +True ");
+      assertThat(whileSuspended.out()).containsPattern("dev +in-cluster +False +True ");
       assertThat(post(controller, "/api/v1/environments/dev/prune", "op-token", "").statusCode())
           .as("nothing held to confirm").isEqualTo(409);
 

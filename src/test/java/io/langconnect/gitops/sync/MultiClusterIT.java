@@ -30,11 +30,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One controller, two clusters: staging on its own, prod on the second API server test-env starts, reached through
- * a {@link FaultProxy} so that it can be cut off.
+ * One controller, two clusters: qa (a staging environment) on its own, live (a production one) on the second API
+ * server test-env starts, reached through a {@link FaultProxy} so that it can be cut off. Named apart from the
+ * other tests' staging and prod, whose metrics are read on the same control plane.
  */
 @ExtendWith(LocalControlPlane.class)
 class MultiClusterIT {
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir
   Path tmp;
@@ -67,8 +70,8 @@ class MultiClusterIT {
     kubeletHere = PodReadiness.markReady(here, "it-mc");
     kubeletThere = PodReadiness.markReady(there, "it-mc");
     repo = ValuesRepo.create(plane, tmp.resolve("work"));
-    repo.write("values-staging.yaml", staging(1, Optional.empty()));
-    repo.write("values-prod.yaml", prod(1)).commitAndPush("staging here, prod there");
+    repo.write("values-qa.yaml", qa(1, Optional.empty()));
+    repo.write("values-live.yaml", live(1)).commitAndPush("qa here, live there");
     vertx = Vertx.vertx();
   }
 
@@ -90,14 +93,14 @@ class MultiClusterIT {
           tag: "1.0.0"
       """;
 
-  private String staging(int replicas, Optional<String> cluster) {
+  private String qa(int replicas, Optional<String> cluster) {
     return "namespace: " + stagingNs + "\n" + cluster.map(c -> "cluster: " + c + "\n").orElse("") + IMAGE
         + "  replicaCount: " + replicas + "\npostgres:\n  auth:\n    password: staging-password\n"
         + "  persistence:\n    enabled: true\n";
   }
 
-  private String prod(int replicas) {
-    return "namespace: " + prodNs + "\ncluster: second\n" + IMAGE + "  replicaCount: " + replicas
+  private String live(int replicas) {
+    return "namespace: " + prodNs + "\ncluster: second\nproduction: true\n" + IMAGE + "  replicaCount: " + replicas
         + "\npostgres:\n  auth:\n    password: prod-password-long-enough\n  persistence:\n    enabled: true\n";
   }
 
@@ -135,24 +138,24 @@ class MultiClusterIT {
   }
 
   @Test
-  void stagingHereProdThereCreatedUpdatedCorrectedAndPrunedEachOnItsOwnCluster() throws Exception {
+  void qaHereLiveThereCreatedUpdatedCorrectedAndPrunedEachOnItsOwnCluster() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("both environments synced", () -> controller.board().get("staging").isPresent()
-          && synced(controller, "staging", controller.board().get("staging").get().revision())
-          && controller.board().get("prod").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      eventually("both environments synced", () -> controller.board().get("qa").isPresent()
+          && synced(controller, "qa", controller.board().get("qa").get().revision())
+          && controller.board().get("live").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
       assertThat(replicas(here, stagingNs)).contains(1);
       assertThat(replicas(there, stagingNs)).isEmpty();
       assertThat(replicas(there, prodNs)).contains(1);
       assertThat(replicas(here, prodNs)).isEmpty();
-      assertThat(controller.board().get("prod").get().cluster()).isEqualTo("second");
-      assertThat(controller.board().get("staging").get().cluster()).isEqualTo("in-cluster");
-      assertThat(inventory("prod").getData()).containsEntry("cluster", "second").containsEntry("namespace", prodNs);
-      assertThat(there.configMaps().inNamespace(stateNs).withName(InventoryStore.configMapName("prod")).get())
+      assertThat(controller.board().get("live").get().cluster()).isEqualTo("second");
+      assertThat(controller.board().get("qa").get().cluster()).isEqualTo("in-cluster");
+      assertThat(inventory("live").getData()).containsEntry("cluster", "second").containsEntry("namespace", prodNs);
+      assertThat(there.configMaps().inNamespace(stateNs).withName(InventoryStore.configMapName("live")).get())
           .as("inventories stay in the controller's own cluster").isNull();
 
-      String update = repo.write("values-prod.yaml", prod(2)).commitAndPush("prod: 2 replicas");
-      eventually("prod updated there", () -> synced(controller, "prod", update) && replicas(there, prodNs).equals(Optional.of(2)));
+      String update = repo.write("values-live.yaml", live(2)).commitAndPush("live: 2 replicas");
+      eventually("live updated there", () -> synced(controller, "live", update) && replicas(there, prodNs).equals(Optional.of(2)));
 
       there.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect")
           .edit(d -> {
@@ -161,11 +164,11 @@ class MultiClusterIT {
           });
       eventually("the hand edit on the second cluster corrected", () -> replicas(there, prodNs).equals(Optional.of(2)));
 
-      String removed = repo.delete("values-prod.yaml").commitAndPush("prod removed");
-      eventually("the production prune held", () -> controller.board().get("prod")
+      String removed = repo.delete("values-live.yaml").commitAndPush("live removed");
+      eventually("the production prune held", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.PRUNE_HELD).orElse(false));
-      new ControlStore(here, stateNs).confirmPrune("prod");
-      eventually("prod pruned there", () -> replicas(there, prodNs).isEmpty() && inventory("prod") == null);
+      new ControlStore(here, stateNs).confirmPrune("live");
+      eventually("live pruned there", () -> replicas(there, prodNs).isEmpty() && inventory("live") == null);
       assertThat(there.persistentVolumeClaims().inNamespace(prodNs).list().getItems())
           .as("the data claim stays").isNotEmpty();
       assertThat(there.namespaces().withName(prodNs).get()).isNotNull();
@@ -178,31 +181,31 @@ class MultiClusterIT {
   void anUnreachableClusterFailsOnlyItsEnvironmentsAndTheControllerStaysReady() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("prod synced there", () -> controller.board().get("prod")
+      eventually("live synced there", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
 
       proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.cut());
       proxy.cutAll();
-      repo.write("values-staging.yaml", staging(2, Optional.empty()));
-      String both = repo.write("values-prod.yaml", prod(3)).commitAndPush("both change");
-      eventually("staging synced on time", () -> synced(controller, "staging", both) && replicas(here, stagingNs).equals(Optional.of(2)));
-      eventually("prod failed, naming its cluster", () -> controller.board().get("prod")
+      repo.write("values-qa.yaml", qa(2, Optional.empty()));
+      String both = repo.write("values-live.yaml", live(3)).commitAndPush("both change");
+      eventually("qa synced on time", () -> synced(controller, "qa", both) && replicas(here, stagingNs).equals(Optional.of(2)));
+      eventually("live failed, naming its cluster", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(both)
               && s.message().contains("cluster second")).orElse(false));
-      HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+      HttpResponse<String> ready = HTTP.send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + controller.httpPort() + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
 
       proxy.heal();
-      eventually("prod synced once its cluster is back", () -> synced(controller, "prod", both)
+      eventually("live synced once its cluster is back", () -> synced(controller, "live", both)
           && replicas(there, prodNs).equals(Optional.of(3)));
 
       // A cluster that refuses the controller's credentials: the same, with the API server's answer in the message.
       proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.status(403));
-      repo.write("values-staging.yaml", staging(1, Optional.empty()));
-      String refused = repo.write("values-prod.yaml", prod(2)).commitAndPush("both change again");
-      eventually("staging synced while prod's cluster refuses", () -> synced(controller, "staging", refused));
-      eventually("prod failed with the refusal, naming its cluster", () -> controller.board().get("prod")
+      repo.write("values-qa.yaml", qa(1, Optional.empty()));
+      String refused = repo.write("values-live.yaml", live(2)).commitAndPush("both change again");
+      eventually("qa synced while live's cluster refuses", () -> synced(controller, "qa", refused));
+      eventually("live failed with the refusal, naming its cluster", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(refused)
               && s.message().startsWith("cluster second: ") && s.message().contains("403")).orElse(false));
       assertThat(replicas(there, prodNs)).contains(3);
@@ -213,23 +216,23 @@ class MultiClusterIT {
   void aMovedEnvironmentIsCreatedThereAndPrunedHereButItsDataStaysHere() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("staging synced here", () -> controller.board().get("staging")
+      eventually("qa synced here", () -> controller.board().get("qa")
           .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false) && replicas(here, stagingNs).isPresent());
       java.util.List<String> claims = claimUids(here, stagingNs);
       assertThat(claims).as("the database's and the backups' claims").hasSize(2);
 
-      String move = repo.write("values-staging.yaml", staging(1, Optional.of("second"))).commitAndPush("staging moves");
-      eventually("staging synced there", () -> synced(controller, "staging", move));
-      EnvironmentStatus moved = controller.board().get("staging").get();
+      String move = repo.write("values-qa.yaml", qa(1, Optional.of("second"))).commitAndPush("qa moves");
+      eventually("qa synced there", () -> synced(controller, "qa", move));
+      EnvironmentStatus moved = controller.board().get("qa").get();
       assertThat(moved.cluster()).isEqualTo("second");
       assertThat(moved.message()).contains("moved from cluster in-cluster").contains("kept 2 volume claim(s)")
-          .contains("backup --env staging --cluster in-cluster").contains("restore --env staging --from-file");
+          .contains("backup --env qa --cluster in-cluster").contains("restore --env qa --from-file");
       assertThat(replicas(there, stagingNs)).contains(1);
       assertThat(replicas(here, stagingNs)).as("pruned where it was").isEmpty();
       assertThat(here.apps().deployments().inNamespace(stagingNs).list().getItems()).isEmpty();
       assertThat(claimUids(here, stagingNs)).as("the claims stay where the data is").isEqualTo(claims);
       assertThat(here.namespaces().withName(stagingNs).get()).isNotNull();
-      assertThat(inventory("staging").getData()).containsEntry("cluster", "second");
+      assertThat(inventory("qa").getData()).containsEntry("cluster", "second");
       Deployment database = there.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").get();
       assertThat(database).as("a new database there").isNotNull();
     }
@@ -239,19 +242,19 @@ class MultiClusterIT {
   void aControllerRestartedWithoutAClusterPrunesNothingThere() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("prod synced there", () -> controller.board().get("prod")
+      eventually("live synced there", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
     }
-    String removed = repo.delete("values-prod.yaml").commitAndPush("prod removed while its cluster is unknown");
-    new ControlStore(here, stateNs).confirmPrune("prod");
+    String removed = repo.delete("values-live.yaml").commitAndPush("live removed while its cluster is unknown");
+    new ControlStore(here, stateNs).confirmPrune("live");
     try (Controller restarted = new Controller(vertx, here, config(Map.of()))) {
       restarted.start().await();
-      eventually("the prune refused, saying why", () -> restarted.board().get("prod")
+      eventually("the prune refused, saying why", () -> restarted.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(removed)
               && s.message().contains("on cluster second, which the controller config no longer names: nothing was"
               + " pruned")).orElse(false));
       assertThat(replicas(there, prodNs)).as("nothing it cannot see is pruned").contains(1);
-      assertThat(inventory("prod").getData()).containsEntry("cluster", "second");
+      assertThat(inventory("live").getData()).containsEntry("cluster", "second");
     }
   }
 
@@ -267,16 +270,46 @@ class MultiClusterIT {
       home.start().await();
       remote.start().await();
       eventually("each shard synced its own environment", () ->
-          home.board().get("staging").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)
-              && remote.board().get("prod").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+          home.board().get("qa").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)
+              && remote.board().get("live").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
       assertThat(home.board().leader()).isTrue();
       assertThat(remote.board().leader()).as("a leader of its own shard, beside the other's").isTrue();
-      assertThat(home.board().get("prod")).as("not the in-cluster shard's").isEmpty();
-      assertThat(remote.board().get("staging")).as("not the second cluster's shard's").isEmpty();
+      assertThat(home.board().get("live")).as("not the in-cluster shard's").isEmpty();
+      assertThat(remote.board().get("qa")).as("not the second cluster's shard's").isEmpty();
       assertThat(here.leases().inNamespace(stateNs).list().getItems()).extracting(l -> l.getMetadata().getName())
           .contains("it-lease-in-cluster", "it-lease-second");
       assertThat(replicas(here, stagingNs)).contains(1);
       assertThat(replicas(there, prodNs)).contains(1);
+    }
+  }
+
+  @Test
+  void everyReplicaExportsWhatRunsOnTheOtherClusterWithoutProbingItsDatabase() throws Exception {
+    ControllerConfig observing = config().withObserve(new ControllerConfig.Observe(true, Duration.ofSeconds(1), null,
+        Duration.ofSeconds(2), null));
+    try (Controller controller = new Controller(vertx, here, observing)) {
+      controller.start().await();
+      eventually("live's Deployments and backups exported from the second cluster", () -> {
+        String scrape = scrape(controller);
+        return scrape.contains("langconnect_deployment_replicas{component=\"langconnect\",environment=\"live\",namespace=\""
+            + prodNs + "\",state=\"desired\"} 1.0")
+            && scrape.contains("langconnect_backup_cronjob_created_timestamp_seconds{environment=\"live\"")
+            && scrape.contains("langconnect_environment_info{cluster=\"second\",environment=\"live\",namespace=\""
+            + prodNs + "\"} 1\n")
+            && scrape.contains("langconnect_postgres_up{environment=\"qa\"");
+      });
+      assertThat(scrape(controller)).as("its database is not reached from here, so not probed")
+          .doesNotContain("langconnect_postgres_up{environment=\"live\"")
+          .doesNotContain("langconnect_api_up{environment=\"live\"");
+    }
+  }
+
+  private static String scrape(Controller controller) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
     }
   }
 }
