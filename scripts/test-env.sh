@@ -295,6 +295,15 @@ start_postgres() {
   wait_for 30 PostgreSQL "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$port" -U postgres
 }
 
+# The pid file names the shell that started runuser, not the server: stop the server itself (fast: clients are
+# disconnected), then what is left of its wrapper.
+stop_postgres() {
+  if alive postgres && [ -f "$STATE/pg/postmaster.pid" ]; then
+    pg_run "$PG_BIN/pg_ctl" -D "$STATE/pg" stop -m fast -w -t 30 >/dev/null 2>&1 || true
+  fi
+  stop_process postgres
+}
+
 start_git_daemon() {
   alive git-daemon && return 0
   local port; port="$(free_port)"
@@ -373,7 +382,8 @@ stop_process() { # stop_process NAME: TERM, then KILL after 5 s
 down() {
   node_down
   for name in kube-controller-manager kube-apiserver etcd; do remote stop_process "$name"; done
-  for name in git-daemon kube-controller-manager kube-apiserver etcd postgres; do stop_process "$name"; done
+  for name in git-daemon kube-controller-manager kube-apiserver etcd; do stop_process "$name"; done
+  stop_postgres
   rm -rf "$STATE"
   log "down"
 }

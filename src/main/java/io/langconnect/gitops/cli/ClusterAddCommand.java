@@ -81,7 +81,7 @@ final class ClusterAddCommand implements Callable<Integer> {
   public Integer call() {
     ControllerConfig config = options.load();
     Duration validity = ControllerOptions.duration("--token-duration", tokenDuration);
-    if (!name.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?") || name.equals(ClusterEndpoint.IN_CLUSTER)) {
+    if (!ClusterEndpoint.isValidName(name)) {
       throw new Main.UserError("NAME " + name + ": expected lowercase letters, digits and '-', and not "
           + ClusterEndpoint.IN_CLUSTER + " (the controller's own cluster)");
     }

@@ -201,12 +201,17 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
    */
   public record ClusterEndpoint(String kubeconfigFile, String kubeconfigSecret) {
     /** The controller's own cluster: where it runs, or where its kubeconfig points. */
-    public static final String IN_CLUSTER = "in-cluster";
+    public static final String IN_CLUSTER = NamespacePolicy.IN_CLUSTER;
     public static final String SECRET_KEY = "kubeconfig";
     private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
+    /** A name another cluster may have: a DNS label, and not the controller's own cluster's. */
+    public static boolean isValidName(String name) {
+      return NAME.matcher(name).matches() && !name.equals(IN_CLUSTER);
+    }
+
     static void check(String name, ClusterEndpoint endpoint) {
-      if (!NAME.matcher(name).matches() || name.equals(IN_CLUSTER)) {
+      if (!isValidName(name)) {
         throw new ConfigLoader.ConfigException("clusters." + name + ": not a cluster name; expected lowercase letters,"
             + " digits and '-' (at most 63), and not " + IN_CLUSTER + ", the controller's own cluster");
       }

@@ -9,7 +9,6 @@ import io.langconnect.gitops.apply.DriftWatch;
 import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
-import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.ValuesRepository;
@@ -117,10 +116,11 @@ public final class Controller implements AutoCloseable {
     repository = new ValuesRepository(config.git());
     WebhookRoutes webhooks = new WebhookRoutes(WebhookRoutes.secrets(config.webhooks(), System.getenv()),
         config.git().branch(), repository.displayPrefix(), config.webhooks().maxBodyBytes(), metrics, this::queuePoll);
-    BackupService backups = new BackupService(client);
     http = new HttpApiVerticle(board, exposition, readToken(config.http().apiTokenFile()), webhooks,
         new HttpApiVerticle.Actions(
-            status -> vertx.executeBlocking(() -> backups.backupNow(status.namespace(), status.name()), false),
+            // On the environment's cluster, as its last status says.
+            status -> vertx.executeBlocking(() -> clusters.get(status.cluster()).backups()
+                .backupNow(status.namespace(), status.name()), false),
             (env, suspension) -> vertx.executeBlocking(() -> {
               if (suspension.isPresent()) controls.suspend(env, suspension.get().by(), suspension.get().reason());
               else controls.resume(env);

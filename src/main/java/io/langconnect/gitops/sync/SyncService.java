@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.apply.Health;
-import io.langconnect.gitops.apply.LiveState;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;

@@ -311,8 +311,8 @@ class NodeE2EIT {
     CliTest.Run get = CliTest.run("get", "--server", "http://" + serviceIp(CONTROLLER_NS, "langconnect-gitops") + ":8080",
         "--token-file", token.toString());
     assertThat(get.exit()).as(get.out() + get.err()).isEqualTo(1);
-    assertThat(get.out()).containsPattern("staging +False +False +[0-9a-f]{12} .*Degraded: .*CreateContainerConfigError")
-        .containsPattern("prod +True +False ");
+    assertThat(get.out()).containsPattern("staging +in-cluster +False +False +[0-9a-f]{12} .*Degraded: .*CreateContainerConfigError")
+        .containsPattern("prod +in-cluster +True +False ");
 
     admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("openai")
         .withNamespace(stagingNs).endMetadata().addToStringData("api-key", "sk-test").build()).create();
