@@ -27,6 +27,11 @@ public final class InventoryStore {
   static final String INVENTORY_LABEL = "langconnect-gitops.io/inventory";
   /** The cluster its objects are on, so that a shard lists only its own without reading every inventory. */
   static final String CLUSTER_LABEL = "langconnect-gitops.io/cluster";
+  /**
+   * What an environment left on a cluster it moved away from and that could not be pruned yet: kept beside its
+   * inventory (not as one: it is no environment of its own) until it is.
+   */
+  static final String DEPARTED_LABEL = "langconnect-gitops.io/departed";
   private static final String PREFIX = "inventory-";
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
@@ -78,6 +83,33 @@ public final class InventoryStore {
   }
 
   public void write(Inventory inventory) {
+    write(inventory, configMapName(inventory.environment()), INVENTORY_LABEL);
+  }
+
+  /** Records what {@code left} holds on its cluster, to be pruned there later; replaces an older record of that cluster. */
+  public void writeDeparted(Inventory left) {
+    write(left, departedConfigMapName(left.environment(), left.cluster()), DEPARTED_LABEL);
+  }
+
+  /** The records of what the environment left on other clusters, not pruned yet. */
+  public List<Inventory> departed(String environment) throws InvalidInventoryException {
+    List<Inventory> left = new ArrayList<>();
+    for (ConfigMap cm : client.configMaps().inNamespace(namespace()).withLabel(DEPARTED_LABEL, "true")
+        .withLabel(Labels.ENVIRONMENT, environment).list().getItems()) {
+      left.add(decode(environment, cm));
+    }
+    return left;
+  }
+
+  public void deleteDeparted(Inventory left) {
+    client.configMaps().inNamespace(namespace()).withName(departedConfigMapName(left.environment(), left.cluster())).delete();
+  }
+
+  public static String departedConfigMapName(String environment, String cluster) {
+    return PREFIX + environment + ".departed." + cluster;
+  }
+
+  private void write(Inventory inventory, String name, String kindLabel) {
     Namespaces.ensure(client, namespace(), Map.of());
     List<Row> rows = new ArrayList<>();
     inventory.objects().forEach((ref, entry) ->
@@ -90,8 +122,8 @@ public final class InventoryStore {
     data.put("cluster", inventory.cluster());
     data.put("objects", JSON.asJson(rows));
     ConfigMap cm = new ConfigMapBuilder()
-        .withNewMetadata().withName(configMapName(inventory.environment())).withNamespace(namespace())
-        .addToLabels(INVENTORY_LABEL, "true")
+        .withNewMetadata().withName(name).withNamespace(namespace())
+        .addToLabels(kindLabel, "true")
         .addToLabels(Labels.ENVIRONMENT, inventory.environment())
         .addToLabels(CLUSTER_LABEL, inventory.cluster())
         .addToLabels(Labels.MANAGED_BY, Labels.MANAGER)

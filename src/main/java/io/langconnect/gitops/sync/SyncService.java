@@ -29,6 +29,7 @@ import io.langconnect.gitops.values.Problem;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -140,18 +141,18 @@ public final class SyncService {
           new Applier.Options(preview, settings.databaseReadyTimeout(), preview ? Applier.BeforeDatabaseRestart.NONE
               : backupFirst(run, values)));
       String moved = "";
+      List<String> notPruned = new ArrayList<>();
       if (moving) {
         try {
           moved = leave(run, previous, preview);
         } catch (RuntimeException e) {
           if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
-          String message = (preview ? "would be applied" : "applied") + " on cluster " + values.cluster()
-              + "; what it had on cluster " + previous.cluster() + " is not pruned yet (" + e.getMessage() + "); "
-              + (clusters.knows(previous.cluster()) ? "tried again at the next sync" : forgetOrAddBack(previous));
-          if (!preview) run.target.events().warning(values.namespace(), "MoveIncomplete", message);
-          return finish(run.outcome(values.namespace(), Result.FAILED, message));
+          // Recorded as departed: the inventory now says where the environment is, and this says what it left.
+          if (!preview) inventories.writeDeparted(previous);
+          notPruned.add(notPrunedYet(previous, e));
         }
       }
+      notPruned.addAll(pruneDeparted(run, values.cluster(), preview));
       boolean changed = !result.inventory().objects().equals(previous.objects())
           || !result.inventory().namespace().equals(previous.namespace())
           || previous.production() != values.production() || moving;
@@ -174,6 +175,11 @@ public final class SyncService {
         return finish(run.outcome(values.namespace(), Result.HELD, result.held().get().note() + "; the rest: " + message));
       }
       if (!run.backup.isEmpty()) message += "; " + backedUp(run, values);
+      if (!notPruned.isEmpty()) {
+        String incomplete = String.join("; ", notPruned);
+        if (!preview) run.target.events().warning(values.namespace(), "MoveIncomplete", incomplete);
+        return finish(run.outcome(values.namespace(), Result.FAILED, message + "; " + incomplete));
+      }
       return finish(run.outcome(values.namespace(), Result.SYNCED, message));
     } catch (SyncFailedException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
@@ -201,6 +207,47 @@ public final class SyncService {
       String where = run.target == null ? "" : run.target.where();
       return finish(run.outcome(values.namespace(), Result.FAILED, where + "unexpected error: " + e.getMessage()));
     }
+  }
+
+  private String notPrunedYet(Inventory left, RuntimeException why) {
+    String cause = why instanceof KubernetesClientException api ? Applier.describe(api) : why.getMessage();
+    return "what it left on cluster " + left.cluster() + " is not pruned yet (" + cause + "); "
+        + (clusters.knows(left.cluster()) ? "tried again at the next sync"
+        : forgetOrAddBack(left.cluster(), InventoryStore.departedConfigMapName(left.environment(), left.cluster())));
+  }
+
+  /**
+   * What earlier moves left on other clusters and could not prune then: pruned there now (claims and namespace kept),
+   * or, when the environment moved back to that cluster, adopted by this sync's apply. Returns what is still not pruned.
+   */
+  private List<String> pruneDeparted(Sync run, String cluster, boolean preview) {
+    List<Inventory> left;
+    try {
+      left = inventories.departed(run.name);
+    } catch (InventoryStore.InvalidInventoryException e) {
+      return List.of(e.getMessage() + ": nothing it names is pruned");
+    }
+    List<String> notPruned = new ArrayList<>();
+    for (Inventory old : left) {
+      if (old.cluster().equals(cluster)) {
+        if (!preview) inventories.deleteDeparted(old);
+        continue;
+      }
+      try {
+        SyncResult pruned = clusters.get(old.cluster()).applier().pruneAll(old, preview);
+        if (!preview) {
+          reportSkipped(clusters.get(old.cluster()), old.namespace(), pruned);
+          inventories.deleteDeparted(old);
+        }
+        LOG.info("{}: {} what it left on cluster {}: {} object(s), kept {} volume claim(s) and the namespace",
+            run.name, preview ? "would have pruned" : "pruned", old.cluster(), pruned.count(SyncResult.Action.PRUNED),
+            pruned.count(SyncResult.Action.RETAINED));
+      } catch (RuntimeException e) {
+        if (Interruptions.isInterruption(e)) throw e;
+        notPruned.add(notPrunedYet(old, e));
+      }
+    }
+    return notPruned;
   }
 
   /**
@@ -342,10 +389,10 @@ public final class SyncService {
     record.healthChanged(updated);
   }
 
-  /** What to do about an inventory on a cluster the config no longer names: it is never pruned unseen. */
-  private String forgetOrAddBack(Inventory inventory) {
-    return "Add clusters." + inventory.cluster() + " back to the controller config to prune it there, or delete ConfigMap "
-        + inventories.namespace() + "/" + InventoryStore.configMapName(inventory.environment()) + " to forget it";
+  /** What to do about objects on a cluster the config no longer names: they are never pruned unseen. */
+  private String forgetOrAddBack(String cluster, String configMap) {
+    return "Add clusters." + cluster + " back to the controller config to prune it there, or delete ConfigMap "
+        + inventories.namespace() + "/" + configMap + " to forget it";
   }
 
   /** Objects an inventory named that turned out not to be ours: left alone, and said so where users look. */
@@ -404,7 +451,7 @@ public final class SyncService {
         // A controller restarted without the cluster cannot see what is there: it prunes nothing it cannot see.
         return finish(run.outcome(namespace, Result.FAILED, "values file removed, but its objects are on cluster "
             + run.cluster + ", which the controller config no longer names: nothing was pruned. "
-            + forgetOrAddBack(inventory.get())));
+            + forgetOrAddBack(run.cluster, InventoryStore.configMapName(environment))));
       }
       run.target = clusters.get(run.cluster);
       run.controls = controls.read(environment);
@@ -422,6 +469,12 @@ public final class SyncService {
           run.target.events().warning(namespace, "PruneHeld", message);
         }
         return finish(run.outcome(namespace, Result.PRUNE_HELD, message));
+      }
+      // What earlier moves left elsewhere goes first: the inventory (and with it the retry) stays until it has.
+      List<String> notPruned = pruneDeparted(run, "", dryRun);
+      if (!notPruned.isEmpty()) {
+        return finish(run.outcome(namespace, Result.FAILED, "values file removed; nothing pruned yet: "
+            + String.join("; ", notPruned)));
       }
       SyncResult result = run.target.applier().pruneAll(inventory.get(), dryRun);
       if (!dryRun) {

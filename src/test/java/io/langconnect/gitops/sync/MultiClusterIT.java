@@ -21,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -128,7 +129,7 @@ class MultiClusterIT {
         .map(s -> s.result() == EnvironmentStatus.Result.SYNCED && s.revision().equals(revision)).orElse(false);
   }
 
-  private static java.util.List<String> claimUids(KubernetesClient cluster, String ns) {
+  private static List<String> claimUids(KubernetesClient cluster, String ns) {
     return cluster.persistentVolumeClaims().inNamespace(ns).list().getItems().stream()
         .map(c -> c.getMetadata().getUid()).sorted().toList();
   }
@@ -218,7 +219,7 @@ class MultiClusterIT {
       controller.start().await();
       eventually("qa synced here", () -> controller.board().get("qa")
           .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false) && replicas(here, stagingNs).isPresent());
-      java.util.List<String> claims = claimUids(here, stagingNs);
+      List<String> claims = claimUids(here, stagingNs);
       assertThat(claims).as("the database's and the backups' claims").hasSize(2);
 
       String move = repo.write("values-qa.yaml", qa(1, Optional.of("second"))).commitAndPush("qa moves");
@@ -310,6 +311,36 @@ class MultiClusterIT {
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
     } catch (java.io.IOException | InterruptedException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void aMoveAwayFromAnUnreachableClusterRunsHereAtOnceAndPrunesThereWhenItIsBack() throws Exception {
+    try (Controller controller = new Controller(vertx, here, config())) {
+      controller.start().await();
+      eventually("live synced there", () -> controller.board().get("live")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      List<String> claims = claimUids(there, prodNs);
+
+      proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.cut());
+      proxy.cutAll();
+      String move = repo.write("values-live.yaml", live(1).replace("cluster: second\n", ""))
+          .commitAndPush("live moves here while the second cluster is unreachable");
+      eventually("live runs here, what it left there not pruned yet", () -> controller.board().get("live")
+          .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(move)
+              && s.message().contains("what it left on cluster second is not pruned yet")).orElse(false)
+          && replicas(here, prodNs).equals(Optional.of(1)));
+      assertThat(inventory("live").getData()).as("the inventory says where it is now").containsEntry("cluster", "in-cluster");
+      assertThat(here.configMaps().inNamespace(stateNs).withName(InventoryStore.departedConfigMapName("live", "second"))
+          .get()).as("and what it left there is recorded").isNotNull();
+
+      proxy.heal();
+      eventually("pruned there once the cluster is back", () -> controller.board().get("live")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)
+          && replicas(there, prodNs).isEmpty()
+          && here.configMaps().inNamespace(stateNs).withName(InventoryStore.departedConfigMapName("live", "second")).get() == null);
+      assertThat(claimUids(there, prodNs)).as("the claims stay where the data is").isEqualTo(claims);
+      assertThat(replicas(here, prodNs)).contains(1);
     }
   }
 }
