@@ -113,7 +113,12 @@ class ObserveIT {
             && !Double.isNaN(value(s, "langconnect_api_up", rag))
             && !Double.isNaN(value(s, "langconnect_api_up", down))
             && !Double.isNaN(value(s, "langconnect_deployment_replicas", rag))
-            && !Double.isNaN(value(s, "langconnect_vector_column_dimensions", rag));
+            && !Double.isNaN(value(s, "langconnect_vector_column_dimensions", rag))
+            // Each query of a cycle ends on its own: the size may come after the columns.
+            && !Double.isNaN(value(s, "langconnect_database_size_bytes", rag))
+            && !Double.isNaN(value(s, "langconnect_pgvector_info", rag))
+            && !Double.isNaN(value(s, "langconnect_vector_column_without_ann_index", rag))
+            && !Double.isNaN(value(s, "langconnect_vector_table_size_bytes", rag));
       });
       String scrape = scrape(metrics);
 
