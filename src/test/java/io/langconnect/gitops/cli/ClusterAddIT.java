@@ -4,6 +4,8 @@ import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.sync.EnvironmentStatus;
@@ -89,10 +91,10 @@ class ClusterAddIT {
         eventually("staging synced on the second cluster", () -> controller.board().get("staging")
             .map(s -> s.result() == EnvironmentStatus.Result.SYNCED && s.revision().equals(first)).orElse(false));
 
-        there.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").edit(d -> {
-          d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("registry.example.com/hand-edited:1");
-          return d;
-        });
+        // As `kubectl set image` does it: no resourceVersion, so the controllers' status writes cannot conflict.
+        there.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres")
+            .patch(PatchContext.of(PatchType.STRATEGIC_MERGE), "{\"spec\":{\"template\":{\"spec\":{\"containers\":"
+                + "[{\"name\":\"postgres\",\"image\":\"registry.example.com/hand-edited:1\"}]}}}}");
         eventually("the hand edit there corrected", () -> !there.apps().deployments().inNamespace(stagingNs)
             .withName("langconnect-postgres").get().getSpec().getTemplate().getSpec().getContainers().get(0).getImage()
             .contains("hand-edited"));

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.controller.Controller;
@@ -158,11 +160,9 @@ class MultiClusterIT {
       String update = repo.write("values-live.yaml", live(2)).commitAndPush("live: 2 replicas");
       eventually("live updated there", () -> synced(controller, "live", update) && replicas(there, prodNs).equals(Optional.of(2)));
 
+      // As `kubectl patch` does it: no resourceVersion, so the Deployment controller's status writes cannot conflict.
       there.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect")
-          .edit(d -> {
-            d.getSpec().setReplicas(5);
-            return d;
-          });
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":5}}");
       eventually("the hand edit on the second cluster corrected", () -> replicas(there, prodNs).equals(Optional.of(2)));
 
       String removed = repo.delete("values-live.yaml").commitAndPush("live removed");
