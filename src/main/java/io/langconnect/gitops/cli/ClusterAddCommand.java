@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.config.ControllerConfig.ClusterEndpoint;
 import io.langconnect.gitops.sync.KubernetesClients;
@@ -110,8 +111,7 @@ final class ClusterAddCommand implements Callable<Integer> {
       String token = targetClient.serviceAccounts().inNamespace(ACCOUNT).withName(ACCOUNT)
           .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(validity.toSeconds()).endSpec().build())
           .getStatus().getToken();
-      home.resource(new NamespaceBuilder().withNewMetadata().withName(stateNamespace).endMetadata().build())
-          .fieldManager(FIELD_MANAGER).serverSideApply();
+      Namespaces.ensure(home, stateNamespace, Map.of());
       home.resource(kubeconfigSecret(stateNamespace, secretName, url, caData(target), token))
           .fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
       out.println("cluster " + name + " (" + url + "): ServiceAccount " + ACCOUNT + "/" + ACCOUNT + " bound to ClusterRole "

@@ -30,8 +30,8 @@ final class ClusterSession implements AutoCloseable {
     Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
     // The config's other clusters are reached as the controller reaches them: their kubeconfig file or Secret.
     this.clusters = new Clusters(Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, Optional.empty(), "cli"),
-        config.clusters(), name -> Clusters.Target.of(name, RemoteClusters.connect(name, config.clusters().get(name),
-            client, config.kubernetes().stateNamespace(), config.kubernetes().requestTimeout()), retry, Optional.empty(), "cli"),
+        config.clusters(), name -> Clusters.Target.of(name, RemoteClusters.connect(name, config, client), retry,
+            Optional.empty(), "cli"),
         config.shard()::includes);
     SyncService.Cluster cluster = SyncService.Cluster.of(client, config.namespacePolicy(), clusters);
     this.inventories = cluster.inventories();

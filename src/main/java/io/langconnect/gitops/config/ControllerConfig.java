@@ -40,12 +40,6 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null, null);
   }
 
-  public ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks, Observe observe,
-                          Map<String, DatabaseEndpoint> databases, Decryption decryption,
-                          Map<String, ClusterEndpoint> clusters) {
-    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, null);
-  }
-
   public static ControllerConfig defaults() {
     return new ControllerConfig(null, null, null, null, null, null, null, null, null, null);
   }

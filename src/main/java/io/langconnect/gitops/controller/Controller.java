@@ -212,8 +212,7 @@ public final class Controller implements AutoCloseable {
   private Clusters targets() {
     Clusters.Target home = Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, Optional.of(workloads), identity);
     return new Clusters(home, config.clusters(), name -> {
-      KubernetesClient remote = RemoteClusters.connect(name, config.clusters().get(name), client,
-          config.kubernetes().stateNamespace(), config.kubernetes().requestTimeout());
+      KubernetesClient remote = RemoteClusters.connect(name, config, client);
       WorkloadCache cache = new WorkloadCache(remote);
       cache.start();
       if (board.leader()) watchDrift(cache);

@@ -36,11 +36,14 @@ public final class ObserverVerticle extends VerticleBase {
   /** How often a database that turns the collector's credentials down has its Secret read again. */
   private static final Duration REREAD_CREDENTIALS = Duration.ofMinutes(1);
 
-  /** A cluster to observe besides the controller's own: its name, a client (for Secrets) and its watch cache. */
+  /**
+   * A cluster to observe besides the controller's own: its name, a client (for Secrets) and its watch cache, started
+   * by whoever connected the cluster.
+   */
   public record ObservedCluster(String name, KubernetesClient client, WorkloadCache cache) {}
 
   /** One observed cluster's discovery and workload collector. */
-  private record Observer(boolean isHome, WorkloadCache cache, TargetDiscovery discovery, WorkloadCollector workloads) {}
+  private record Observer(boolean isHome, TargetDiscovery discovery, WorkloadCollector workloads) {}
 
   private final ControllerConfig.Observe config;
   private final Map<String, ControllerConfig.DatabaseEndpoint> overrides;
@@ -74,7 +77,7 @@ public final class ObserverVerticle extends VerticleBase {
     this.cache = cache;
     this.others = others;
     this.metrics = new ObserverMetrics(exposition);
-    observers.put("", new Observer(true, cache, new TargetDiscovery(client, cache, overrides),
+    observers.put("", new Observer(true, new TargetDiscovery(client, cache, overrides),
         new WorkloadCollector(cache, metrics)));
   }
 
@@ -95,8 +98,7 @@ public final class ObserverVerticle extends VerticleBase {
     for (ObservedCluster other : others.get()) {
       observers.computeIfAbsent(other.name(), name -> {
         LOG.info("observing what runs on cluster {}", name);
-        other.cache().start();
-        return new Observer(false, other.cache(), new TargetDiscovery(other.client(), other.cache(), overrides),
+        return new Observer(false, new TargetDiscovery(other.client(), other.cache(), overrides),
             new WorkloadCollector(other.cache(), metrics));
       });
     }
@@ -104,7 +106,6 @@ public final class ObserverVerticle extends VerticleBase {
         .compose(found -> {
           forgetGone(found.all().keySet());
           Set<String> added = refresh(found.probed());
-          List<DatabaseTarget> targets = found.probed();
           List<Future<?>> work = new ArrayList<>();
           for (DatabaseCollector collector : collectors.values()) {
             work.add(collector.collect());

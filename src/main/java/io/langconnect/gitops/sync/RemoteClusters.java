@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.OAuthTokenProvider;
+import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.config.ControllerConfig.ClusterEndpoint;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +28,14 @@ public final class RemoteClusters {
 
   private RemoteClusters() {}
 
-  public static KubernetesClient connect(String name, ClusterEndpoint endpoint, KubernetesClient home,
-                                         String stateNamespace, Duration requestTimeout) {
+  /** A client of {@code name}, as the config's {@code clusters:} describes it; {@code home} reads its Secret. */
+  public static KubernetesClient connect(String name, ControllerConfig config, KubernetesClient home) {
+    return connect(name, config.clusters().get(name), home, config.kubernetes().stateNamespace(),
+        config.kubernetes().requestTimeout());
+  }
+
+  private static KubernetesClient connect(String name, ClusterEndpoint endpoint, KubernetesClient home,
+                                          String stateNamespace, Duration requestTimeout) {
     Supplier<String> kubeconfig = endpoint.kubeconfigFile() != null
         ? () -> readFile(name, endpoint.kubeconfigFile())
         : () -> readSecret(name, home, stateNamespace, endpoint.kubeconfigSecret());

@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.apply.Applier;
-import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.apply.Health;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.apply.Retry;
@@ -105,7 +104,7 @@ public final class SyncService {
       String message = "values are invalid, live objects left untouched: " + problems;
       String namespace = run.before.map(EnvironmentStatus::namespace).orElse("");
       run.cluster = run.before.map(EnvironmentStatus::cluster).orElse(NamespacePolicy.IN_CLUSTER);
-      if (!dryRun && !namespace.isEmpty() && clusters.knows(run.cluster)) {
+      if (!dryRun && !namespace.isEmpty()) {
         try {
           clusters.get(run.cluster).events().warning(namespace, "InvalidValues", message);
         } catch (Clusters.UnavailableException e) {
@@ -198,14 +197,12 @@ public final class SyncService {
     } catch (KubernetesClientException e) {
       // A read before anything is applied (the guards' live state, the controls, the inventory) failed.
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
-      String where = run.target == null ? "" : run.target.where();
-      return finish(run.outcome(values.namespace(), Result.FAILED, where + Applier.describe(e)
+      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + Applier.describe(e)
           + "; nothing applied, tried again at the next sync"));
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
       LOG.error("sync of {} failed unexpectedly", run.name, e);
-      String where = run.target == null ? "" : run.target.where();
-      return finish(run.outcome(values.namespace(), Result.FAILED, where + "unexpected error: " + e.getMessage()));
+      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + "unexpected error: " + e.getMessage()));
     }
   }
 
@@ -234,11 +231,8 @@ public final class SyncService {
         continue;
       }
       try {
-        SyncResult pruned = clusters.get(old.cluster()).applier().pruneAll(old, preview);
-        if (!preview) {
-          reportSkipped(clusters.get(old.cluster()), old.namespace(), pruned);
-          inventories.deleteDeparted(old);
-        }
+        SyncResult pruned = pruneLeft(old, preview);
+        if (!preview) inventories.deleteDeparted(old);
         LOG.info("{}: {} what it left on cluster {}: {} object(s), kept {} volume claim(s) and the namespace",
             run.name, preview ? "would have pruned" : "pruned", old.cluster(), pruned.count(SyncResult.Action.PRUNED),
             pruned.count(SyncResult.Action.RETAINED));
@@ -255,15 +249,21 @@ public final class SyncService {
    * volume claims and namespace: the data stays where it was, and the message says how to bring it.
    */
   private String leave(Sync run, Inventory previous, boolean preview) {
-    Clusters.Target old = clusters.get(previous.cluster());
-    SyncResult pruned = old.applier().pruneAll(previous, preview);
-    if (!preview) reportSkipped(old, previous.namespace(), pruned);
+    SyncResult pruned = pruneLeft(previous, preview);
     return "; moved from cluster " + previous.cluster() + ": " + (preview ? "would have pruned " : "pruned ")
         + pruned.count(SyncResult.Action.PRUNED) + " object(s) there and kept "
         + pruned.count(SyncResult.Action.RETAINED) + " volume claim(s) and namespace " + previous.namespace()
         + " with the data; to bring the data here: `langconnect-gitops backup --env " + run.name + " --cluster "
         + previous.cluster() + "`, copy the dump out, then `langconnect-gitops restore --env " + run.name
         + " --from-file DUMP --confirm`";
+  }
+
+  /** Prunes what {@code left} holds on its cluster (claims and namespace kept); what is not ours is said in an Event. */
+  private SyncResult pruneLeft(Inventory left, boolean preview) {
+    Clusters.Target there = clusters.get(left.cluster());
+    SyncResult pruned = there.applier().pruneAll(left, preview);
+    if (!preview) reportSkipped(there, left.namespace(), pruned);
+    return pruned;
   }
 
   /**
@@ -491,8 +491,7 @@ public final class SyncService {
       return status;
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, "");
-      String where = run.target == null ? "" : run.target.where();
-      return finish(run.outcome("", Result.FAILED, where + "prune failed, will retry: " + e.getMessage()));
+      return finish(run.outcome("", Result.FAILED, run.where() + "prune failed, will retry: " + e.getMessage()));
     }
   }
 
@@ -563,6 +562,11 @@ public final class SyncService {
 
     boolean preview() {
       return dryRun || controls.suspended();
+    }
+
+    /** How messages name the cluster the sync got to, if it got to one. */
+    String where() {
+      return target == null ? "" : target.where();
     }
 
     Outcome outcome(String namespace, Result result, String message) {

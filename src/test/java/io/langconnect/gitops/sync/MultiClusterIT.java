@@ -118,7 +118,7 @@ class MultiClusterIT {
         new ControllerConfig.Kubernetes(stateNs, null, false, "it-lease", Duration.ofSeconds(5)),
         new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 2),
         new ControllerConfig.Http(0, "127.0.0.1", null),
-        null, new ControllerConfig.Observe(false, null, null, null, null), null, null, clusters);
+        null, new ControllerConfig.Observe(false, null, null, null, null), null, null).withClusters(clusters);
   }
 
   private static Optional<Integer> replicas(KubernetesClient cluster, String ns) {
