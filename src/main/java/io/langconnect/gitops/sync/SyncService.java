@@ -139,6 +139,14 @@ public final class SyncService {
       SyncResult result = run.target.applier().apply(run.name, values.namespace(), desired, revision, here,
           new Applier.Options(preview, settings.databaseReadyTimeout(), preview ? Applier.BeforeDatabaseRestart.NONE
               : backupFirst(run, values)));
+      // Recorded at once: what was applied (a drift corrected) stands even if a later step of this sync fails.
+      run.applied = !preview;
+      run.drift = result.objects().stream().filter(SyncResult.ObjectResult::driftCorrected).count();
+      run.objects = result.objects().stream().map(ObjectStatus::of).toList();
+      if (!preview) {
+        record.applied(run.name, result);
+        reportSkipped(run.target, values.namespace(), result);
+      }
       String moved = "";
       List<String> notPruned = new ArrayList<>();
       if (moving) {
@@ -158,12 +166,6 @@ public final class SyncService {
       if (!preview && (untrusted != null || changed)) {
         inventories.write(result.inventory().withProduction(values.production()).onCluster(values.cluster()));
       }
-      if (!preview) {
-        record.applied(run.name, result);
-        reportSkipped(run.target, values.namespace(), result);
-      }
-      run.drift = result.objects().stream().filter(SyncResult.ObjectResult::driftCorrected).count();
-      run.objects = result.objects().stream().map(ObjectStatus::of).toList();
       run.health = dryRun ? Health.UNKNOWN : run.target.live().health(values.namespace(), run.name);
       String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved;
       if (run.controls.suspended()) {
@@ -195,10 +197,11 @@ public final class SyncService {
       return finish(run.outcome(values.namespace(), Result.FAILED, e.getMessage() + "; nothing applied, tried again at"
           + " the next sync"));
     } catch (KubernetesClientException e) {
-      // A read before anything is applied (the guards' live state, the controls, the inventory) failed.
+      // A read before the apply (the guards' live state, the controls, the inventory) or a step after it failed.
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
-      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + Applier.describe(e)
-          + "; nothing applied, tried again at the next sync"));
+      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + Applier.describe(e) + (run.applied
+          ? "; the objects were applied, the inventory may lag: tried again at the next sync"
+          : "; nothing applied, tried again at the next sync")));
     } catch (RuntimeException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
       LOG.error("sync of {} failed unexpectedly", run.name, e);
@@ -223,6 +226,11 @@ public final class SyncService {
       left = inventories.departed(run.name);
     } catch (InventoryStore.InvalidInventoryException e) {
       return List.of(e.getMessage() + ": nothing it names is pruned");
+    } catch (KubernetesClientException e) {
+      // What this sync applied is still recorded; only the departed records wait.
+      if (Interruptions.isInterruption(e)) throw e;
+      return List.of("what earlier moves left on other clusters could not be read (" + Applier.describe(e)
+          + "); tried again at the next sync");
     }
     List<String> notPruned = new ArrayList<>();
     for (Inventory old : left) {
@@ -549,6 +557,7 @@ public final class SyncService {
     Clusters.Target target;
     List<ObjectStatus> objects = List.of();
     long drift;
+    boolean applied;
     Health health;
     String backup = "";
 

@@ -316,6 +316,40 @@ class SyncIT {
   }
 
   @Test
+  void aStepThatFailsAfterTheApplyKeepsWhatWasAppliedOnRecord() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+    }
+    admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
+    repo.write("values-staging.yaml", """
+        namespace: %s
+        langconnect:
+          replicaCount: 2
+        postgres:
+          auth:
+            password: staging-password
+        """.formatted(stagingNs));
+    repo.commitAndPush("scale staging");
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient client = plane.client(proxy.url(), plane.adminToken());
+         SyncHarness sync = harness(client)) {
+      // The list of what earlier moves left elsewhere, read after the apply, keeps failing.
+      proxy.inject(100, r -> r.method().name().equals("GET") && r.path().endsWith("/configmaps")
+          && String.valueOf(r.query()).contains("departed"),
+          Fault.status(503));
+      EnvironmentStatus failed = sync.syncAll().get("staging");
+      assertThat(failed.result()).isEqualTo(Result.FAILED);
+      assertThat(failed.message()).contains("could not be read").contains("503").doesNotContain("nothing applied");
+      assertThat(failed.driftCorrections()).as("the scale was corrected").isEqualTo(1);
+      assertThat(langconnect(stagingNs).getSpec().getReplicas()).isEqualTo(2);
+    }
+    try (SyncHarness healed = harness(admin)) {
+      assertThat(healed.syncAll().get("staging").message()).as("the inventory recorded what was applied")
+          .isEqualTo("in sync");
+    }
+  }
+
+  @Test
   void generatedPasswordIsCreatedOnceAndKept() throws Exception {
     repo.write("values-staging.yaml", "namespace: " + stagingNs + "\n").commitAndPush("no password: generate one");
     try (SyncHarness sync = harness(admin)) {

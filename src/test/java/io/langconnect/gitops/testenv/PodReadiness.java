@@ -47,9 +47,7 @@ public final class PodReadiness implements AutoCloseable {
 
   private static void ready(KubernetesClient client, Pod pod, String prefix) {
     if (!pod.getMetadata().getNamespace().startsWith(prefix) || pod.getMetadata().getDeletionTimestamp() != null) return;
-    boolean isReady = pod.getStatus() != null && pod.getStatus().getConditions() != null
-        && pod.getStatus().getConditions().stream().anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
-    if (isReady) return;
+    if (running(pod)) return;
     String now = Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
     List<PodCondition> conditions = List.of("PodScheduled", "Initialized", "ContainersReady", "Ready").stream()
         .map(type -> new PodConditionBuilder().withType(type).withStatus("True").withLastTransitionTime(now).build())
@@ -69,6 +67,18 @@ public final class PodReadiness implements AutoCloseable {
     } catch (KubernetesClientException e) {
       // The pod changed or went away meanwhile; the next event for it tries again.
     }
+  }
+
+  /**
+   * Ready, and not marked unschedulable: the scheduler finds no node for these pods (the test node is tainted) and
+   * may write PodScheduled False after this class wrote its conditions, which reads as a stuck pod. Its write is
+   * undone here; the scheduler ignores status-only updates, so it does not write it again at once.
+   */
+  private static boolean running(Pod pod) {
+    List<PodCondition> conditions = pod.getStatus() == null || pod.getStatus().getConditions() == null ? List.of()
+        : pod.getStatus().getConditions();
+    return conditions.stream().anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"))
+        && conditions.stream().noneMatch(c -> c.getType().equals("PodScheduled") && c.getStatus().equals("False"));
   }
 
   @Override
