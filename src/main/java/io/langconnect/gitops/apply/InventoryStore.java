@@ -46,15 +46,17 @@ public final class InventoryStore {
 
   private final KubernetesClient client;
   private final NamespacePolicy namespaces;
+  private final Retry retry;
 
-  /** {@code namespaces} says where environments may live; its controller namespace is where inventories are kept. */
-  public InventoryStore(KubernetesClient client, NamespacePolicy namespaces) {
+  /**
+   * {@code namespaces} says where environments may live; its controller namespace is where inventories are kept.
+   * Every call is retried as applies are: an inventory write lost to a cut connection would leave what a sync
+   * applied unrecorded until the next one.
+   */
+  public InventoryStore(KubernetesClient client, NamespacePolicy namespaces, Retry retry) {
     this.client = client;
     this.namespaces = namespaces;
-  }
-
-  public InventoryStore(KubernetesClient client, String stateNamespace) {
-    this(client, new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, stateNamespace));
+    this.retry = retry;
   }
 
   public String namespace() {
@@ -66,7 +68,7 @@ public final class InventoryStore {
   }
 
   public Optional<Inventory> read(String environment) throws InvalidInventoryException {
-    ConfigMap cm = client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).get();
+    ConfigMap cm = retry.call(() -> client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).get());
     return cm == null ? Optional.empty() : Optional.of(decode(environment, cm));
   }
 
@@ -77,7 +79,8 @@ public final class InventoryStore {
 
   /** Those whose objects are on a cluster {@code on} accepts (by the inventory's cluster label). */
   public List<String> environments(Predicate<String> on) {
-    return client.configMaps().inNamespace(namespace()).withLabel(INVENTORY_LABEL, "true").list().getItems().stream()
+    return retry.call(() -> client.configMaps().inNamespace(namespace()).withLabel(INVENTORY_LABEL, "true").list())
+        .getItems().stream()
         .filter(cm -> on.test(cm.getMetadata().getLabels().getOrDefault(CLUSTER_LABEL, NamespacePolicy.IN_CLUSTER)))
         .map(cm -> cm.getMetadata().getLabels().get(Labels.ENVIRONMENT)).filter(env -> env != null).sorted().toList();
   }
@@ -94,15 +97,16 @@ public final class InventoryStore {
   /** The records of what the environment left on other clusters, not pruned yet. */
   public List<Inventory> departed(String environment) throws InvalidInventoryException {
     List<Inventory> left = new ArrayList<>();
-    for (ConfigMap cm : client.configMaps().inNamespace(namespace()).withLabel(DEPARTED_LABEL, "true")
-        .withLabel(Labels.ENVIRONMENT, environment).list().getItems()) {
+    for (ConfigMap cm : retry.call(() -> client.configMaps().inNamespace(namespace()).withLabel(DEPARTED_LABEL, "true")
+        .withLabel(Labels.ENVIRONMENT, environment).list()).getItems()) {
       left.add(decode(environment, cm));
     }
     return left;
   }
 
   public void deleteDeparted(Inventory left) {
-    client.configMaps().inNamespace(namespace()).withName(departedConfigMapName(left.environment(), left.cluster())).delete();
+    retry.run(() -> client.configMaps().inNamespace(namespace())
+        .withName(departedConfigMapName(left.environment(), left.cluster())).delete());
   }
 
   public static String departedConfigMapName(String environment, String cluster) {
@@ -110,7 +114,7 @@ public final class InventoryStore {
   }
 
   private void write(Inventory inventory, String name, String kindLabel) {
-    Namespaces.ensure(client, namespace(), Map.of());
+    retry.run(() -> Namespaces.ensure(client, namespace(), Map.of()));
     List<Row> rows = new ArrayList<>();
     inventory.objects().forEach((ref, entry) ->
         rows.add(new Row(ref.apiVersion(), ref.kind(), ref.namespace(), ref.name(), entry.hash(), entry.revision())));
@@ -130,11 +134,11 @@ public final class InventoryStore {
         .endMetadata()
         .withData(data)
         .build();
-    client.resource(cm).fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
+    retry.run(() -> client.resource(cm).fieldManager(Labels.MANAGER).forceConflicts().serverSideApply());
   }
 
   public void delete(String environment) {
-    client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).delete();
+    retry.run(() -> client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).delete());
   }
 
   private Inventory decode(String environment, ConfigMap cm) throws InvalidInventoryException {

@@ -33,7 +33,7 @@ final class ClusterSession implements AutoCloseable {
         config.clusters(), name -> Clusters.Target.of(name, RemoteClusters.connect(name, config, client), retry,
             Optional.empty(), "cli"),
         config.shard()::includes);
-    SyncService.Cluster cluster = SyncService.Cluster.of(client, config.namespacePolicy(), clusters);
+    SyncService.Cluster cluster = SyncService.Cluster.of(client, retry, config.namespacePolicy(), clusters);
     this.inventories = cluster.inventories();
     this.controls = cluster.controls();
     // A one-shot command keeps no history and has no collector: the running major version is read from the

@@ -183,7 +183,7 @@ public final class Controller implements AutoCloseable {
 
   private Future<Void> startSyncing() {
     workloads.start(); // health between syncs is read from it, with or without the metrics
-    SyncService service = new SyncService(SyncService.Cluster.of(client, config.namespacePolicy(), clusters),
+    SyncService service = new SyncService(SyncService.Cluster.of(client, retry, config.namespacePolicy(), clusters),
         SyncRecord.of(board, metrics), config.sync(), versions);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {

@@ -61,13 +61,13 @@ public final class SyncService {
     /** On the controller's own cluster only; health between syncs is read from {@code cache} when there is one. */
     public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces,
                              Optional<WorkloadCache> cache, String identity) {
-      return of(client, namespaces, Clusters.single(Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, cache,
-          identity)));
+      return of(client, retry, namespaces, Clusters.single(Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry,
+          cache, identity)));
     }
 
-    public static Cluster of(KubernetesClient client, NamespacePolicy namespaces, Clusters targets) {
-      return new Cluster(new InventoryStore(client, namespaces), new ControlStore(client, namespaces.controllerNamespace()),
-          targets);
+    public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces, Clusters targets) {
+      return new Cluster(new InventoryStore(client, namespaces, retry),
+          new ControlStore(client, namespaces.controllerNamespace()), targets);
     }
   }
 
