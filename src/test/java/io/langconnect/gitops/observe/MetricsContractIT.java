@@ -77,13 +77,14 @@ class MetricsContractIT {
   private ValuesRepo repo;
   private TcpProxy stagingDatabase;
   private String prodNs;
+  private String stagingNs;
 
   private Path tmp;
 
   @BeforeAll
   void syncTheShippedConfig(@TempDir Path tmp) throws Exception {
     this.tmp = tmp;
-    String stagingNs = plane.uniqueNamespace("it-metrics-staging");
+    stagingNs = plane.uniqueNamespace("it-metrics-staging");
     prodNs = plane.uniqueNamespace("it-metrics-prod");
     String stateNs = plane.uniqueNamespace("it-metrics-state");
     repo = ValuesRepo.create(plane, tmp.resolve("work"));
@@ -163,11 +164,19 @@ class MetricsContractIT {
     plane.afterEach(null);
   }
 
-  /** GET /metrics, as Prometheus does. */
+  /**
+   * GET /metrics, as Prometheus does, less the series of other tests' environments: the observer exports every
+   * database managed in the cluster, and the shared control plane holds other tests' "prod" and "staging" too.
+   */
   private String scrape() {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics"))
+          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      return body.lines().filter(line -> {
+        String namespace = line.startsWith("#") || line.isBlank() ? null
+            : label(line.substring(0, line.lastIndexOf(' ')), "namespace");
+        return namespace == null || namespace.equals(prodNs) || namespace.equals(stagingNs);
+      }).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
     } catch (IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
