@@ -11,9 +11,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -41,7 +43,8 @@ public final class RemoteClusters {
         : () -> readSecret(name, home, stateNamespace, endpoint.kubeconfigSecret());
     Config config = parse(name, kubeconfig.get());
     if (config.getAutoOAuthToken() != null || config.getOauthToken() != null) {
-      config = new ConfigBuilder(config).withOauthTokenProvider(new RereadToken(name, kubeconfig, token(config))).build();
+      config = new ConfigBuilder(config).withOauthTokenProvider(new RereadToken(name, kubeconfig, config,
+          Clock.systemUTC())).build();
     }
     return KubernetesClients.create(config, requestTimeout);
   }
@@ -81,32 +84,61 @@ public final class RemoteClusters {
     return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
   }
 
-  /** The kubeconfig's token, read again when older than {@link #TOKEN_REREAD}; the last good one while it cannot be. */
-  private static final class RereadToken implements OAuthTokenProvider {
+  /**
+   * The kubeconfig's token, read again when older than {@link #TOKEN_REREAD}; the last good one while it cannot be.
+   * A kubeconfig that now names another server or CA is not followed (the client is built once): that is said once.
+   */
+  static final class RereadToken implements OAuthTokenProvider {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RemoteClusters.class);
     private final String cluster;
     private final Supplier<String> kubeconfig;
+    private final Clock clock;
+    private final String server;
+    private final String endpoint;
     private String token;
-    private Instant readAt = Instant.now();
+    private Instant readAt;
+    private String reportedEndpoint;
 
-    RereadToken(String cluster, Supplier<String> kubeconfig, String token) {
+    RereadToken(String cluster, Supplier<String> kubeconfig, Config first, Clock clock) {
       this.cluster = cluster;
       this.kubeconfig = kubeconfig;
-      this.token = token;
+      this.clock = clock;
+      this.server = first.getMasterUrl();
+      this.endpoint = endpoint(first);
+      this.reportedEndpoint = endpoint;
+      this.token = token(first);
+      this.readAt = clock.instant();
     }
 
     @Override
     public synchronized String getToken() {
-      if (Instant.now().isAfter(readAt.plus(TOKEN_REREAD))) {
-        readAt = Instant.now();
+      if (clock.instant().isAfter(readAt.plus(TOKEN_REREAD))) {
+        readAt = clock.instant();
         try {
-          String fresh = token(parse(cluster, kubeconfig.get()));
-          if (fresh != null) token = fresh;
+          Config fresh = parse(cluster, kubeconfig.get());
+          if (token(fresh) != null) token = token(fresh);
+          String now = endpoint(fresh);
+          if (!now.equals(reportedEndpoint)) {
+            reportedEndpoint = now;
+            if (now.equals(endpoint)) {
+              LOG.info("cluster {}: its kubeconfig names the server and CA in use again", cluster);
+            } else {
+              LOG.warn("cluster {}: its kubeconfig now names another server or CA ({}); the controller keeps using {}"
+                  + " until it is restarted", cluster, fresh.getMasterUrl(), server);
+            }
+          }
         } catch (RuntimeException e) {
-          org.slf4j.LoggerFactory.getLogger(RemoteClusters.class)
-              .warn("cluster {}: cannot read its kubeconfig again ({}); keeping the token read before", cluster, e.getMessage());
+          LOG.warn("cluster {}: cannot read its kubeconfig again ({}); keeping the token read before", cluster,
+              e.getMessage());
         }
       }
       return token;
+    }
+
+    /** What the client was built with besides the token: the server and the CA it trusts. */
+    private static String endpoint(Config config) {
+      return config.getMasterUrl() + " " + Objects.toString(config.getCaCertData(), "") + " "
+          + Objects.toString(config.getCaCertFile(), "");
     }
   }
 }
