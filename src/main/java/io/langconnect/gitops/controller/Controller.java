@@ -88,10 +88,10 @@ public final class Controller implements AutoCloseable {
     this.identity = Optional.ofNullable(System.getenv("POD_NAME")).orElseGet(Controller::hostname)
         + "-" + UUID.randomUUID().toString().substring(0, 6);
     this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.leaseName());
-    this.controls = new ControlStore(client, config.kubernetes().stateNamespace());
+    this.retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
+    this.controls = new ControlStore(client, config.kubernetes().stateNamespace(), retry);
     this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.workloads = new WorkloadCache(client);
-    this.retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
     this.clusters = targets();
   }
 

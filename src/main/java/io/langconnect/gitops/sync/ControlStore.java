@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watcher;
 import io.langconnect.gitops.apply.Namespaces;
+import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.render.Labels;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -29,15 +30,18 @@ public final class ControlStore {
 
   private final KubernetesClient client;
   private final String namespace;
+  private final Retry retry;
   private volatile ReopeningWatch current;
 
-  public ControlStore(KubernetesClient client, String namespace) {
+  /** Every read and write is retried as applies are (conflicts, throttling, 5xx, cut connections). */
+  public ControlStore(KubernetesClient client, String namespace, Retry retry) {
     this.client = client;
     this.namespace = namespace;
+    this.retry = retry;
   }
 
   public Controls read(String environment) {
-    ConfigMap cm = client.configMaps().inNamespace(namespace).withName(PREFIX + environment).get();
+    ConfigMap cm = retry.call(() -> client.configMaps().inNamespace(namespace).withName(PREFIX + environment).get());
     return cm == null ? Controls.NONE : decode(cm);
   }
 
@@ -62,16 +66,16 @@ public final class ControlStore {
 
   /** The environment is gone: its controls go with it. */
   public void delete(String environment) {
-    client.configMaps().inNamespace(namespace).withName(PREFIX + environment).delete();
+    retry.run(() -> client.configMaps().inNamespace(namespace).withName(PREFIX + environment).delete());
   }
 
   private void write(String environment, String manager, Map<String, String> data) {
-    Namespaces.ensure(client, namespace, Map.of());
+    retry.run(() -> Namespaces.ensure(client, namespace, Map.of()));
     ConfigMap cm = new ConfigMapBuilder().withNewMetadata().withName(PREFIX + environment).withNamespace(namespace)
         .addToLabels(CONTROL_LABEL, "true").addToLabels(Labels.ENVIRONMENT, environment)
         .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata()
         .withData(new LinkedHashMap<>(data)).build();
-    client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply();
+    retry.run(() -> client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply());
   }
 
   static Controls decode(ConfigMap cm) {

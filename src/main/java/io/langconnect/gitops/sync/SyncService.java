@@ -67,7 +67,7 @@ public final class SyncService {
 
     public static Cluster of(KubernetesClient client, Retry retry, NamespacePolicy namespaces, Clusters targets) {
       return new Cluster(new InventoryStore(client, namespaces, retry),
-          new ControlStore(client, namespaces.controllerNamespace()), targets);
+          new ControlStore(client, namespaces.controllerNamespace(), retry), targets);
     }
   }
 

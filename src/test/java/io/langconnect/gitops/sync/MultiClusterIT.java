@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.testenv.FaultProxy;
@@ -168,7 +169,7 @@ class MultiClusterIT {
       String removed = repo.delete("values-live.yaml").commitAndPush("live removed");
       eventually("the production prune held", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.PRUNE_HELD).orElse(false));
-      new ControlStore(here, stateNs).confirmPrune("live");
+      new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO)).confirmPrune("live");
       eventually("live pruned there", () -> replicas(there, prodNs).isEmpty() && inventory("live") == null);
       assertThat(there.persistentVolumeClaims().inNamespace(prodNs).list().getItems())
           .as("the data claim stays").isNotEmpty();
@@ -247,7 +248,7 @@ class MultiClusterIT {
           .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
     }
     String removed = repo.delete("values-live.yaml").commitAndPush("live removed while its cluster is unknown");
-    new ControlStore(here, stateNs).confirmPrune("live");
+    new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO)).confirmPrune("live");
     try (Controller restarted = new Controller(vertx, here, config(Map.of()))) {
       restarted.start().await();
       eventually("the prune refused, saying why", () -> restarted.board().get("live")
