@@ -222,7 +222,8 @@ public final class Controller implements AutoCloseable {
   }
 
   /**
-   * Every replica connects the configured clusters (their metrics are exported by each), trying again every 30 s
+   * Every replica connects the configured clusters (a move prunes on the cluster it left, whichever shard that is;
+   * those of its shard are observed by each replica), trying again every 30 s
    * while one cannot be: its Secret not written yet, its API server unreachable.
    */
   private void connectClusters() {
@@ -236,7 +237,8 @@ public final class Controller implements AutoCloseable {
   }
 
   private List<ObserverVerticle.ObservedCluster> otherClusters() {
-    return clusters.connected().stream().filter(target -> !target.isHome() && target.cache().isPresent())
+    return clusters.connected().stream()
+        .filter(target -> !target.isHome() && target.cache().isPresent() && config.shard().includes(target.name()))
         .map(target -> new ObserverVerticle.ObservedCluster(target.name(), target.client(), target.cache().get()))
         .toList();
   }

@@ -3,6 +3,7 @@ package io.langconnect.gitops.observe;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.values.NamespacePolicy;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -68,7 +69,7 @@ public final class ObserverVerticle extends VerticleBase {
     this(client, cache, List::of, config, exposition, versions);
   }
 
-  /** {@code others}: the other clusters connected so far, asked again every cycle. */
+  /** {@code others}: the other clusters of this controller's shard connected so far, asked again every cycle. */
   public ObserverVerticle(KubernetesClient client, WorkloadCache cache, Supplier<List<ObservedCluster>> others,
                           ControllerConfig config, MetricsExposition exposition, ServerVersions versions) {
     this.versions = versions;
@@ -77,8 +78,11 @@ public final class ObserverVerticle extends VerticleBase {
     this.cache = cache;
     this.others = others;
     this.metrics = new ObserverMetrics(exposition);
-    observers.put("", new Observer(true, new TargetDiscovery(client, cache, overrides),
-        new WorkloadCollector(cache, metrics)));
+    // A shard exports what runs on its own clusters only: each series comes from the replicas of one shard.
+    if (config.shard().includes(NamespacePolicy.IN_CLUSTER)) {
+      observers.put("", new Observer(true, new TargetDiscovery(client, cache, overrides),
+          new WorkloadCollector(cache, metrics)));
+    }
   }
 
   @Override

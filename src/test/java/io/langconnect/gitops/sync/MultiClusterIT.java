@@ -262,7 +262,8 @@ class MultiClusterIT {
 
   @Test
   void twoShardsEachSyncTheirOwnClusterUnderALeaseOfTheirOwn() throws Exception {
-    ControllerConfig base = config();
+    ControllerConfig base = config().withObserve(new ControllerConfig.Observe(true, Duration.ofSeconds(1), null,
+        Duration.ofSeconds(2), null));
     ControllerConfig.Kubernetes elected = new ControllerConfig.Kubernetes(stateNs, null, true, "it-lease",
         Duration.ofSeconds(5));
     try (Controller home = new Controller(vertx, here, base.withKubernetes(elected)
@@ -282,6 +283,17 @@ class MultiClusterIT {
           .contains("it-lease-in-cluster", "it-lease-second");
       assertThat(replicas(here, stagingNs)).contains(1);
       assertThat(replicas(there, prodNs)).contains(1);
+
+      // Each shard exports what runs on its own clusters: every series comes from one shard's replicas.
+      String qaReplicas = "langconnect_deployment_replicas{component=\"langconnect\",environment=\"qa\",namespace=\""
+          + stagingNs + "\"";
+      String liveReplicas = "langconnect_deployment_replicas{component=\"langconnect\",environment=\"live\",namespace=\""
+          + prodNs + "\"";
+      eventually("each shard exports its own environment's Deployments", () ->
+          scrape(home).contains(qaReplicas) && scrape(remote).contains(liveReplicas));
+      // (Other tests' environments named live or qa may run on the shared control plane: this test's namespaces.)
+      assertThat(scrape(home)).as("the in-cluster shard").doesNotContain("namespace=\"" + prodNs + "\"");
+      assertThat(scrape(remote)).as("the second cluster's shard").doesNotContain("namespace=\"" + stagingNs + "\"");
     }
   }
 
