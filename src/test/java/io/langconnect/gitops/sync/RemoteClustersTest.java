@@ -58,12 +58,16 @@ class RemoteClustersTest {
         """.formatted(server, ca, token);
   }
 
+  /** The provider of cluster eu-prod, whose kubeconfig is read from {@code file}. */
+  private static RemoteClusters.RereadToken provider(AtomicReference<String> file, TestClock clock) {
+    return new RemoteClusters.RereadToken("eu-prod", file::get, Config.fromKubeconfig(file.get()), clock);
+  }
+
   @Test
   void aRotatedTokenIsUsedOnceTheLastReadIsOlderThanThirtySecondsAndABrokenOneKeepsTheLastGood() throws Exception {
     AtomicReference<String> file = new AtomicReference<>(kubeconfig("https://10.0.0.1:6443", "Q0EtMQ==", "token-a"));
     TestClock clock = new TestClock();
-    RemoteClusters.RereadToken provider = new RemoteClusters.RereadToken("eu-prod", file::get,
-        Config.fromKubeconfig(file.get()), clock);
+    RemoteClusters.RereadToken provider = provider(file, clock);
     assertThat(provider.getToken()).isEqualTo("token-a");
 
     file.set(kubeconfig("https://10.0.0.1:6443", "Q0EtMQ==", "token-b"));
@@ -85,8 +89,7 @@ class RemoteClustersTest {
   void anotherServerOrCaInTheKubeconfigIsSaidOnceNotFollowed() throws Exception {
     AtomicReference<String> file = new AtomicReference<>(kubeconfig("https://10.0.0.1:6443", "Q0EtMQ==", "token-a"));
     TestClock clock = new TestClock();
-    RemoteClusters.RereadToken provider = new RemoteClusters.RereadToken("eu-prod", file::get,
-        Config.fromKubeconfig(file.get()), clock);
+    RemoteClusters.RereadToken provider = provider(file, clock);
     try (LogCapture log = LogCapture.start()) {
       file.set(kubeconfig("https://10.0.0.2:6443", "Q0EtMg==", "token-c"));
       for (int i = 0; i < 3; i++) {
