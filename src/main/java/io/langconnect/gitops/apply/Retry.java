@@ -22,6 +22,11 @@ public final class Retry {
     this.max = max;
   }
 
+  /** The controller's and the CLI's retry of API calls: {@code attempts} in all, 200 ms doubling up to 10 s apart. */
+  public static Retry apiCalls(int attempts) {
+    return new Retry(attempts, Duration.ofMillis(200), Duration.ofSeconds(10));
+  }
+
   /** No HTTP status (fabric8 reports 0 or -1: timeouts, refused or broken connections), 409, 429 and 5xx. */
   public static boolean isTransient(KubernetesClientException e) {
     int code = e.getCode();

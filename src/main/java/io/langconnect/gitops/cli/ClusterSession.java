@@ -12,7 +12,6 @@ import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.sync.KubernetesClients;
 import io.langconnect.gitops.sync.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
-import java.time.Duration;
 import java.util.Optional;
 
 /** The cluster-side parts a one-shot command needs, built from the config and closed together. */
@@ -27,7 +26,7 @@ final class ClusterSession implements AutoCloseable {
   ClusterSession(ControllerConfig config) {
     this.client = KubernetesClients.create(Optional.ofNullable(config.kubernetes().kubeconfig()),
         config.kubernetes().requestTimeout());
-    Retry retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
+    Retry retry = Retry.apiCalls(config.sync().retries());
     // The config's other clusters are reached as the controller reaches them: their kubeconfig file or Secret.
     this.clusters = new Clusters(Clusters.Target.of(NamespacePolicy.IN_CLUSTER, client, retry, Optional.empty(), "cli"),
         config.clusters(), name -> Clusters.Target.of(name, RemoteClusters.connect(name, config, client), retry,

@@ -88,7 +88,7 @@ public final class Controller implements AutoCloseable {
     this.identity = Optional.ofNullable(System.getenv("POD_NAME")).orElseGet(Controller::hostname)
         + "-" + UUID.randomUUID().toString().substring(0, 6);
     this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.leaseName());
-    this.retry = new Retry(config.sync().retries(), Duration.ofMillis(200), Duration.ofSeconds(10));
+    this.retry = Retry.apiCalls(config.sync().retries());
     this.controls = new ControlStore(client, config.kubernetes().stateNamespace(), retry);
     this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.workloads = new WorkloadCache(client);
@@ -222,9 +222,8 @@ public final class Controller implements AutoCloseable {
   }
 
   /**
-   * Every replica connects the configured clusters (a move prunes on the cluster it left, whichever shard that is;
-   * those of its shard are observed by each replica), trying again every 30 s
-   * while one cannot be: its Secret not written yet, its API server unreachable.
+   * Every replica connects the configured clusters (a move prunes on the cluster it left, whichever shard that is),
+   * trying again every 30 s while one cannot be: its Secret not written yet, its API server unreachable.
    */
   private void connectClusters() {
     if (config.clusters().isEmpty()) return;
@@ -237,8 +236,7 @@ public final class Controller implements AutoCloseable {
   }
 
   private List<ObserverVerticle.ObservedCluster> otherClusters() {
-    return clusters.connected().stream()
-        .filter(target -> !target.isHome() && target.cache().isPresent() && config.shard().includes(target.name()))
+    return clusters.connected().stream().filter(target -> !target.isHome() && target.cache().isPresent())
         .map(target -> new ObserverVerticle.ObservedCluster(target.name(), target.client(), target.cache().get()))
         .toList();
   }

@@ -50,6 +50,7 @@ public final class ObserverVerticle extends VerticleBase {
   private final Map<String, ControllerConfig.DatabaseEndpoint> overrides;
   private final WorkloadCache cache;
   private final Supplier<List<ObservedCluster>> others;
+  private final ControllerConfig.Shard shard;
   private final Map<String, Observer> observers = new LinkedHashMap<>();
   /** Every target seen in the last cycle, probed or not: one that goes is forgotten in every table. */
   private final Map<String, DatabaseTarget> observed = new HashMap<>();
@@ -69,7 +70,10 @@ public final class ObserverVerticle extends VerticleBase {
     this(client, cache, List::of, config, exposition, versions);
   }
 
-  /** {@code others}: the other clusters of this controller's shard connected so far, asked again every cycle. */
+  /**
+   * {@code others}: the other clusters connected so far, asked again every cycle. A shard observes its own clusters
+   * only (the controller's own when {@value NamespacePolicy#IN_CLUSTER} is one), so each series comes from one shard.
+   */
   public ObserverVerticle(KubernetesClient client, WorkloadCache cache, Supplier<List<ObservedCluster>> others,
                           ControllerConfig config, MetricsExposition exposition, ServerVersions versions) {
     this.versions = versions;
@@ -78,8 +82,8 @@ public final class ObserverVerticle extends VerticleBase {
     this.cache = cache;
     this.others = others;
     this.metrics = new ObserverMetrics(exposition);
-    // A shard exports what runs on its own clusters only: each series comes from the replicas of one shard.
-    if (config.shard().includes(NamespacePolicy.IN_CLUSTER)) {
+    this.shard = config.shard();
+    if (shard.includes(NamespacePolicy.IN_CLUSTER)) {
       observers.put("", new Observer(true, new TargetDiscovery(client, cache, overrides),
           new WorkloadCollector(cache, metrics)));
     }
@@ -100,6 +104,7 @@ public final class ObserverVerticle extends VerticleBase {
     if (collecting) return;
     collecting = true;
     for (ObservedCluster other : others.get()) {
+      if (!shard.includes(other.name())) continue;
       observers.computeIfAbsent(other.name(), name -> {
         LOG.info("observing what runs on cluster {}", name);
         return new Observer(false, new TargetDiscovery(other.client(), other.cache(), overrides),

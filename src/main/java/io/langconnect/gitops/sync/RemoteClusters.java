@@ -116,7 +116,8 @@ public final class RemoteClusters {
         readAt = clock.instant();
         try {
           Config fresh = parse(cluster, kubeconfig.get());
-          if (token(fresh) != null) token = token(fresh);
+          String rotated = token(fresh);
+          if (rotated != null) token = rotated;
           String now = endpoint(fresh);
           if (!now.equals(reportedEndpoint)) {
             reportedEndpoint = now;

@@ -127,6 +127,16 @@ class MultiClusterIT {
         .map(d -> d.getSpec().getReplicas());
   }
 
+  private static boolean synced(Controller controller, String env) {
+    return controller.board().get(env).map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false);
+  }
+
+  /** Every request to the second cluster is cut from now on, open watches included, until {@code proxy.heal()}. */
+  private void cutOffTheSecondCluster() {
+    proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.cut());
+    proxy.cutAll();
+  }
+
   private static boolean synced(Controller controller, String env, String revision) {
     return controller.board().get(env)
         .map(s -> s.result() == EnvironmentStatus.Result.SYNCED && s.revision().equals(revision)).orElse(false);
@@ -147,7 +157,7 @@ class MultiClusterIT {
       controller.start().await();
       eventually("both environments synced", () -> controller.board().get("qa").isPresent()
           && synced(controller, "qa", controller.board().get("qa").get().revision())
-          && controller.board().get("live").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+          && synced(controller, "live"));
       assertThat(replicas(here, stagingNs)).contains(1);
       assertThat(replicas(there, stagingNs)).isEmpty();
       assertThat(replicas(there, prodNs)).contains(1);
@@ -183,11 +193,9 @@ class MultiClusterIT {
   void anUnreachableClusterFailsOnlyItsEnvironmentsAndTheControllerStaysReady() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("live synced there", () -> controller.board().get("live")
-          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      eventually("live synced there", () -> synced(controller, "live"));
 
-      proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.cut());
-      proxy.cutAll();
+      cutOffTheSecondCluster();
       repo.write("values-qa.yaml", qa(2, Optional.empty()));
       String both = repo.write("values-live.yaml", live(3)).commitAndPush("both change");
       eventually("qa synced on time", () -> synced(controller, "qa", both) && replicas(here, stagingNs).equals(Optional.of(2)));
@@ -218,8 +226,7 @@ class MultiClusterIT {
   void aMovedEnvironmentIsCreatedThereAndPrunedHereButItsDataStaysHere() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("qa synced here", () -> controller.board().get("qa")
-          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false) && replicas(here, stagingNs).isPresent());
+      eventually("qa synced here", () -> synced(controller, "qa") && replicas(here, stagingNs).isPresent());
       List<String> claims = claimUids(here, stagingNs);
       assertThat(claims).as("the database's and the backups' claims").hasSize(2);
 
@@ -244,8 +251,7 @@ class MultiClusterIT {
   void aControllerRestartedWithoutAClusterPrunesNothingThere() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("live synced there", () -> controller.board().get("live")
-          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      eventually("live synced there", () -> synced(controller, "live"));
     }
     String removed = repo.delete("values-live.yaml").commitAndPush("live removed while its cluster is unknown");
     new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO)).confirmPrune("live");
@@ -272,9 +278,7 @@ class MultiClusterIT {
             .withShard(new ControllerConfig.Shard(java.util.List.of("second"))))) {
       home.start().await();
       remote.start().await();
-      eventually("each shard synced its own environment", () ->
-          home.board().get("qa").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)
-              && remote.board().get("live").map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      eventually("each shard synced its own environment", () -> synced(home, "qa") && synced(remote, "live"));
       assertThat(home.board().leader()).isTrue();
       assertThat(remote.board().leader()).as("a leader of its own shard, beside the other's").isTrue();
       assertThat(home.board().get("live")).as("not the in-cluster shard's").isEmpty();
@@ -331,12 +335,10 @@ class MultiClusterIT {
   void aMoveAwayFromAnUnreachableClusterRunsHereAtOnceAndPrunesThereWhenItIsBack() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
-      eventually("live synced there", () -> controller.board().get("live")
-          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      eventually("live synced there", () -> synced(controller, "live"));
       List<String> claims = claimUids(there, prodNs);
 
-      proxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.cut());
-      proxy.cutAll();
+      cutOffTheSecondCluster();
       String move = repo.write("values-live.yaml", live(1).replace("cluster: second\n", ""))
           .commitAndPush("live moves here while the second cluster is unreachable");
       eventually("live runs here, what it left there not pruned yet", () -> controller.board().get("live")
@@ -348,8 +350,7 @@ class MultiClusterIT {
           .get()).as("and what it left there is recorded").isNotNull();
 
       proxy.heal();
-      eventually("pruned there once the cluster is back", () -> controller.board().get("live")
-          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)
+      eventually("pruned there once the cluster is back", () -> synced(controller, "live")
           && replicas(there, prodNs).isEmpty()
           && here.configMaps().inNamespace(stateNs).withName(InventoryStore.departedConfigMapName("live", "second")).get() == null);
       assertThat(claimUids(there, prodNs)).as("the claims stay where the data is").isEqualTo(claims);
