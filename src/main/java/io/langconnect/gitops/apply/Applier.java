@@ -63,8 +63,8 @@ public final class Applier {
   public interface BeforeDatabaseRestart {
     BeforeDatabaseRestart NONE = (live, changed) -> Optional.empty();
 
-    /** {@code changed} names the pod template's fields that differ; empty means go on. */
-    Optional<String> run(Deployment live, List<String> changed);
+    /** {@code live} is the running database workload; {@code changed} says what changes; empty means go on. */
+    Optional<String> run(HasMetadata live, List<String> changed);
   }
 
   private final KubernetesClient client;
@@ -85,7 +85,14 @@ public final class Applier {
       Map<ObjectRef, HasMetadata> live = allNew ? Map.of() : live(desired);
       refuseWhatIsNotOurs(environment, live);
       ensureNamespace(namespace, environment, options.dryRun());
-      if (!options.dryRun()) results.addAll(stopDatabasesLeavingTheirClaim(environment, desired, previous, options));
+      Optional<String> replacementHeld = Optional.empty();
+      if (!options.dryRun()) {
+        Replaced replaced = stopReplacedDatabases(environment, desired, previous, options);
+        results.addAll(replaced.results());
+        replacementHeld = replaced.held();
+        // A held replacement leaves the old database running: it stays on record, and is not pruned below.
+        if (replacementHeld.isPresent()) replaced.kept().forEach(ref -> applied.put(ref, previous.entry(ref).orElseThrow()));
+      }
       for (HasMetadata object : desired) {
         ObjectRef ref = ObjectRef.of(object);
         String hash = hash(object);
@@ -96,20 +103,22 @@ public final class Applier {
         Inventory.Entry before = previous.entry(ref).orElse(null);
         HasMetadata current = live.get(ref);
         HasMetadata prepared = prepare(object, current);
-        Optional<String> held = isDatabase(object) && current != null && !options.dryRun()
-            && (before == null || !before.hash().equals(hash))
-            ? holdRestart((Deployment) prepared, (Deployment) current, options.beforeRestart()) : Optional.empty();
+        boolean database = Workloads.isDatabase(object) && !options.dryRun();
+        Optional<String> held = database && current == null ? replacementHeld
+            : database && (before == null || !before.hash().equals(hash))
+            ? holdRestart(prepared, current, options.beforeRestart()) : Optional.empty();
         if (held.isPresent()) {
           // The running database stays as it is; its old entry is kept so the next sync tries again.
           results.add(new ObjectResult(ref, Action.HELD, List.of(), held.get()));
           if (before != null) applied.put(ref, before);
           continue;
         }
+        if (database && current == null) awaitClaimsFree(prepared, options.databaseReadyTimeout(), results);
         ObjectResult result = applyOne(prepared, hash, before, revision, options.dryRun(), current);
         results.add(result);
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
-        if (isDatabase(object) && !options.dryRun() && !awaitAvailable((Deployment) object, options.databaseReadyTimeout())) {
-          throw new SyncFailedException(notAvailable((Deployment) object, options.databaseReadyTimeout()), results,
+        if (database && !awaitAvailable(object, options.databaseReadyTimeout())) {
+          throw new SyncFailedException(notAvailable(object, options.databaseReadyTimeout()), results,
               SyncFailedException.Reason.DATABASE_NOT_READY, null);
         }
       }
@@ -127,53 +136,80 @@ public final class Applier {
     return new SyncResult(results, new Inventory(environment, namespace, revision, applied));
   }
 
+  /** What stopping the databases a render no longer has did: their results, or why it waits (and which it kept). */
+  private record Replaced(List<ObjectResult> results, Optional<String> held, List<ObjectRef> kept) {}
+
   /**
-   * A renamed release that keeps its data (existingClaim naming the old claim) must not start a second PostgreSQL
-   * on the same data directory while the old one runs: the old database Deployment is pruned first, and its pods
-   * must be gone before the new one is applied.
+   * A database workload the render no longer has (the Deployment of an earlier release, now a StatefulSet; a renamed
+   * release) is stopped before its successor starts: one environment never runs two PostgreSQL servers, and the
+   * successor finds its claim free. With {@code beforeRestart} set, its backup runs first; if that holds, the old
+   * database keeps running and its successor waits.
    */
-  private List<ObjectResult> stopDatabasesLeavingTheirClaim(String environment, List<HasMetadata> desired,
-                                                           Inventory previous, Options options) throws SyncFailedException {
-    Set<String> claimed = new HashSet<>();
+  private Replaced stopReplacedDatabases(String environment, List<HasMetadata> desired, Inventory previous,
+                                         Options options) throws SyncFailedException {
     Set<ObjectRef> desiredRefs = new HashSet<>();
-    for (HasMetadata object : desired) {
-      desiredRefs.add(ObjectRef.of(object));
-      if (isDatabase(object)) {
-        ((Deployment) object).getSpec().getTemplate().getSpec().getVolumes().stream()
-            .filter(v -> v.getPersistentVolumeClaim() != null)
-            .forEach(v -> claimed.add(object.getMetadata().getNamespace() + "/" + v.getPersistentVolumeClaim().getClaimName()));
-      }
-    }
+    desired.forEach(object -> desiredRefs.add(ObjectRef.of(object)));
+    HasMetadata successor = desired.stream().filter(Workloads::isDatabase).findFirst().orElse(null);
     List<ObjectResult> results = new ArrayList<>();
     for (ObjectRef old : previous.objects().keySet()) {
-      if (!old.kind().equals("Deployment") || desiredRefs.contains(old)) continue;
-      Deployment running = retry.call(() -> client.apps().deployments().inNamespace(old.namespace()).withName(old.name()).get());
+      if (!Workloads.isWorkloadKind(old.kind()) || desiredRefs.contains(old) || successor == null) continue;
+      HasMetadata running = retry.call(() -> client.genericKubernetesResources(old.apiVersion(), old.kind())
+          .inNamespace(old.namespace()).withName(old.name()).get());
       if (running == null || !Labels.POSTGRES.equals(running.getMetadata().getLabels().get(Labels.COMPONENT))) continue;
-      boolean sameClaim = running.getSpec().getTemplate().getSpec().getVolumes().stream()
-          .anyMatch(v -> v.getPersistentVolumeClaim() != null
-              && claimed.contains(old.namespace() + "/" + v.getPersistentVolumeClaim().getClaimName()));
-      if (!sameClaim) continue;
-      LOG.info("stopping the old database {} in {} first: the renamed release takes over its claim", old, old.namespace());
+      String change = old.kind() + " " + old.name() + " gives way to " + successor.getKind() + " "
+          + successor.getMetadata().getName();
+      Class<? extends HasMetadata> type = old.kind().equals("Deployment") ? Deployment.class
+          : io.fabric8.kubernetes.api.model.apps.StatefulSet.class;
+      HasMetadata typed = JSON.convertValue(running, type);
+      Optional<String> held = options.beforeRestart().run(typed, List.of(change));
+      if (held.isPresent()) return new Replaced(results, held, List.of(old));
+      LOG.info("stopping the database {} in {} before its successor starts: {}", old, old.namespace(), change);
       ObjectResult pruned = prune(old, environment, false);
-      results.add(pruned);
       if (pruned.action() != Action.PRUNED) {
-        throw new SyncFailedException("the old database " + old + " in " + old.namespace() + " still uses the claim the"
-            + " new one needs and is not this environment's to stop (" + pruned.note() + "); nothing was changed",
-            results, SyncFailedException.Reason.NOT_OURS, null);
+        results.add(pruned);
+        throw new SyncFailedException("the old database " + old + " in " + old.namespace() + " is not this"
+            + " environment's to stop (" + pruned.note() + "); its successor is not started beside it", results,
+            SyncFailedException.Reason.NOT_OURS, null);
       }
-      Map<String, String> selector = running.getSpec().getSelector().getMatchLabels();
-      if (!awaitNoPods(old.namespace(), selector, options.databaseReadyTimeout())) {
-        throw new SyncFailedException("the old database " + old + " in " + old.namespace() + " has not stopped after "
-            + options.databaseReadyTimeout().toSeconds() + "s; the new one is not started on its data until it has",
-            results, SyncFailedException.Reason.DATABASE_NOT_READY, null);
-      }
+      results.add(new ObjectResult(old, Action.PRUNED, List.of(), REPLACED + change
+          + ", stopped first so that no two servers share the data"));
     }
-    return results;
+    return new Replaced(results, Optional.empty(), List.of());
   }
 
-  private boolean awaitNoPods(String namespace, Map<String, String> selector, Duration timeout) {
-    return pollUntil(() -> retry.call(() -> client.pods().inNamespace(namespace).withLabels(selector).list())
-        .getItems().isEmpty(), timeout.compareTo(Duration.ofSeconds(30)) > 0 ? timeout : Duration.ofSeconds(30));
+  /** The note of a database workload stopped for its successor: {@link SyncResult#replacedDatabase()} finds it. */
+  static final String REPLACED = "database replaced: ";
+
+  /**
+   * A database is started on a claim only once no pod mounts it: the pod of a database just stopped (or of an
+   * earlier attempt) may still be shutting down, and two postmasters must never share one data directory.
+   */
+  private void awaitClaimsFree(HasMetadata database, Duration timeout, List<ObjectResult> results)
+      throws SyncFailedException {
+    String namespace = database.getMetadata().getNamespace();
+    for (String claim : Workloads.claims(database)) {
+      List<String> users = new ArrayList<>();
+      boolean free = pollUntil(() -> {
+        users.clear();
+        users.addAll(podsMounting(namespace, claim));
+        return users.isEmpty();
+      }, timeout.compareTo(Duration.ofSeconds(30)) > 0 ? timeout : Duration.ofSeconds(30));
+      if (!free) {
+        throw new SyncFailedException("PersistentVolumeClaim " + claim + " in " + namespace + " is still mounted by pod "
+            + String.join(", ", users) + " after " + Math.max(30, timeout.toSeconds()) + "s; the database "
+            + database.getMetadata().getName() + " is not started on it until the claim is free", results,
+            SyncFailedException.Reason.DATABASE_NOT_READY, null);
+      }
+    }
+  }
+
+  /** Pods that have not ended and mount {@code claim}. */
+  private List<String> podsMounting(String namespace, String claim) {
+    return retry.call(() -> client.pods().inNamespace(namespace).list()).getItems().stream()
+        .filter(pod -> pod.getStatus() == null || !Set.of("Succeeded", "Failed").contains(pod.getStatus().getPhase()))
+        .filter(pod -> pod.getSpec().getVolumes().stream().anyMatch(v -> v.getPersistentVolumeClaim() != null
+            && claim.equals(v.getPersistentVolumeClaim().getClaimName())))
+        .map(pod -> pod.getMetadata().getName()).toList();
   }
 
   /**
@@ -261,10 +297,10 @@ public final class Applier {
   }
 
   /**
-   * Asks the API server what the Deployment would become (a server-side dry run, defaults filled in as the live one
+   * Asks the API server what the database workload would become (a server-side dry run, defaults filled in as the live one
    * has them) and, when its pod template would change, runs the hook: a changed template restarts the database.
    */
-  private Optional<String> holdRestart(Deployment desired, Deployment live, BeforeDatabaseRestart hook) {
+  private Optional<String> holdRestart(HasMetadata desired, HasMetadata live, BeforeDatabaseRestart hook) {
     if (hook == BeforeDatabaseRestart.NONE) return Optional.empty();
     HasMetadata after = retry.call(() -> client.resource(JSON.clone(desired)).dryRun().fieldManager(Labels.MANAGER)
         .forceConflicts().serverSideApply());
@@ -308,35 +344,23 @@ public final class Applier {
     return pool;
   }
 
-  private static boolean isDatabase(HasMetadata object) {
-    return object instanceof Deployment && Labels.POSTGRES.equals(object.getMetadata().getLabels().get(Labels.COMPONENT));
-  }
-
   /**
    * Waits for the database to be available, polling (a watch would be cheaper but does not survive the
    * proxies some clusters put in front of the API server); a zero timeout means do not wait.
    */
-  private boolean awaitAvailable(Deployment deployment, Duration timeout) {
+  private boolean awaitAvailable(HasMetadata workload, Duration timeout) {
     if (timeout.isZero()) return true;
-    var resource = client.apps().deployments().inNamespace(deployment.getMetadata().getNamespace())
-        .withName(deployment.getMetadata().getName());
-    return pollUntil(() -> isAvailable(retry.call(resource::get)), timeout);
+    return pollUntil(() -> {
+      HasMetadata live = retry.call(() -> client.resource(workload).get());
+      return live != null && Health.rollout(live).isEmpty();
+    }, timeout);
   }
 
-  private static String notAvailable(Deployment deployment, Duration timeout) {
-    String ns = deployment.getMetadata().getNamespace();
-    return "PostgreSQL Deployment " + deployment.getMetadata().getName() + " in " + ns + " is not available after "
-        + timeout.toSeconds() + "s; LangConnect was not updated and nothing was pruned."
+  private static String notAvailable(HasMetadata workload, Duration timeout) {
+    String ns = workload.getMetadata().getNamespace();
+    return "PostgreSQL " + workload.getKind() + " " + workload.getMetadata().getName() + " in " + ns
+        + " is not available after " + timeout.toSeconds() + "s; LangConnect was not updated and nothing was pruned."
         + " Check `kubectl -n " + ns + " describe pod -l " + Labels.COMPONENT + "=" + Labels.POSTGRES + "`";
-  }
-
-  static boolean isAvailable(Deployment d) {
-    if (d == null || d.getStatus() == null) return false;
-    Long observed = d.getStatus().getObservedGeneration();
-    boolean current = observed != null && observed >= d.getMetadata().getGeneration();
-    Integer available = d.getStatus().getAvailableReplicas();
-    Integer updated = d.getStatus().getUpdatedReplicas();
-    return current && available != null && available >= 1 && updated != null && updated >= 1;
   }
 
   /**

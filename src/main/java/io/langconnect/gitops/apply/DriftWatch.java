@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -122,6 +123,7 @@ public final class DriftWatch implements AutoCloseable {
   private record Parts(Object spec, Object status) {
     static Optional<Parts> of(HasMetadata object) {
       if (object instanceof Deployment d) return Optional.of(new Parts(d.getSpec(), d.getStatus()));
+      if (object instanceof StatefulSet d) return Optional.of(new Parts(d.getSpec(), d.getStatus()));
       if (object instanceof Service s) return Optional.of(new Parts(s.getSpec(), s.getStatus()));
       if (object instanceof PersistentVolumeClaim c) return Optional.of(new Parts(c.getSpec(), c.getStatus()));
       if (object instanceof CronJob j) return Optional.of(new Parts(j.getSpec(), j.getStatus()));

@@ -1,11 +1,13 @@
 package io.langconnect.gitops.apply;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import java.time.Duration;
@@ -21,8 +23,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Whether what was applied actually runs, read the way kstatus and Argo CD's health checks read it: a Deployment is
- * ready once it rolled out its current generation, stuck pods and a failed rollout say why they are stuck. Pure: it
+ * Whether what was applied actually runs, read the way kstatus and Argo CD's health checks read it: a Deployment or
+ * StatefulSet is ready once it rolled out its current generation, stuck pods and a failed rollout say why they are stuck. Pure: it
  * looks only at the objects it is given.
  */
 public record Health(State state, String message) {
@@ -37,8 +39,8 @@ public record Health(State state, String message) {
   /** How long a claim may stay unbound before it is reported as the reason nothing starts. */
   static final Duration CLAIM_GRACE = Duration.ofMinutes(10);
 
-  /** The live objects of one environment that say whether it runs. */
-  public record Observed(List<Deployment> deployments, List<Pod> pods, List<PersistentVolumeClaim> claims,
+  /** The live objects of one environment that say whether it runs; workloads are Deployments and StatefulSets. */
+  public record Observed(List<? extends HasMetadata> workloads, List<Pod> pods, List<PersistentVolumeClaim> claims,
                          List<Job> backupJobs) {}
 
   public boolean ready() {
@@ -48,11 +50,14 @@ public record Health(State state, String message) {
   public static Health assess(Observed observed, Instant now) {
     List<String> degraded = new ArrayList<>();
     List<String> progressing = new ArrayList<>();
-    for (Deployment deployment : observed.deployments()) {
-      String name = "Deployment " + deployment.getMetadata().getName();
-      podsOf(deployment, observed.pods()).forEach(pod -> stuck(pod).ifPresent(reason -> degraded.add(name + ": " + reason)));
-      deadlineExceeded(deployment).ifPresent(reason -> degraded.add(name + ": " + reason));
-      rollout(deployment).ifPresent(reason -> progressing.add(name + ": " + reason));
+    for (HasMetadata workload : observed.workloads()) {
+      String name = workload.getKind() + " " + workload.getMetadata().getName();
+      podsOf(Workloads.selector(workload), observed.pods())
+          .forEach(pod -> stuck(pod).ifPresent(reason -> degraded.add(name + ": " + reason)));
+      if (workload instanceof Deployment deployment) {
+        deadlineExceeded(deployment).ifPresent(reason -> degraded.add(name + ": " + reason));
+      }
+      rollout(workload).ifPresent(reason -> progressing.add(name + ": " + reason));
     }
     // A claim counts only once a pod mounts it: the backups claim binds at its first Job (WaitForFirstConsumer),
     // which may be a day away, and is no reason for the environment not to be Ready until then.
@@ -76,7 +81,7 @@ public record Health(State state, String message) {
         + (c.getMessage() == null ? "" : " (" + c.getMessage() + ")")).orElse("")));
     if (!degraded.isEmpty()) return new Health(State.DEGRADED, String.join("; ", degraded.stream().distinct().toList()));
     if (!progressing.isEmpty()) return new Health(State.PROGRESSING, String.join("; ", progressing));
-    return new Health(State.READY, observed.deployments().size() + " Deployment(s) rolled out and available");
+    return new Health(State.READY, observed.workloads().size() + " workload(s) rolled out and available");
   }
 
   /** Why a pod cannot get going by itself: the container's waiting reason, or why it cannot be scheduled. */
@@ -108,25 +113,45 @@ public record Health(State state, String message) {
   }
 
   /** Empty once the current generation is rolled out: observed, every replica updated and available. */
-  static Optional<String> rollout(Deployment deployment) {
-    var status = deployment.getStatus();
-    long generation = Optional.ofNullable(deployment.getMetadata().getGeneration()).orElse(0L);
-    if (status == null || status.getObservedGeneration() == null || status.getObservedGeneration() < generation) {
+  static Optional<String> rollout(HasMetadata workload) {
+    Rollout r = Rollout.of(workload);
+    long generation = Optional.ofNullable(workload.getMetadata().getGeneration()).orElse(0L);
+    if (r.observedGeneration() == null || r.observedGeneration() < generation) {
       return Optional.of("generation " + generation + " not observed yet");
     }
-    int wanted = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
-    int updated = Optional.ofNullable(status.getUpdatedReplicas()).orElse(0);
-    int available = Optional.ofNullable(status.getAvailableReplicas()).orElse(0);
-    int total = Optional.ofNullable(status.getReplicas()).orElse(0);
-    if (updated < wanted) return Optional.of(updated + " of " + wanted + " replica(s) updated");
-    if (total > updated) return Optional.of((total - updated) + " old replica(s) still terminating");
-    if (available < wanted) return Optional.of(available + " of " + wanted + " replica(s) available");
+    if (r.updated() < r.wanted()) return Optional.of(r.updated() + " of " + r.wanted() + " replica(s) updated");
+    if (r.total() > r.updated()) return Optional.of((r.total() - r.updated()) + " old replica(s) still terminating");
+    if (r.available() < r.wanted()) return Optional.of(r.available() + " of " + r.wanted() + " replica(s) available");
     return Optional.empty();
   }
 
-  private static List<Pod> podsOf(Deployment deployment, List<Pod> pods) {
-    Map<String, String> selector = deployment.getSpec() == null || deployment.getSpec().getSelector() == null
-        ? Map.of() : Optional.ofNullable(deployment.getSpec().getSelector().getMatchLabels()).orElse(Map.of());
+  /** A workload's rollout counts, read alike from a Deployment's status and a StatefulSet's. */
+  private record Rollout(Long observedGeneration, int wanted, int updated, int available, int total) {
+    static Rollout of(HasMetadata workload) {
+      if (workload instanceof StatefulSet set) {
+        var status = set.getStatus();
+        int wanted = Optional.ofNullable(set.getSpec().getReplicas()).orElse(1);
+        if (status == null) return new Rollout(null, wanted, 0, 0, 0);
+        // Until a rolling update ends, the pods of the old revision count as not updated.
+        boolean current = status.getUpdateRevision() == null || status.getUpdateRevision().equals(status.getCurrentRevision());
+        int updated = Optional.ofNullable(status.getUpdatedReplicas()).orElse(current ? count(status.getReplicas()) : 0);
+        return new Rollout(status.getObservedGeneration(), wanted, updated, count(status.getAvailableReplicas()),
+            count(status.getReplicas()));
+      }
+      Deployment deployment = (Deployment) workload;
+      var status = deployment.getStatus();
+      int wanted = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
+      if (status == null) return new Rollout(null, wanted, 0, 0, 0);
+      return new Rollout(status.getObservedGeneration(), wanted, count(status.getUpdatedReplicas()),
+          count(status.getAvailableReplicas()), count(status.getReplicas()));
+    }
+
+    private static int count(Integer value) {
+      return value == null ? 0 : value;
+    }
+  }
+
+  private static List<Pod> podsOf(Map<String, String> selector, List<Pod> pods) {
     if (selector.isEmpty()) return List.of();
     return pods.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null && p.getMetadata().getLabels() != null
         && p.getMetadata().getLabels().entrySet().containsAll(selector.entrySet())).toList();

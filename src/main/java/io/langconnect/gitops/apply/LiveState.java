@@ -1,10 +1,12 @@
 package io.langconnect.gitops.apply;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.render.Labels;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -36,7 +38,7 @@ public final class LiveState {
   public Health health(String namespace, String environment) {
     Map<String, String> ours = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.ENVIRONMENT, environment);
     return retry.call(() -> Health.assess(new Health.Observed(
-        client.apps().deployments().inNamespace(namespace).withLabels(ours).list().getItems(),
+        workloads(namespace, ours),
         client.pods().inNamespace(namespace).withLabel(Labels.ENVIRONMENT, environment).list().getItems(),
         client.persistentVolumeClaims().inNamespace(namespace).withLabels(ours).list().getItems(),
         client.batch().v1().jobs().inNamespace(namespace).withLabel(Labels.ENVIRONMENT, environment)
@@ -47,7 +49,18 @@ public final class LiveState {
     return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
   }
 
-  public Optional<Deployment> deployment(String namespace, String name) {
-    return Optional.ofNullable(retry.call(() -> client.apps().deployments().inNamespace(namespace).withName(name).get()));
+  /** The environment's database workload of that name: its StatefulSet, or the Deployment of an earlier release. */
+  public Optional<HasMetadata> database(String namespace, String name) {
+    return Optional.<HasMetadata>ofNullable(retry.call(() -> client.apps().statefulSets().inNamespace(namespace)
+            .withName(name).get()))
+        .or(() -> Optional.ofNullable(retry.call(() -> client.apps().deployments().inNamespace(namespace).withName(name).get())))
+        .filter(w -> Labels.POSTGRES.equals(w.getMetadata().getLabels() == null ? null
+            : w.getMetadata().getLabels().get(Labels.COMPONENT)));
+  }
+
+  private List<HasMetadata> workloads(String namespace, Map<String, String> ours) {
+    List<HasMetadata> all = new ArrayList<>(client.apps().deployments().inNamespace(namespace).withLabels(ours).list().getItems());
+    all.addAll(client.apps().statefulSets().inNamespace(namespace).withLabels(ours).list().getItems());
+    return all;
   }
 }

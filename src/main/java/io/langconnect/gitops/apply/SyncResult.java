@@ -37,6 +37,11 @@ public record SyncResult(List<ObjectResult> objects, Inventory inventory) {
     return objects.stream().filter(o -> o.action() == Action.HELD).findFirst();
   }
 
+  /** The database workload a sync stopped for its successor (a Deployment of an earlier release), if any. */
+  public java.util.Optional<ObjectResult> replacedDatabase() {
+    return objects.stream().filter(o -> o.action() == Action.PRUNED && o.note().startsWith(Applier.REPLACED)).findFirst();
+  }
+
   public boolean changedAnything() {
     return objects.stream().anyMatch(o -> o.action() != Action.UNCHANGED);
   }

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Watch-fed copies of how the stacks run, so the metrics and the health checks between syncs ask the API server
- * nothing: the managed Deployments, Services and claims, the stack's pods, and the backup CronJobs and their Jobs.
+ * nothing: the managed Deployments, StatefulSets, Services and claims, the stack's pods, and the backup CronJobs and their Jobs.
  * Every replica keeps one (each exports metrics). A list or watch that fails is tried again, never given up.
  */
 public final class WorkloadCache implements AutoCloseable {
@@ -30,6 +31,7 @@ public final class WorkloadCache implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkloadCache.class);
 
   private final SharedIndexInformer<Deployment> deployments;
+  private final SharedIndexInformer<StatefulSet> statefulSets;
   private final SharedIndexInformer<Service> services;
   private final SharedIndexInformer<Pod> pods;
   private final SharedIndexInformer<PersistentVolumeClaim> claims;
@@ -40,6 +42,8 @@ public final class WorkloadCache implements AutoCloseable {
 
   public WorkloadCache(KubernetesClient client) {
     deployments = inform("Deployments", client.apps().deployments().inAnyNamespace()
+        .withLabel(Labels.MANAGED_BY, Labels.MANAGER));
+    statefulSets = inform("StatefulSets", client.apps().statefulSets().inAnyNamespace()
         .withLabel(Labels.MANAGED_BY, Labels.MANAGER));
     services = inform("Services", client.services().inAnyNamespace().withLabel(Labels.MANAGED_BY, Labels.MANAGER));
     pods = inform("Pods", client.pods().inAnyNamespace().withLabel(Labels.MANAGED_BY, Labels.MANAGER));
@@ -76,13 +80,21 @@ public final class WorkloadCache implements AutoCloseable {
     return all().stream().allMatch(SharedIndexInformer::hasSynced);
   }
 
-  public List<Deployment> databases() {
-    return deployments.getStore().list().stream()
-        .filter(d -> Labels.POSTGRES.equals(d.getMetadata().getLabels().get(Labels.COMPONENT))).toList();
+  /** The managed databases: StatefulSets, and the Deployments of environments a sync has not moved over yet. */
+  public List<HasMetadata> databases() {
+    return java.util.stream.Stream.concat(statefulSets.getStore().list().stream(), deployments.getStore().list().stream())
+        .filter(d -> Labels.POSTGRES.equals(label(d, Labels.COMPONENT))).map(HasMetadata.class::cast).toList();
   }
 
-  public List<Deployment> deployments(String namespace, String release) {
-    return inNamespace(deployments, namespace).stream().filter(d -> release.equals(label(d, Labels.INSTANCE))).toList();
+  /** The Deployments and StatefulSets of one release. */
+  public List<HasMetadata> workloads(String namespace, String release) {
+    return workloads(namespace).stream().filter(d -> release.equals(label(d, Labels.INSTANCE))).toList();
+  }
+
+  private List<HasMetadata> workloads(String namespace) {
+    List<HasMetadata> all = new java.util.ArrayList<>(inNamespace(deployments, namespace));
+    all.addAll(inNamespace(statefulSets, namespace));
+    return all;
   }
 
   public Optional<Service> service(String namespace, String name) {
@@ -116,7 +128,7 @@ public final class WorkloadCache implements AutoCloseable {
   /** What the health check looks at, for one environment (by its label) in its namespace. */
   public Health.Observed observed(String namespace, String environment) {
     return new Health.Observed(
-        ofEnvironment(inNamespace(deployments, namespace), environment),
+        ofEnvironment(workloads(namespace), environment),
         ofEnvironment(inNamespace(pods, namespace), environment),
         ofEnvironment(inNamespace(claims, namespace), environment),
         ofEnvironment(inNamespace(jobs, namespace), environment));
@@ -135,11 +147,11 @@ public final class WorkloadCache implements AutoCloseable {
   }
 
   private List<SharedIndexInformer<? extends HasMetadata>> applied() {
-    return List.of(deployments, services, claims, cronJobs, autoscalers);
+    return List.of(deployments, statefulSets, services, claims, cronJobs, autoscalers);
   }
 
   private List<SharedIndexInformer<? extends HasMetadata>> all() {
-    return List.of(deployments, services, pods, claims, cronJobs, jobs, autoscalers);
+    return List.of(deployments, statefulSets, services, pods, claims, cronJobs, jobs, autoscalers);
   }
 
   @Override

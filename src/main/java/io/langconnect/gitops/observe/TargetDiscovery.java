@@ -4,7 +4,8 @@ import io.langconnect.gitops.apply.WorkloadCache;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.langconnect.gitops.apply.Workloads;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.Labels;
@@ -24,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds what to observe from what is deployed, not from git: every PostgreSQL Deployment this controller
+ * Finds what to observe from what is deployed, not from git: every PostgreSQL StatefulSet (or Deployment) this controller
  * manages, with the user, database and Secret its pod template names. So every replica (leader or not)
  * observes the same databases, and a database keeps being observed while git is unreachable. Per-environment
  * overrides from the config replace host, port, credentials or the LangConnect URL. Deployments and Services come
@@ -54,7 +55,7 @@ final class TargetDiscovery {
     if (!cache.synced()) return List.of();
     List<DatabaseTarget> targets = new ArrayList<>();
     Map<String, Resolved> seen = new HashMap<>();
-    for (Deployment deployment : cache.databases()) {
+    for (HasMetadata deployment : cache.databases()) {
       String uid = deployment.getMetadata().getUid();
       String versions = versions(deployment);
       Resolved known = resolved.get(uid);
@@ -77,21 +78,21 @@ final class TargetDiscovery {
     resolved.values().removeIf(r -> r.target().key().equals(target.key()));
   }
 
-  private String versions(Deployment deployment) {
+  private String versions(HasMetadata deployment) {
     Names names = new Names(deployment.getMetadata().getLabels().get(Labels.INSTANCE));
     String ns = deployment.getMetadata().getNamespace();
-    // The Deployment's generation, not its resourceVersion: its status moves all the time, its spec rarely.
+    // The workload's generation, not its resourceVersion: its status moves all the time, its spec rarely.
     return deployment.getMetadata().getGeneration() + "/" + cache.service(ns, names.postgres())
         .map(s -> s.getMetadata().getResourceVersion()).orElse("-") + "/" + cache.service(ns, names.langconnect())
         .map(s -> s.getMetadata().getResourceVersion()).orElse("-");
   }
 
-  private DatabaseTarget target(Deployment deployment) {
+  private DatabaseTarget target(HasMetadata deployment) {
     Map<String, String> labels = deployment.getMetadata().getLabels();
     String environment = labels.get(Labels.ENVIRONMENT);
     String release = labels.get(Labels.INSTANCE);
     String namespace = deployment.getMetadata().getNamespace();
-    Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+    Container container = Workloads.podSpec(deployment).getContainers().get(0);
     String user = literal(container, "POSTGRES_USER").orElse("postgres");
     String database = literal(container, "POSTGRES_DB").orElse(user);
     Names names = new Names(release);

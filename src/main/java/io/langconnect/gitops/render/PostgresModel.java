@@ -12,8 +12,8 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.langconnect.gitops.values.EnvironmentValues;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -23,7 +23,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** The PostgreSQL + pgvector half of the stack: Secret, data claim, Service and Deployment. */
+/**
+ * The PostgreSQL + pgvector half of the stack: Secret, data claim, Service and a StatefulSet of one. A StatefulSet,
+ * not a Deployment: it makes pod-0 again only once the old pod-0 is gone, so two postmasters never share the data
+ * directory (a Deployment's ReplicaSet starts the replacement while the old pod still shuts down).
+ */
 final class PostgresModel {
 
   static final String PASSWORD_KEY = "postgres-password";
@@ -88,17 +92,24 @@ final class PostgresModel {
         postgres.service().port(), revision);
   }
 
-  Deployment deployment() {
+  /**
+   * Pods managed in parallel: with one replica that changes nothing of the one-pod rule (the name is the lock), and
+   * a pod that never gets Ready does not block the commit that fixes it, as OrderedReady would (kubernetes#67250).
+   * The data claim is mounted as a plain volume, not a volumeClaimTemplate, so an existing claim is kept as it is.
+   */
+  StatefulSet statefulSet() {
     Volume data = postgres.persistence().enabled()
         ? new VolumeBuilder().withName("data").withNewPersistentVolumeClaim()
             .withClaimName(postgres.persistence().existingClaim().orElse(names.dataClaim()))
             .endPersistentVolumeClaim().build()
         : new VolumeBuilder().withName("data").withNewEmptyDir().endEmptyDir().build();
-    return new DeploymentBuilder()
+    return new StatefulSetBuilder()
         .withMetadata(PodParts.metadata(names.postgres(), values, Labels.POSTGRES, revision))
         .withNewSpec()
         .withReplicas(1)
-        .withNewStrategy().withType("Recreate").endStrategy()
+        .withServiceName(names.postgres())
+        .withPodManagementPolicy("Parallel")
+        .withNewUpdateStrategy().withType("RollingUpdate").endUpdateStrategy()
         .withNewSelector().withMatchLabels(Labels.selector(values.release(), Labels.POSTGRES)).endSelector()
         .withNewTemplate()
         .withNewMetadata()

@@ -15,7 +15,7 @@ public final class StackRenderer {
 
   /** Every kind a render can hold, as {@code apiVersion/kind}: the only kinds the controller manages. */
   public static final java.util.Set<String> KINDS = java.util.Set.of("v1/Secret", "v1/PersistentVolumeClaim", "v1/Service",
-      "apps/v1/Deployment", "autoscaling/v2/HorizontalPodAutoscaler", "batch/v1/CronJob");
+      "apps/v1/Deployment", "apps/v1/StatefulSet", "autoscaling/v2/HorizontalPodAutoscaler", "batch/v1/CronJob");
 
   private StackRenderer() {}
 
@@ -28,7 +28,7 @@ public final class StackRenderer {
             postgres.dataClaim(),
             backup.backupClaim(),
             postgres.service(),
-            postgres.deployment(),
+            postgres.statefulSet(),
             langconnect.secret(),
             langconnect.deployment(),
             langconnect.service(),

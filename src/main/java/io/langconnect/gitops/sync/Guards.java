@@ -81,13 +81,13 @@ final class Guards {
   }
 
   /**
-   * The database's claim as an inventory names it: the PersistentVolumeClaim named like the PostgreSQL Deployment.
-   * (A claim given by existingClaim is not in the inventory: the running Deployment says which claim it uses.)
+   * The database's claim as an inventory names it: the PersistentVolumeClaim named like the PostgreSQL workload.
+   * (A claim given by existingClaim is not in the inventory: the running workload says which claim it uses.)
    */
   static Optional<ObjectRef> dataClaim(Inventory inventory) {
     return inventory.objects().keySet().stream()
         .filter(ref -> ref.kind().equals("PersistentVolumeClaim"))
-        .filter(ref -> inventory.objects().keySet().stream().anyMatch(d -> d.kind().equals("Deployment")
+        .filter(ref -> inventory.objects().keySet().stream().anyMatch(d -> io.langconnect.gitops.apply.Workloads.isWorkloadKind(d.kind())
             && d.name().equals(ref.name()) && d.namespace().equals(ref.namespace())))
         .findFirst();
   }

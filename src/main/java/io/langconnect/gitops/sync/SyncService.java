@@ -1,12 +1,12 @@
 package io.langconnect.gitops.sync;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.Health;
 import io.langconnect.gitops.apply.WorkloadCache;
+import io.langconnect.gitops.apply.Workloads;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.observe.ServerVersions;
@@ -146,6 +146,8 @@ public final class SyncService {
       if (!preview) {
         record.applied(run.name, result);
         reportSkipped(run.target, values.namespace(), result);
+        result.replacedDatabase().ifPresent(replaced -> run.target.events().normal(values.namespace(), "DatabaseReplaced",
+            replaced.note()));
       }
       String moved = "";
       List<String> notPruned = new ArrayList<>();
@@ -167,7 +169,8 @@ public final class SyncService {
         inventories.write(result.inventory().withProduction(values.production()).onCluster(values.cluster()));
       }
       run.health = dryRun ? Health.UNKNOWN : run.target.live().health(values.namespace(), run.name);
-      String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved;
+      String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved
+          + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("");
       if (run.controls.suspended()) {
         return finish(run.outcome(values.namespace(), Result.SUSPENDED,
             run.controls.suspension().get().describe() + "; nothing applied: " + message));
@@ -294,7 +297,7 @@ public final class SyncService {
     Optional<Integer> running = versions.major(namespace, run.name);
     String source = "server_version_num";
     if (running.isEmpty()) {
-      running = run.target.live().deployment(namespace, new Names(values.release()).postgres()).flatMap(SyncService::imageTag)
+      running = run.target.live().database(namespace, new Names(values.release()).postgres()).flatMap(Workloads::imageTag)
           .flatMap(PostgresVersions::major);
       source = "the running image's tag";
     }
@@ -303,16 +306,15 @@ public final class SyncService {
     return Optional.empty();
   }
 
-  /** The claim the environment's running database uses now (found through its live Deployment), if any. */
+  /** The claim the environment's running database uses now (found through its live workload), if any. */
   private Optional<ObjectRef> dataClaimInUse(Clusters.Target target, Inventory previous) {
     for (ObjectRef ref : previous.objects().keySet()) {
-      if (!ref.kind().equals("Deployment")) continue;
-      Optional<Deployment> database = target.live().deployment(ref.namespace(), ref.name())
-          .filter(d -> Labels.POSTGRES.equals(d.getMetadata().getLabels().get(Labels.COMPONENT)));
+      if (!Workloads.isWorkloadKind(ref.kind())) continue;
+      Optional<HasMetadata> database = target.live().database(ref.namespace(), ref.name())
+          .filter(w -> w.getKind().equals(ref.kind()));
       if (database.isPresent()) {
-        return database.get().getSpec().getTemplate().getSpec().getVolumes().stream()
-            .filter(v -> v.getPersistentVolumeClaim() != null).findFirst()
-            .map(v -> new ObjectRef("v1", "PersistentVolumeClaim", ref.namespace(), v.getPersistentVolumeClaim().getClaimName()));
+        return Workloads.claims(database.get()).stream().findFirst()
+            .map(claim -> new ObjectRef("v1", "PersistentVolumeClaim", ref.namespace(), claim));
       }
     }
     return Guards.dataClaim(previous);
@@ -325,12 +327,6 @@ public final class SyncService {
           + "; when resumed it would be held: " + message);
     }
     return run.outcome(namespace, result, message);
-  }
-
-  private static Optional<String> imageTag(Deployment deployment) {
-    return deployment.getSpec().getTemplate().getSpec().getContainers().stream().findFirst()
-        .map(c -> c.getImage()).filter(image -> image.lastIndexOf(':') > image.lastIndexOf('/'))
-        .map(image -> image.substring(image.lastIndexOf(':') + 1));
   }
 
   /**

@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import java.time.Instant;
@@ -32,7 +34,7 @@ class HealthTest {
         .withMessage(message).endWaiting().endState().endContainerStatus().endStatus().build();
   }
 
-  private static Health assess(List<Deployment> deployments, List<Pod> pods, List<PersistentVolumeClaim> claims, List<Job> jobs) {
+  private static Health assess(List<? extends io.fabric8.kubernetes.api.model.HasMetadata> deployments, List<Pod> pods, List<PersistentVolumeClaim> claims, List<Job> jobs) {
     return Health.assess(new Health.Observed(deployments, pods, claims, jobs), NOW);
   }
 
@@ -47,6 +49,29 @@ class HealthTest {
         .isEqualTo(new Health(Health.State.PROGRESSING, "Deployment db: 0 of 1 replica(s) available"));
     assertThat(assess(List.of(deployment("db", 2, 2, 0, 1)), List.of(), List.of(), List.of()))
         .isEqualTo(new Health(Health.State.PROGRESSING, "Deployment db: 0 of 1 replica(s) updated"));
+  }
+
+  private static StatefulSet statefulSet(String current, String update, int replicas, int updated, int available) {
+    return new StatefulSetBuilder().withNewMetadata().withName("db").withGeneration(4L).endMetadata()
+        .withNewSpec().withReplicas(1).withNewSelector().addToMatchLabels("app", "db").endSelector().endSpec()
+        .withNewStatus().withObservedGeneration(4L).withReplicas(replicas).withUpdatedReplicas(updated)
+        .withAvailableReplicas(available).withReadyReplicas(available).withCurrentRevision(current)
+        .withUpdateRevision(update).endStatus().build();
+  }
+
+  @Test
+  void theDatabasesStatefulSetIsReadyOnceItsOnePodRunsTheNewRevision() {
+    assertThat(assess(List.of(statefulSet("db-1", "db-1", 1, 1, 1)), List.of(), List.of(), List.of()).state())
+        .isEqualTo(Health.State.READY);
+    // Its old pod is being replaced: none of the new revision yet.
+    assertThat(assess(List.of(statefulSet("db-1", "db-2", 1, 0, 1)), List.of(), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.PROGRESSING, "StatefulSet db: 0 of 1 replica(s) updated"));
+    // The old pod is gone and the new one not yet started: nothing runs.
+    assertThat(assess(List.of(statefulSet("db-1", "db-2", 0, 0, 0)), List.of(), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.PROGRESSING, "StatefulSet db: 0 of 1 replica(s) updated"));
+    assertThat(assess(List.of(statefulSet("db-2", "db-2", 1, 1, 0)),
+        List.of(waiting("db", "CrashLoopBackOff", "back-off 5m0s")), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.DEGRADED, "StatefulSet db: pod db-abc container main is CrashLoopBackOff: back-off 5m0s"));
   }
 
   @Test

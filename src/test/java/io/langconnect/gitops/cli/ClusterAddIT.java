@@ -92,10 +92,10 @@ class ClusterAddIT {
             .map(s -> s.result() == EnvironmentStatus.Result.SYNCED && s.revision().equals(first)).orElse(false));
 
         // As `kubectl set image` does it: no resourceVersion, so the controllers' status writes cannot conflict.
-        there.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres")
+        there.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres")
             .patch(PatchContext.of(PatchType.STRATEGIC_MERGE), "{\"spec\":{\"template\":{\"spec\":{\"containers\":"
                 + "[{\"name\":\"postgres\",\"image\":\"registry.example.com/hand-edited:1\"}]}}}}");
-        eventually("the hand edit there corrected", () -> !there.apps().deployments().inNamespace(stagingNs)
+        eventually("the hand edit there corrected", () -> !there.apps().statefulSets().inNamespace(stagingNs)
             .withName("langconnect-postgres").get().getSpec().getTemplate().getSpec().getContainers().get(0).getImage()
             .contains("hand-edited"));
 
@@ -116,7 +116,8 @@ class ClusterAddIT {
 
         String removed = repo.delete("values-staging.yaml").commitAndPush("staging removed");
         eventually("staging pruned there", () -> controller.board().get("staging").isEmpty()
-            && there.apps().deployments().inNamespace(stagingNs).list().getItems().isEmpty());
+            && there.apps().deployments().inNamespace(stagingNs).list().getItems().isEmpty()
+            && there.apps().statefulSets().inNamespace(stagingNs).list().getItems().isEmpty());
         assertThat(removed).isNotBlank();
       }
     } finally {

@@ -19,9 +19,9 @@ class GetCommandTest {
 
   @Test
   void readySaysHowWhatRunsIsDoing() {
-    assertThat(GetCommand.line(env("Synced", true, "Ready", "2 Deployment(s) rolled out and available", "in sync"), NOW))
+    assertThat(GetCommand.line(env("Synced", true, "Ready", "2 workload(s) rolled out and available", "in sync"), NOW))
         .isEqualTo(String.format("%-16s %-12s %-6s %-10s %-13s %-6s %s%n", "prod", "eu-prod", "True", "False", "4be1c2a8d0f3", "40s",
-            "2 Deployment(s) rolled out and available"));
+            "2 workload(s) rolled out and available"));
   }
 
   @Test

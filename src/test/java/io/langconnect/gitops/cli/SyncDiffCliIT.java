@@ -30,7 +30,7 @@ class SyncDiffCliIT {
 
     CliTest.Run before = CliTest.run(concat(new String[] {"diff"}, common));
     assertThat(before.exit()).isEqualTo(1);
-    assertThat(before.out()).contains("# dev: Deployment/langconnect-postgres (new)", "+++ desired/Deployment/langconnect-postgres")
+    assertThat(before.out()).contains("# dev: StatefulSet/langconnect-postgres (new)", "+++ desired/StatefulSet/langconnect-postgres")
         .doesNotContain("ZGV2LXBhc3N3b3Jk");
 
     CliTest.Run dryRun = CliTest.run(concat(new String[] {"sync", "--once", "--dry-run"}, common));

@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -109,7 +111,7 @@ class NodeE2EIT {
 
     onNode(CONTROLLER_NS, "the controller's two replicas are ready", () -> available(CONTROLLER_NS, "langconnect-gitops", 2));
     for (String ns : List.of(stagingNs, prodNs)) {
-      onNode(ns, "PostgreSQL of " + ns + " is available through its probes", () -> available(ns, "langconnect-postgres", 1));
+      onNode(ns, "PostgreSQL of " + ns + " is available through its probes", () -> databaseAvailable(ns));
       onNode(ns, "LangConnect of " + ns + " is available through its probes", () -> available(ns, "langconnect-langconnect", 1));
       // Available is not yet routable: kube-proxy writes the Service's rules a moment after the endpoint appears.
       eventually("LangConnect of " + ns + " answers through its Service", () -> answersThroughService(ns));
@@ -168,12 +170,16 @@ class NodeE2EIT {
     }
     for (String ns : List.of(stagingNs, prodNs)) {
       String old = pod(ns, Labels.POSTGRES).getMetadata().getName();
-      admin.pods().inNamespace(ns).withName(old).delete();
-      onNode(ns, "the old PostgreSQL pod gone and a new one ready in " + ns, () -> {
-        Pod now = podOrNull(ns, Labels.POSTGRES);
-        return admin.pods().inNamespace(ns).withName(old).get() == null
-            && now != null && !now.getMetadata().getName().equals(old) && ready(now);
-      });
+      try (DatabasePods pods = DatabasePods.watch(admin, ns)) {
+        admin.pods().inNamespace(ns).withName(old).delete();
+        // The replacement starts only once the old pod is gone from the API: never two postmasters on one volume.
+        onNode(ns, "the old PostgreSQL pod gone and a new one ready in " + ns, () -> {
+          Pod now = podOrNull(ns, Labels.POSTGRES);
+          return admin.pods().inNamespace(ns).withName(old).get() == null && now != null
+              && now.getMetadata().getDeletionTimestamp() == null && pods.created() >= 1 && ready(now);
+        });
+        assertThat(pods.mostAtOnce()).as("database pods that existed at the same time in " + ns).isEqualTo(1);
+      }
     }
     assertThat(query(prodNs, "SELECT note FROM e2e_marker").getString(0)).isEqualTo("written before the pod was deleted");
     assertThat(query(stagingNs, "SELECT to_regclass('e2e_marker') IS NULL AS gone").getBoolean(0))
@@ -250,7 +256,7 @@ class NodeE2EIT {
           && admin.pods().inNamespace(prodNs).withName(oldAppPod).get() == null
           && database != null && app != null && !database.getMetadata().getName().equals(oldDatabasePod)
           && !app.getMetadata().getName().equals(oldAppPod) && ready(database) && ready(app)
-          && available(prodNs, "langconnect-postgres", 1) && available(prodNs, "langconnect-langconnect", 1);
+          && databaseAvailable(prodNs) && available(prodNs, "langconnect-langconnect", 1);
     });
     eventually("prod's new LangConnect answers through its Service", () -> answersThroughService(prodNs));
     // prod is production: before its database restarted, the backup CronJob's own Job ran on the node and finished.
@@ -327,6 +333,54 @@ class NodeE2EIT {
         api("/api/v1/environments/staging").getJsonObject("health", new JsonObject()).getString("status")));
     assertThat(api("/api/v1/environments/staging").getJsonObject("health").getString("message"))
         .contains("CreateContainerConfigError: secret \"openai\" not found");
+  }
+
+  @Test
+  @Order(8)
+  void anEnvironmentOfThePreviousReleaseMovesToAStatefulSetInOneSyncWithoutTwoPostmasters() throws Exception {
+    // Prod as the previous release left it: its database a Deployment (Recreate) on the claim, and the inventory
+    // naming that Deployment. Suspended while it is set up, as nothing else may touch it meanwhile.
+    CliTest.Run suspend = CliTest.run("suspend", "--env", "prod", "--reason", "set up as the previous release",
+        "--kubeconfig", plane.kubeconfig());
+    assertThat(suspend.exit()).as(suspend.err()).isZero();
+    StatefulSet current = admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get();
+    admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").delete();
+    onNode(prodNs, "the StatefulSet's pod gone", () -> podOrNull(prodNs, Labels.POSTGRES) == null
+        && admin.pods().inNamespace(prodNs).withLabels(Labels.selector("langconnect", Labels.POSTGRES)).list().getItems().isEmpty());
+    Deployment previous = new DeploymentBuilder()
+        .withNewMetadata().withName("langconnect-postgres").withNamespace(prodNs)
+        .withLabels(current.getMetadata().getLabels()).withAnnotations(current.getMetadata().getAnnotations()).endMetadata()
+        .withNewSpec().withReplicas(1).withNewStrategy().withType("Recreate").endStrategy()
+        .withSelector(current.getSpec().getSelector()).withTemplate(current.getSpec().getTemplate()).endSpec().build();
+    admin.resource(previous).fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
+    var inventory = admin.configMaps().inNamespace(CONTROLLER_NS).withName("inventory-prod").get();
+    String objects = inventory.getData().get("objects");
+    assertThat(objects).contains("\"kind\":\"StatefulSet\"");
+    inventory.getData().put("objects", objects.replace("\"kind\":\"StatefulSet\"", "\"kind\":\"Deployment\""));
+    admin.resource(inventory).update();
+    onNode(prodNs, "the previous release's database Deployment available", () -> available(prodNs, "langconnect-postgres", 1));
+    query(prodNs, "CREATE TABLE migration_marker (note text)");
+    query(prodNs, "INSERT INTO migration_marker VALUES ('written under the Deployment')");
+
+    try (DatabasePods pods = DatabasePods.watch(admin, prodNs)) {
+      long started = System.nanoTime();
+      CliTest.Run resume = CliTest.run("resume", "--env", "prod", "--kubeconfig", plane.kubeconfig());
+      assertThat(resume.exit()).as(resume.err()).isZero();
+      onNode(prodNs, "prod's database a StatefulSet, available, the Deployment gone", () -> databaseAvailable(prodNs)
+          && admin.apps().deployments().inNamespace(prodNs).withName("langconnect-postgres").get() == null);
+      System.out.printf("migration of prod from a Deployment to a StatefulSet: %d ms from resume to available%n",
+          (System.nanoTime() - started) / 1_000_000);
+      assertThat(pods.mostAtOnce()).as("database pods that existed at the same time during the move").isEqualTo(1);
+    }
+    assertThat(query(prodNs, "SELECT note FROM migration_marker").getString(0)).isEqualTo("written under the Deployment");
+    eventually("the status says what happened", () -> api("/api/v1/environments/prod").getString("message", "")
+        .contains("database replaced: Deployment langconnect-postgres gives way to StatefulSet langconnect-postgres"));
+    assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("DatabaseReplaced"));
+    // prod backs up before a change that restarts its database: the move was one.
+    assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
+        .anySatisfy(e -> assertThat(e.getNote()).contains("Deployment langconnect-postgres gives way to StatefulSet"));
+    eventually("LangConnect of prod answers through its Service", () -> answersThroughService(prodNs));
   }
 
   /** The controller's status API through its Service (a standby passes it on to the leader). */
@@ -458,6 +512,17 @@ class NodeE2EIT {
     } catch (Exception | AssertionError e) {
       return e.getMessage();
     }
+  }
+
+  /** The database's StatefulSet rolled out: its one pod of the current revision ready and available. */
+  private boolean databaseAvailable(String namespace) {
+    StatefulSet set = admin.apps().statefulSets().inNamespace(namespace).withName("langconnect-postgres").get();
+    if (set == null || set.getStatus() == null || set.getStatus().getObservedGeneration() == null) return false;
+    var status = set.getStatus();
+    return status.getObservedGeneration() >= set.getMetadata().getGeneration()
+        && java.util.Objects.equals(status.getCurrentRevision(), status.getUpdateRevision())
+        && status.getAvailableReplicas() != null && status.getAvailableReplicas() == 1
+        && status.getReplicas() != null && status.getReplicas() == 1;
   }
 
   private boolean available(String namespace, String name, int replicas) {

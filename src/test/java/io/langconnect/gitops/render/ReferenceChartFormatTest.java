@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.langconnect.gitops.values.Problem;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.io.IOException;
@@ -40,7 +41,8 @@ class ReferenceChartFormatTest {
   void stagingRendersTheChartsFacts() throws IOException {
     List<HasMetadata> objects = StackRenderer.render(load("staging").values().get(), Optional.empty());
     Container app = deployment(objects, "langconnect-langconnect").getSpec().getTemplate().getSpec().getContainers().get(0);
-    Container db = deployment(objects, "langconnect-postgres").getSpec().getTemplate().getSpec().getContainers().get(0);
+    Container db = objects.stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast).findFirst()
+        .orElseThrow().getSpec().getTemplate().getSpec().getContainers().get(0);
 
     assertThat(app.getImage()).isEqualTo("registry.example.com/rag/langconnect:latest");
     assertThat(app.getImagePullPolicy()).isEqualTo("Always");

@@ -10,7 +10,9 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.langconnect.gitops.values.EnvironmentValues;
@@ -44,6 +46,12 @@ class StackFactsTest {
     return StackRenderer.render(values, Optional.of("0123abc"));
   }
 
+  /** The pod template of LangConnect's Deployment or the database's StatefulSet. */
+  private static PodTemplateSpec template(List<HasMetadata> objects, String name) {
+    return name.equals("langconnect-postgres") ? only(objects, StatefulSet.class, name).getSpec().getTemplate()
+        : only(objects, Deployment.class, name).getSpec().getTemplate();
+  }
+
   private static <T extends HasMetadata> T only(List<HasMetadata> objects, Class<T> kind, String name) {
     return objects.stream().filter(kind::isInstance).map(kind::cast)
         .filter(o -> o.getMetadata().getName().equals(name)).findFirst()
@@ -69,8 +77,7 @@ class StackFactsTest {
 
     // A changed key rolls LangConnect's pods; without secrets, nothing rolls that did not before.
     assertThat(checksum(render(withSecrets.replace("sk-one", "sk-two")))).isNotEqualTo(checksum(objects));
-    assertThat(checksum(render(STAGING))).isEqualTo(only(render(STAGING), Deployment.class, "langconnect-postgres")
-        .getSpec().getTemplate().getMetadata().getAnnotations().get("langconnect-gitops.io/secret-checksum"));
+    assertThat(checksum(render(STAGING))).isEqualTo(template(render(STAGING), "langconnect-postgres").getMetadata().getAnnotations().get("langconnect-gitops.io/secret-checksum"));
     assertThat(render(STAGING)).noneMatch(o -> o instanceof Secret && o.getMetadata().getName().equals("langconnect-langconnect"));
   }
 
@@ -80,14 +87,18 @@ class StackFactsTest {
   }
 
   @Test
-  void postgresDeploymentHasTheReferenceChartsShape() {
-    Deployment postgres = only(render(STAGING), Deployment.class, "langconnect-postgres");
+  void postgresRunsAsAStatefulSetOfOneWithTheReferenceChartsPod() {
+    StatefulSet postgres = only(render(STAGING), StatefulSet.class, "langconnect-postgres");
     PodSpec pod = postgres.getSpec().getTemplate().getSpec();
     Container db = pod.getContainers().get(0);
 
     assertThat(postgres.getMetadata().getNamespace()).isEqualTo("langconnect-staging");
     assertThat(postgres.getSpec().getReplicas()).isEqualTo(1);
-    assertThat(postgres.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    // One pod at a time: pod-0 is made again only once the old pod-0 is gone; a broken pod never blocks its fix.
+    assertThat(postgres.getSpec().getServiceName()).isEqualTo("langconnect-postgres");
+    assertThat(postgres.getSpec().getPodManagementPolicy()).isEqualTo("Parallel");
+    assertThat(postgres.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
+    assertThat(postgres.getSpec().getVolumeClaimTemplates()).isEmpty();
     assertThat(db.getImage()).isEqualTo("pgvector/pgvector:pg16");
     assertThat(db.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(5432));
 
@@ -130,7 +141,7 @@ class StackFactsTest {
   void postgresServiceIsClusterIpOn5432AndSelectsOnlyThePostgresPod() {
     List<HasMetadata> objects = render(STAGING);
     Service service = only(objects, Service.class, "langconnect-postgres");
-    Deployment postgres = only(objects, Deployment.class, "langconnect-postgres");
+    StatefulSet postgres = only(objects, StatefulSet.class, "langconnect-postgres");
     Deployment langconnect = only(objects, Deployment.class, "langconnect-langconnect");
 
     assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
@@ -149,7 +160,7 @@ class StackFactsTest {
     assertThat(password).isEqualTo("s3cret-staging");
 
     for (String name : List.of("langconnect-postgres", "langconnect-langconnect")) {
-      Container container = only(objects, Deployment.class, name).getSpec().getTemplate().getSpec().getContainers().get(0);
+      Container container = template(objects, name).getSpec().getContainers().get(0);
       assertThat(env(container).get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName())
           .isEqualTo(secret.getMetadata().getName());
     }
@@ -197,7 +208,7 @@ class StackFactsTest {
     assertThat(claim.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("20Gi");
     assertThat(claim.getSpec().getAccessModes()).containsExactly("ReadWriteOnce");
     assertThat(claim.getSpec().getStorageClassName()).isEqualTo("fast-ssd");
-    PodSpec pod = only(persistent, Deployment.class, "langconnect-postgres").getSpec().getTemplate().getSpec();
+    PodSpec pod = template(persistent, "langconnect-postgres").getSpec();
     assertThat(pod.getVolumes()).singleElement().satisfies(v ->
         assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("langconnect-postgres"));
   }
@@ -207,7 +218,7 @@ class StackFactsTest {
     List<HasMetadata> objects = render(STAGING + "  persistence:\n    enabled: true\n    existingClaim: old-data\n");
     assertThat(objects).filteredOn(PersistentVolumeClaim.class::isInstance)
         .extracting(o -> o.getMetadata().getName()).containsExactly("langconnect-postgres-backups");
-    PodSpec pod = only(objects, Deployment.class, "langconnect-postgres").getSpec().getTemplate().getSpec();
+    PodSpec pod = template(objects, "langconnect-postgres").getSpec();
     assertThat(pod.getVolumes()).singleElement().satisfies(v ->
         assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("old-data"));
   }
@@ -231,7 +242,7 @@ class StackFactsTest {
         """);
     assertThat(objects).noneMatch(Secret.class::isInstance);
     for (String name : List.of("langconnect-postgres", "langconnect-langconnect")) {
-      Container container = only(objects, Deployment.class, name).getSpec().getTemplate().getSpec().getContainers().get(0);
+      Container container = template(objects, name).getSpec().getContainers().get(0);
       assertThat(env(container).get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName())
           .isEqualTo("team-db-credentials");
     }
@@ -261,7 +272,7 @@ class StackFactsTest {
   }
 
   private static String checksum(List<HasMetadata> objects, String deployment) {
-    return only(objects, Deployment.class, deployment).getSpec().getTemplate().getMetadata().getAnnotations()
+    return template(objects, deployment).getMetadata().getAnnotations()
         .get(Labels.SECRET_CHECKSUM_ANNOTATION);
   }
 
@@ -291,7 +302,7 @@ class StackFactsTest {
         "PersistentVolumeClaim/langconnect-postgres",
         "PersistentVolumeClaim/langconnect-postgres-backups",
         "Service/langconnect-postgres",
-        "Deployment/langconnect-postgres",
+        "StatefulSet/langconnect-postgres",
         "Deployment/langconnect-langconnect",
         "Service/langconnect-langconnect",
         "CronJob/langconnect-postgres-backup");

@@ -362,7 +362,7 @@ class ControllerIT {
       io.langconnect.gitops.cli.CliTest.Run ready = io.langconnect.gitops.cli.CliTest.run("get", "--server", server,
           "--token-file", token.toString());
       assertThat(ready.exit()).isZero();
-      assertThat(ready.out()).startsWith("NAME").containsPattern("dev +in-cluster +True +False +[0-9a-f]{12} +\\d+s +2 Deployment\\(s\\)"
+      assertThat(ready.out()).startsWith("NAME").containsPattern("dev +in-cluster +True +False +[0-9a-f]{12} +\\d+s +2 workload\\(s\\)"
           + " rolled out and available");
 
       HttpResponse<String> suspended = post(controller, "/api/v1/environments/dev/suspend", "op-token",
@@ -428,9 +428,9 @@ class ControllerIT {
           .orElse(false));
       Thread.sleep(1_000); // the informers' first lists
 
-      admin.apps().deployments().inNamespace(ns).withName("langconnect-postgres").scale(3);
+      admin.apps().statefulSets().inNamespace(ns).withName("langconnect-postgres").scale(3);
       eventually("scaled back by the watch", Duration.ofSeconds(15),
-          () -> admin.apps().deployments().inNamespace(ns).withName("langconnect-postgres").get().getSpec().getReplicas() == 1);
+          () -> admin.apps().statefulSets().inNamespace(ns).withName("langconnect-postgres").get().getSpec().getReplicas() == 1);
 
       // The connections cut, as an API server restart does: the informers list and watch again by themselves.
       proxy.cutAll();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -239,10 +240,11 @@ class MultiClusterIT {
       assertThat(replicas(there, stagingNs)).contains(1);
       assertThat(replicas(here, stagingNs)).as("pruned where it was").isEmpty();
       assertThat(here.apps().deployments().inNamespace(stagingNs).list().getItems()).isEmpty();
+      assertThat(here.apps().statefulSets().inNamespace(stagingNs).list().getItems()).isEmpty();
       assertThat(claimUids(here, stagingNs)).as("the claims stay where the data is").isEqualTo(claims);
       assertThat(here.namespaces().withName(stagingNs).get()).isNotNull();
       assertThat(inventory("qa").getData()).containsEntry("cluster", "second");
-      Deployment database = there.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").get();
+      StatefulSet database = there.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").get();
       assertThat(database).as("a new database there").isNotNull();
     }
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.cli.CliTest;
@@ -85,6 +86,10 @@ class OperateIT {
     return admin.apps().deployments().inNamespace(namespace).withName(name).get();
   }
 
+  private StatefulSet database(String namespace) {
+    return admin.apps().statefulSets().inNamespace(namespace).withName("langconnect-postgres").get();
+  }
+
   private List<String> eventReasons(String namespace) {
     return admin.events().v1().events().inNamespace(namespace).list().getItems().stream().map(Event::getReason).toList();
   }
@@ -99,7 +104,7 @@ class OperateIT {
       sync.syncAll();
       sync.service.controls().suspend("staging", "alice", "restoring last night's dump");
       repo.write("values-staging.yaml", staging("langconnect:\n  replicaCount: 2\n")).commitAndPush("scale staging");
-      admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
+      admin.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
 
       EnvironmentStatus suspended = sync.syncAll().get("staging");
 
@@ -108,7 +113,7 @@ class OperateIT {
           + " nothing applied: would have created 0, configured 2");
       assertThat(suspended.suspension()).hasValueSatisfying(s -> assertThat(s.by()).isEqualTo("alice"));
       assertThat(deployment(stagingNs, "langconnect-langconnect").getSpec().getReplicas()).as("not applied").isEqualTo(1);
-      assertThat(deployment(stagingNs, "langconnect-postgres").getSpec().getReplicas()).as("drift left alone").isEqualTo(3);
+      assertThat(database(stagingNs).getSpec().getReplicas()).as("drift left alone").isEqualTo(3);
       assertThat(gauge(sync, "langconnect.environment.suspended", "staging")).isEqualTo(1.0);
       assertThat(gauge(sync, "langconnect.environment.suspended", "prod")).isEqualTo(0.0);
 
@@ -122,7 +127,7 @@ class OperateIT {
       assertThat(resumed.result()).isEqualTo(Result.SYNCED);
       assertThat(resumed.suspension()).isEmpty();
       assertThat(deployment(stagingNs, "langconnect-langconnect").getSpec().getReplicas()).isEqualTo(2);
-      assertThat(deployment(stagingNs, "langconnect-postgres").getSpec().getReplicas()).isEqualTo(1);
+      assertThat(database(stagingNs).getSpec().getReplicas()).isEqualTo(1);
       assertThat(gauge(sync, "langconnect.environment.suspended", "staging")).isEqualTo(0.0);
     }
   }
@@ -167,7 +172,7 @@ class OperateIT {
           + " (volume claims and the namespace are kept), or restore its values file");
       assertThat(held.get("prod").message()).contains("pruning the production environment prod is held");
       assertThat(deployment(stagingNs, "langconnect-langconnect")).isNotNull();
-      assertThat(deployment(prodNs, "langconnect-postgres")).isNotNull();
+      assertThat(database(prodNs)).isNotNull();
       assertThat(eventReasons(prodNs)).contains("PruneHeld");
 
       // The CLI first says what would go (exit 1), then confirms.
@@ -242,7 +247,7 @@ class OperateIT {
   }
 
   private String image(String namespace) {
-    return deployment(namespace, "langconnect-postgres").getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+    return database(namespace).getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
   }
 
   @Test
@@ -263,7 +268,7 @@ class OperateIT {
           .commitAndPush("rename, keeping the data");
       EnvironmentStatus renamed = sync.syncAll().get("prod");
       assertThat(renamed.result()).isEqualTo(Result.SYNCED);
-      assertThat(deployment(prodNs, "langconnect-postgres")).isNull();
+      assertThat(database(prodNs)).isNull();
       assertThat(deployment(prodNs, "rag-postgres").getSpec().getTemplate().getSpec().getVolumes().get(0)
           .getPersistentVolumeClaim().getClaimName()).isEqualTo("langconnect-postgres");
       assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get()).isNotNull();

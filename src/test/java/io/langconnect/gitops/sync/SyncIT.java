@@ -96,6 +96,7 @@ class SyncIT {
         admin.secrets().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
         admin.services().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
         admin.apps().deployments().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
+        admin.apps().statefulSets().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems(),
         admin.persistentVolumeClaims().inNamespace(namespace).withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems());
     // Deployments: the spec's generation, since the Deployment controller updates their status (and so their
     // resourceVersion) on its own while pods come up.
@@ -183,6 +184,7 @@ class SyncIT {
       assertThat(results.get("prod").result()).isEqualTo(Result.PRUNED);
       assertThat(results.get("prod").message()).contains("pruned 6 object(s), kept 2 volume claim(s)");
       assertThat(admin.apps().deployments().inNamespace(prodNs).list().getItems()).isEmpty();
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).list().getItems()).isEmpty();
       assertThat(admin.services().inNamespace(prodNs).withLabel(Labels.MANAGED_BY).list().getItems()).isEmpty();
       assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get()).isNotNull();
       assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres-backups").get()).isNotNull();
@@ -219,7 +221,7 @@ class SyncIT {
       admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-langconnect")
           .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/image\","
               + "\"value\":\"registry.example.com/evil:latest\"}]");
-      admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
+      admin.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
       admin.services().inNamespace(stagingNs).withName("langconnect-langconnect").delete();
       admin.services().inNamespace(stagingNs).withName("langconnect-langconnect")
           .waitUntilCondition(s -> s == null, 30, java.util.concurrent.TimeUnit.SECONDS);
@@ -229,7 +231,7 @@ class SyncIT {
       assertThat(status.result()).isEqualTo(Result.SYNCED);
       assertThat(langconnect(stagingNs).getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
           .isEqualTo("registry.example.com/langconnect:1.0.0");
-      assertThat(admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").get()
+      assertThat(admin.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").get()
           .getSpec().getReplicas()).isEqualTo(1);
       assertThat(admin.services().inNamespace(stagingNs).withName("langconnect-langconnect").get()).isNotNull();
       assertThat(status.driftCorrections()).isEqualTo(2);
@@ -320,7 +322,7 @@ class SyncIT {
     try (SyncHarness sync = harness(admin)) {
       sync.syncAll();
     }
-    admin.apps().deployments().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
+    admin.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").scale(3);
     repo.write("values-staging.yaml", """
         namespace: %s
         langconnect:
