@@ -1,10 +1,14 @@
 package io.langconnect.gitops.apply;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.apply.SyncResult.Action;
 import io.langconnect.gitops.apply.SyncResult.ObjectResult;
@@ -422,6 +426,47 @@ public final class Applier {
     HasMetadata object = prepare(rendered, live(rendered).orElse(null));
     return retry.call(() -> client.resource(object).dryRun().fieldManager(Labels.MANAGER).forceConflicts()
         .serverSideApply());
+  }
+
+  /** What {@link #retainVolumes} found of one claim: its volume ("" while unbound), and whether it set the policy now. */
+  public record Volume(String claim, String volume, String policy, boolean changed) {
+    public boolean bound() {
+      return !volume.isEmpty();
+    }
+  }
+
+  /**
+   * Sets the reclaim policy of the volumes bound to {@code claims} to {@code policy}: with Retain, a deleted claim (or
+   * namespace) leaves its volume and the data on it. A volume is changed only while its claimRef names the claim
+   * it was read through (namespace, name and uid): one bound to anything else is not this environment's.
+   */
+  public List<Volume> retainVolumes(String namespace, List<String> claims, String policy) {
+    List<Volume> volumes = new ArrayList<>();
+    for (String name : claims) {
+      PersistentVolumeClaim claim = retry.call(() -> client.persistentVolumeClaims().inNamespace(namespace).withName(name).get());
+      String volumeName = claim == null || claim.getStatus() == null || !"Bound".equals(claim.getStatus().getPhase())
+          ? null : claim.getSpec().getVolumeName();
+      PersistentVolume volume = volumeName == null ? null
+          : retry.call(() -> client.persistentVolumes().withName(volumeName).get());
+      if (volume == null || volume.getSpec().getClaimRef() == null
+          || !namespace.equals(volume.getSpec().getClaimRef().getNamespace())
+          || !name.equals(volume.getSpec().getClaimRef().getName())
+          || !claim.getMetadata().getUid().equals(volume.getSpec().getClaimRef().getUid())) {
+        volumes.add(new Volume(name, "", "", false));
+        continue;
+      }
+      String before = volume.getSpec().getPersistentVolumeReclaimPolicy();
+      if (policy.equals(before)) {
+        volumes.add(new Volume(name, volumeName, before, false));
+        continue;
+      }
+      retry.run(() -> client.persistentVolumes().withName(volumeName).patch(PatchContext.of(PatchType.JSON_MERGE),
+          "{\"spec\":{\"persistentVolumeReclaimPolicy\":\"" + policy + "\"}}"));
+      LOG.info("set the reclaim policy of volume {} (claim {} in {}) from {} to {}", volumeName, name, namespace, before,
+          policy);
+      volumes.add(new Volume(name, volumeName, policy, true));
+    }
+    return volumes;
   }
 
   public boolean namespaceExists(String namespace) {

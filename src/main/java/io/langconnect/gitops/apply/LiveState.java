@@ -45,6 +45,10 @@ public final class LiveState {
             .withLabel(Labels.COMPONENT, Labels.BACKUP).list().getItems()), Instant.now()));
   }
 
+  public boolean claimExists(String namespace, String name) {
+    return retry.call(() -> client.persistentVolumeClaims().inNamespace(namespace).withName(name).get()) != null;
+  }
+
   public Optional<Secret> secret(String namespace, String name) {
     return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
   }

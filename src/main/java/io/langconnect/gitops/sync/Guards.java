@@ -75,6 +75,24 @@ final class Guards {
         + values.environment() + "` (the old claim is kept)");
   }
 
+  /**
+   * The claim that held the environment's data (its inventory names it) is gone: its namespace was deleted, or the
+   * claim itself. Starting the database again would start it empty on a new volume, beside the retained one. Held
+   * until the operator binds the retained volume again (README) or confirms a new, empty database.
+   */
+  static Optional<String> claimLost(EnvironmentValues values, Optional<ObjectRef> recorded, boolean exists,
+                                    Optional<String> confirmedFor) {
+    if (!values.postgres().persistence().enabled() || recorded.isEmpty() || exists) return Optional.empty();
+    if (!recorded.get().namespace().equals(values.namespace())) return Optional.empty(); // a move: newDatabase's
+    if (confirmedFor.filter(target(values)::equals).isPresent()) return Optional.empty();
+    return Optional.of(values.origin("postgres.persistence.enabled") + ": postgres.persistence: PersistentVolumeClaim "
+        + recorded.get().name() + " in " + values.namespace() + ", which held the data of " + values.environment()
+        + ", is gone (was the namespace deleted?); an empty database is not started in its place: held, nothing was"
+        + " applied. If its volume was retained, bind it to the claim again (README: \"Bring back a retained volume\")"
+        + " and then, as for a new database, run `langconnect-gitops confirm-new-database --env " + values.environment()
+        + "`: the claim made next binds to that volume");
+  }
+
   /** What a new-database confirmation is for: it does not carry over to a later rename. */
   static String target(EnvironmentValues values) {
     return values.namespace() + "/" + values.release();

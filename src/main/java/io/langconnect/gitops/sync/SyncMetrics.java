@@ -31,6 +31,7 @@ public final class SyncMetrics {
   private final Map<String, AtomicLong> ready = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> suspended = new ConcurrentHashMap<>();
   private final Map<String, String> placements = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> retained = new ConcurrentHashMap<>();
 
   public SyncMetrics(MeterRegistry registry) {
     this(registry, () -> { });
@@ -69,6 +70,7 @@ public final class SyncMetrics {
     placements.remove(environment);
     ready.remove(environment);
     suspended.remove(environment);
+    retained.keySet().removeIf(key -> key.startsWith(environment + "/"));
     for (Meter meter : List.copyOf(registry.getMeters())) {
       if (environment.equals(meter.getId().getTag("environment")) && meter.getId().getName().startsWith("langconnect.")) {
         registry.remove(meter);
@@ -125,6 +127,24 @@ public final class SyncMetrics {
     Gauge.builder("langconnect.environment.info", () -> 1.0).description("Where the environment lives: its namespace and"
             + " cluster (in-cluster: the controller's own)")
         .tag("environment", environment).tag("namespace", namespace).tag("cluster", cluster).register(registry);
+    changed.run();
+  }
+
+  /**
+   * Whether each bound volume of the environment whose values ask for a reclaim policy is retained (1) or not (0):
+   * an alert sees a production volume that one deleted namespace would take with it.
+   */
+  public void volumes(String environment, List<io.langconnect.gitops.apply.Applier.Volume> volumes) {
+    for (var volume : volumes) {
+      if (!volume.bound()) continue;
+      retained.computeIfAbsent(environment + "/" + volume.claim(), key -> {
+        AtomicLong value = new AtomicLong();
+        Gauge.builder("langconnect.volume.retained", value, AtomicLong::get).description("1 when the volume bound to the"
+                + " claim has reclaim policy Retain (it outlives the claim and the namespace), 0 when it does not")
+            .tag("environment", environment).tag("claim", volume.claim()).register(registry);
+        return value;
+      }).set("Retain".equals(volume.policy()) ? 1 : 0);
+    }
     changed.run();
   }
 

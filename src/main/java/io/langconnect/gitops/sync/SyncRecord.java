@@ -30,6 +30,9 @@ public interface SyncRecord {
   /** The environment was pruned: nothing of it is remembered any more. */
   void removed(String environment);
 
+  /** The reclaim policies of the environment's bound volumes, as a sync found or set them. */
+  default void volumes(String environment, List<io.langconnect.gitops.apply.Applier.Volume> volumes) {}
+
   SyncRecord NONE = new SyncRecord() {
     @Override
     public Optional<EnvironmentStatus> last(String environment) {
@@ -82,6 +85,11 @@ public interface SyncRecord {
       public void healthChanged(EnvironmentStatus status) {
         board.put(status);
         metrics.environmentState(status.name(), status.ready(), status.suspension().isPresent());
+      }
+
+      @Override
+      public void volumes(String environment, List<io.langconnect.gitops.apply.Applier.Volume> volumes) {
+        metrics.volumes(environment, volumes);
       }
 
       @Override

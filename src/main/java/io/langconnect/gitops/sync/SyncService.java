@@ -149,6 +149,7 @@ public final class SyncService {
         result.replacedDatabase().ifPresent(replaced -> run.target.events().normal(values.namespace(), "DatabaseReplaced",
             replaced.note()));
       }
+      String retention = preview ? "" : retainVolumes(run, values, desired);
       String moved = "";
       List<String> notPruned = new ArrayList<>();
       if (moving) {
@@ -170,7 +171,7 @@ public final class SyncService {
       }
       run.health = dryRun ? Health.UNKNOWN : run.target.live().health(values.namespace(), run.name);
       String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved
-          + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("");
+          + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention;
       if (run.controls.suspended()) {
         return finish(run.outcome(values.namespace(), Result.SUSPENDED,
             run.controls.suspension().get().describe() + "; nothing applied: " + message));
@@ -209,6 +210,35 @@ public final class SyncService {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
       LOG.error("sync of {} failed unexpectedly", run.name, e);
       return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + "unexpected error: " + e.getMessage()));
+    }
+  }
+
+  /**
+   * Sets the policy the values ask for (Retain for production) on the volumes bound to the environment's claims, once
+   * they are bound; says so in an Event when it changed one. Returns what the status message adds ("" for nothing new).
+   */
+  private String retainVolumes(Sync run, EnvironmentValues values, List<HasMetadata> desired) {
+    Optional<String> policy = values.postgres().persistence().reclaimPolicy();
+    if (policy.isEmpty() || !values.postgres().persistence().enabled()) return "";
+    List<String> claims = new ArrayList<>(desired.stream().filter(o -> o.getKind().equals("PersistentVolumeClaim"))
+        .map(o -> o.getMetadata().getName()).toList());
+    values.postgres().persistence().existingClaim().filter(claim -> !claims.contains(claim)).ifPresent(claims::add);
+    try {
+      List<Applier.Volume> volumes = run.target.applier().retainVolumes(values.namespace(), claims, policy.get());
+      record.volumes(run.name, volumes);
+      List<String> changed = volumes.stream().filter(Applier.Volume::changed)
+          .map(v -> "volume " + v.volume() + " of claim " + v.claim()).toList();
+      if (changed.isEmpty()) return "";
+      String message = "set reclaim policy " + policy.get() + " on " + String.join(", ", changed)
+          + (policy.get().equals("Retain") ? ": the data outlives its claim and namespace" : "");
+      run.target.events().normal(values.namespace(), "VolumeReclaimPolicySet", message);
+      return "; " + message;
+    } catch (KubernetesClientException e) {
+      if (Interruptions.isInterruption(e)) throw e;
+      String message = "the reclaim policy " + policy.get() + " could not be set on the volumes of " + claims + " ("
+          + Applier.describe(e) + "); tried again at the next sync";
+      run.target.events().warning(values.namespace(), "VolumeReclaimPolicyNotSet", message);
+      return "; " + message;
     }
   }
 
@@ -294,6 +324,11 @@ public final class SyncService {
     if (newDatabase.isPresent()) {
       return Optional.of(held(run, namespace, Result.HELD, "NewDatabaseHeld", newDatabase.get(), preview));
     }
+    Optional<ObjectRef> recorded = Guards.dataClaim(previous);
+    Optional<String> lost = Guards.claimLost(values, recorded,
+        recorded.isPresent() && run.target.live().claimExists(recorded.get().namespace(), recorded.get().name()),
+        run.controls.newDatabaseConfirmedFor());
+    if (lost.isPresent()) return Optional.of(held(run, namespace, Result.HELD, "NewDatabaseHeld", lost.get(), preview));
     Optional<Integer> running = versions.major(namespace, run.name);
     String source = "server_version_num";
     if (running.isEmpty()) {

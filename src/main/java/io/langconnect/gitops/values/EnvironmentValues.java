@@ -50,8 +50,9 @@ public record EnvironmentValues(
   public record Auth(String username, Optional<String> password, String database, Optional<String> existingSecret) {}
 
   /** {@code existingClaim} names a claim the database uses instead of the one the controller would make. */
+  /** {@code reclaimPolicy}: what the bound volume's policy is set to (Retain, Delete), or empty to leave it. */
   public record Persistence(boolean enabled, String size, String storageClass, String accessMode,
-                            Optional<String> existingClaim) {}
+                            Optional<String> existingClaim, Optional<String> reclaimPolicy) {}
 
   /** Requests and limits by resource name ({@code cpu}, {@code memory}, {@code ephemeral-storage}), as written. */
   public record Resources(Map<String, String> limits, Map<String, String> requests) {

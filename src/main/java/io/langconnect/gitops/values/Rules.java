@@ -69,6 +69,10 @@ final class Rules {
     return PULL_POLICIES.contains(value) ? null : "one of Always, IfNotPresent, Never";
   }
 
+  static String reclaimPolicy(String value) {
+    return value.equals("Retain") || value.equals("Delete") ? null : "Retain or Delete";
+  }
+
   static String accessMode(String value) {
     return ACCESS_MODES.contains(value) ? null : "one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod";
   }

@@ -169,7 +169,10 @@ public final class ValuesBinder {
         in.checked("postgres.persistence.accessMode", in.optionalString("postgres.persistence.accessMode"),
             Rules::accessMode).orElse("ReadWriteOnce"),
         in.checked("postgres.persistence.existingClaim",
-            in.optionalString("postgres.persistence.existingClaim").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain));
+            in.optionalString("postgres.persistence.existingClaim").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain),
+        // Production data outlives its claim unless the values say otherwise; elsewhere the StorageClass decides.
+        in.checked("postgres.persistence.reclaimPolicy", in.optionalString("postgres.persistence.reclaimPolicy"),
+            Rules::reclaimPolicy).or(() -> production ? Optional.of("Retain") : Optional.empty()));
     if (persistence.existingClaim().isPresent() && !persistence.enabled()) {
       in.error(in.find("postgres.persistence.existingClaim").orElse(null), "postgres.persistence.existingClaim",
           "is set but postgres.persistence.enabled is false; expected enabled: true to use the claim");

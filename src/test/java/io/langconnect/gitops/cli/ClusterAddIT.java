@@ -12,6 +12,7 @@ import io.langconnect.gitops.sync.EnvironmentStatus;
 import io.langconnect.gitops.testenv.AuditLog;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.testenv.PreboundVolume;
 import io.langconnect.gitops.testenv.ValuesRepo;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -79,6 +80,8 @@ class ClusterAddIT {
     try (ValuesRepo repo = ValuesRepo.create(plane, tmp.resolve("values"));
          PodReadiness kubeletThere = PodReadiness.markReady(there, "it-ca");
          PodReadiness kubeletHere = PodReadiness.markReady(here, "it-ca")) {
+      String volume = stagingNs + "-data";
+      PreboundVolume.create(there, volume, stagingNs, "langconnect-postgres");
       repo.write("values-dev.yaml", "namespace: " + devNs + "\n" + image());
       String first = repo.write("values-staging.yaml", "namespace: " + stagingNs + "\ncluster: second\n" + image()
           + staging("")).commitAndPush("staging on the second cluster");
@@ -98,6 +101,8 @@ class ClusterAddIT {
         eventually("the hand edit there corrected", () -> !there.apps().statefulSets().inNamespace(stagingNs)
             .withName("langconnect-postgres").get().getSpec().getTemplate().getSpec().getContainers().get(0).getImage()
             .contains("hand-edited"));
+
+        eventually("the data volume there set to Retain", () -> "Retain".equals(PreboundVolume.policy(there, volume)));
 
         // A database change backs up first; that Job cannot finish on a cluster without a node: the change is held,
         // and the Event saying so is where the environment is.
@@ -122,6 +127,7 @@ class ClusterAddIT {
       }
     } finally {
       there.namespaces().withName(stagingNs).withGracePeriod(0).delete();
+      there.persistentVolumes().withName(stagingNs + "-data").delete();
       there.close();
       vertx.close().await();
     }
@@ -133,7 +139,8 @@ class ClusterAddIT {
 
   private static String staging(String postgresExtra) {
     return "  autoscaling:\n    enabled: true\npostgres:\n  auth:\n    password: staging\n  persistence:\n"
-        + "    enabled: true\n" + postgresExtra + "backup:\n  beforeChange: true\n";
+        + "    enabled: true\n    storageClass: " + PreboundVolume.STORAGE_CLASS + "\n    reclaimPolicy: Retain\n"
+        + postgresExtra + "backup:\n  beforeChange: true\n";
   }
 
   private static String image() {

@@ -383,6 +383,37 @@ class NodeE2EIT {
     eventually("LangConnect of prod answers through its Service", () -> answersThroughService(prodNs));
   }
 
+  @Test
+  @Order(9)
+  void aDeletedNamespaceIsHeldAndComesBackOnItsRetainedVolumeWithTheData() throws Exception {
+    var claim = admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get();
+    String volume = claim.getSpec().getVolumeName();
+    eventually("prod's data volume retained by the controller", () -> "Retain".equals(
+        admin.persistentVolumes().withName(volume).get().getSpec().getPersistentVolumeReclaimPolicy()));
+    assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("VolumeReclaimPolicySet"));
+
+    admin.namespaces().withName(prodNs).delete();
+    plane.awaitNamespaceGone(prodNs);
+    assertThat(admin.persistentVolumes().withName(volume).get().getStatus().getPhase()).isEqualTo("Released");
+    eventually("the controller holds prod instead of starting it empty", STARTUP, () -> {
+      JsonObject status = api("/api/v1/environments/prod");
+      return "Held".equals(status.getString("result")) && status.getString("message", "").contains("is gone");
+    });
+    assertThat(admin.namespaces().withName(prodNs).get()).as("nothing applied while held").isNull();
+
+    // The README's steps: bind the retained volume to the claim again, then let the sync make the claim.
+    kubectl("patch", "pv", volume, "--type", "json", "-p",
+        "[{\"op\":\"remove\",\"path\":\"/spec/claimRef/uid\"},{\"op\":\"remove\",\"path\":\"/spec/claimRef/resourceVersion\"}]");
+    CliTest.Run confirm = CliTest.run("confirm-new-database", "--env", "prod", "--values", values.toString(),
+        "--kubeconfig", plane.kubeconfig());
+    assertThat(confirm.exit()).as(confirm.err()).isZero();
+    onNode(prodNs, "prod's database back, on the same volume", () -> databaseAvailable(prodNs));
+    assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get().getSpec()
+        .getVolumeName()).isEqualTo(volume);
+    assertThat(query(prodNs, "SELECT note FROM migration_marker").getString(0)).isEqualTo("written under the Deployment");
+  }
+
   /** The controller's status API through its Service (a standby passes it on to the leader). */
   private JsonObject api(String path) {
     try {

@@ -23,6 +23,7 @@ import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.testenv.AuditLog;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;
+import io.langconnect.gitops.testenv.PreboundVolume;
 import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.values.ValuesFolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -127,8 +128,15 @@ class ManifestsIT {
       var first = List.of(
           env("staging", "namespace: " + staging + "\n" + image + "  autoscaling:\n    enabled: true\n"
               + "postgres:\n  auth:\n    password: staging\n"),
-          env("prod", "namespace: " + prod + "\n" + image + "postgres:\n  persistence:\n    enabled: true\n"));
+          env("prod", "namespace: " + prod + "\n" + image + "postgres:\n  persistence:\n    enabled: true\n"
+              + "    storageClass: " + PreboundVolume.STORAGE_CLASS + "\n"));
+      PreboundVolume.create(admin, prod + "-data", prod, "langconnect-postgres");
       for (var e : first) assertThat(sync.sync(e, "r1", false).result()).isEqualTo(EnvironmentStatus.Result.SYNCED);
+      // prod is production: once its claim is bound, the volume under it is retained.
+      eventually(() -> {
+        sync.sync(first.get(1), "r1", false);
+        return "Retain".equals(PreboundVolume.policy(admin, prod + "-data"));
+      });
 
       // Drift: a deleted Service comes back.
       admin.services().inNamespace(staging).withName("langconnect-langconnect").delete();
@@ -164,6 +172,7 @@ class ManifestsIT {
           new ServerVersions());
       assertThat(impatient.sync(env("slow", "namespace: " + slow + "\n" + image), "r1", false).result())
           .isEqualTo(EnvironmentStatus.Result.PROGRESSING);
+      admin.persistentVolumes().withName(prod + "-data").delete(); // goes with its claim
     }
 
     // Metrics and leader election, as the running controller does them.

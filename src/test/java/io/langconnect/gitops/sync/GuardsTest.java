@@ -82,4 +82,22 @@ class GuardsTest {
         .as("the new environment keeps no data: nothing to protect it from").isEmpty();
     assertThat(Guards.newDatabase(renamed, Optional.empty(), Optional.empty())).as("an emptyDir database before").isEmpty();
   }
+
+  @Test
+  void aDataClaimThatIsGoneIsNotReplacedByAnEmptyOneUntilConfirmed() {
+    Inventory previous = new Inventory("prod", "langconnect-prod", "r1", Map.of(
+        new ObjectRef("apps/v1", "StatefulSet", "langconnect-prod", "langconnect-postgres"), new Inventory.Entry("h", "r1"),
+        new ObjectRef("v1", "PersistentVolumeClaim", "langconnect-prod", "langconnect-postgres"), new Inventory.Entry("h", "r1")));
+    Optional<ObjectRef> claim = Guards.dataClaim(previous);
+    assertThat(claim).as("a StatefulSet's claim, as a Deployment's").isPresent();
+    assertThat(Guards.claimLost(prod(PERSISTENT), claim, false, Optional.empty())).hasValueSatisfying(m -> assertThat(m)
+        .startsWith("values-prod.yaml: postgres.persistence: PersistentVolumeClaim langconnect-postgres in"
+            + " langconnect-prod, which held the data of prod, is gone (was the namespace deleted?)")
+        .contains("Bring back a retained volume").contains("`langconnect-gitops confirm-new-database --env prod`"));
+    assertThat(Guards.claimLost(prod(PERSISTENT), claim, true, Optional.empty())).as("still there").isEmpty();
+    assertThat(Guards.claimLost(prod(PERSISTENT), claim, false, Optional.of("langconnect-prod/langconnect")))
+        .as("confirmed").isEmpty();
+    assertThat(Guards.claimLost(prod(PERSISTENT), Optional.empty(), false, Optional.empty())).as("a new environment")
+        .isEmpty();
+  }
 }

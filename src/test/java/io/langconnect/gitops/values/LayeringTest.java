@@ -64,8 +64,21 @@ class LayeringTest {
     assertThat(dev.postgres().auth().username()).isEqualTo("postgres");
     assertThat(dev.postgres().auth().database()).isEqualTo("postgres");
     assertThat(dev.postgres().persistence()).isEqualTo(
-        new EnvironmentValues.Persistence(false, "8Gi", "", "ReadWriteOnce", Optional.empty()));
+        new EnvironmentValues.Persistence(false, "8Gi", "", "ReadWriteOnce", Optional.empty(), Optional.empty()));
     assertThat(dev.langconnect().replicas()).isEqualTo(1);
     assertThat(dev.production()).isFalse();
+  }
+
+  @Test
+  void productionVolumesAreRetainedUnlessTheValuesOptOut() {
+    ValuesFixture folder = ValuesFixture.folder()
+        .env("prod", ValuesFixture.MINIMAL + "postgres:\n  auth:\n    password: p\n")
+        .env("prod-eu", ValuesFixture.MINIMAL + "production: true\npostgres:\n  auth:\n    password: p\n"
+            + "  persistence:\n    reclaimPolicy: Delete\n")
+        .env("dev", ValuesFixture.MINIMAL);
+    assertThat(folder.valid("prod").production()).isTrue();
+    assertThat(folder.valid("prod").postgres().persistence().reclaimPolicy()).contains("Retain");
+    assertThat(folder.valid("prod-eu").postgres().persistence().reclaimPolicy()).contains("Delete");
+    assertThat(folder.valid("dev").postgres().persistence().reclaimPolicy()).as("the StorageClass decides").isEmpty();
   }
 }

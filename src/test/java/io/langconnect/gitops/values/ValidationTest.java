@@ -58,6 +58,7 @@ class ValidationTest {
       "postgres:\\n  image:\\n    tag: -bad | postgres.image.tag: \"-bad\" is not valid; expected an image tag",
       "langconnect:\\n  image:\\n    pullPolicy: always | langconnect.image.pullPolicy: \"always\" is not valid; expected one of Always, IfNotPresent, Never",
       "postgres:\\n  persistence:\\n    accessMode: RWO | postgres.persistence.accessMode: \"RWO\" is not valid; expected one of ReadWriteOnce",
+      "postgres:\\n  persistence:\\n    reclaimPolicy: Recycle | postgres.persistence.reclaimPolicy: \"Recycle\" is not valid; expected Retain or Delete",
       "langconnect:\\n  env:\\n    1ST_VAR: x | langconnect.env.1ST_VAR: \"1ST_VAR\" is not valid; expected an environment variable name",
       "langconnect:\\n  env:\\n    - name: MY-VAR\\n      value: x | langconnect.env[0].name: \"MY-VAR\" is not valid; expected an environment variable name",
       "langconnect:\\n  env:\\n    POSTGRES_HOST: elsewhere | langconnect.env: POSTGRES_HOST is set by the controller",
