@@ -145,6 +145,7 @@ final class PostgresModel {
     // Readiness asks over TCP, as LangConnect connects: the image's first-start initdb runs a temporary server on
     // the Unix socket only, which a socket probe reports ready before the real server listens. Liveness keeps the
     // socket so a long first start is not killed.
+    if (postgres.startupProbe().enabled()) container.withStartupProbe(pgIsReady(postgres.startupProbe(), user, ""));
     if (postgres.livenessProbe().enabled()) container.withLivenessProbe(pgIsReady(postgres.livenessProbe(), user, ""));
     if (postgres.readinessProbe().enabled()) {
       container.withReadinessProbe(pgIsReady(postgres.readinessProbe(), user, "-h 127.0.0.1 -p " + CONTAINER_PORT + " "));

@@ -95,7 +95,7 @@ public record EnvironmentValues(
 
   /** {@code allowMajorUpgrade}: the user read the README's upgrade procedure and lets a new major version start. */
   public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,
-                         Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,
+                         Probe startupProbe, Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,
                          Map<String, String> podAnnotations, Scheduling scheduling, boolean allowMajorUpgrade) {
     public Postgres {
       env = List.copyOf(env);

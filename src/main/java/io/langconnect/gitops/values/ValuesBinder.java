@@ -180,6 +180,9 @@ public final class ValuesBinder {
     in.checked("postgres.persistence.storageClass", Optional.of(persistence.storageClass()).filter(s -> !s.isEmpty()),
         Rules::dns1123Subdomain);
     Resources resources = bindResources("postgres.resources");
+    // Crash recovery replays WAL for as long as it takes, with pg_isready failing meanwhile: liveness waits for the
+    // server's first answer (up to 10 s x 360 = an hour by default) instead of killing the replay again and again.
+    Probe startup = bindProbe("postgres.startupProbe", false, new Probe(true, "", 0, 10, 5, 1, 360));
     Probe liveness = bindProbe("postgres.livenessProbe", false, new Probe(true, "", 30, 10, 5, 1, 6));
     Probe readiness = bindProbe("postgres.readinessProbe", false, new Probe(true, "", 5, 5, 3, 1, 3));
     List<EnvVar> env = bindEnv("postgres.env", POSTGRES_RESERVED_ENV, production);
@@ -188,8 +191,8 @@ public final class ValuesBinder {
     in.ignore("postgres.podSecurityContext", SECURITY_CONTEXT_IGNORED);
     in.ignore("postgres.securityContext", SECURITY_CONTEXT_IGNORED);
     boolean allowMajor = in.bool("postgres.upgrade.allowMajor", false);
-    return new Postgres(image, auth, service, persistence, resources, liveness, readiness, env, podAnnotations, scheduling,
-        allowMajor);
+    return new Postgres(image, auth, service, persistence, resources, startup, liveness, readiness, env, podAnnotations,
+        scheduling, allowMajor);
   }
 
   private Auth bindAuth(boolean production) {

@@ -111,6 +111,9 @@ class StackFactsTest {
     assertThat(env.get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("postgres-password");
 
     assertProbe(db.getLivenessProbe(), 30, 10, 5, 6);
+    // Liveness waits for the server's first answer: crash recovery may replay WAL for long, and is not killed.
+    assertProbe(db.getStartupProbe(), 0, 10, 5, 360);
+    assertThat(db.getStartupProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
     assertProbe(db.getReadinessProbe(), 5, 5, 3, 3);
     assertThat(db.getLivenessProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
     assertThat(db.getReadinessProbe().getExec().getCommand())
