@@ -108,10 +108,14 @@ final class DiffCommand implements Callable<Integer> {
     boolean moving = !previous.objects().isEmpty() && !previous.cluster().equals(values.cluster());
     if (moving) out.println("# " + environment.name() + ": moves from cluster " + previous.cluster() + " to "
         + values.cluster() + "; there:");
+    Optional<ObjectRef> successor = desiredRefs.stream().filter(ref -> ref.kind().equals("StatefulSet")).findFirst();
     for (ObjectRef ref : previous.objects().keySet()) {
       if (moving || !desiredRefs.contains(ref)) {
         differs = true;
-        out.println(pruneLine(environment.name(), ref));
+        boolean replaced = !moving && ref.kind().equals("Deployment") && successor.isPresent()
+            && successor.get().name().equals(ref.name());
+        out.println(replaced ? "# " + environment.name() + ": " + ref + " (would be stopped first, its pod gone before "
+            + successor.get() + " starts on the same claim)" : pruneLine(environment.name(), ref));
       }
     }
     return differs;

@@ -362,6 +362,10 @@ class NodeE2EIT {
     query(prodNs, "CREATE TABLE migration_marker (note text)");
     query(prodNs, "INSERT INTO migration_marker VALUES ('written under the Deployment')");
 
+    CliTest.Run diff = CliTest.run("diff", "--env", "prod", "--values", values.toString(), "--kubeconfig",
+        plane.kubeconfig());
+    assertThat(diff.out()).as(diff.err()).contains("# prod: Deployment/langconnect-postgres (would be stopped first,"
+        + " its pod gone before StatefulSet/langconnect-postgres starts on the same claim)");
     try (DatabasePods pods = DatabasePods.watch(admin, prodNs)) {
       long started = System.nanoTime();
       CliTest.Run resume = CliTest.run("resume", "--env", "prod", "--kubeconfig", plane.kubeconfig());
