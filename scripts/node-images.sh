@@ -5,6 +5,7 @@
 #   postgres         Debian trixie's PostgreSQL 17 + pgvector, entrypoint as the official image's (uid 999)
 #   langconnect-app  a LangConnect stand-in made with langchain-postgres (test-support/images/langconnect-app)
 #   jre              Debian bookworm's Java 17 runtime: the controller's image is this plus the built jar
+#   backup-uploader  Debian bookworm's rclone: uploads backups to the S3 server, as the upstream rclone image does
 # Test infrastructure only; never shipped.
 
 IMAGES="$CACHE/images"
@@ -142,6 +143,22 @@ build_langconnect_image() {
   keep_only "$out"
 }
 
+# The backup Jobs' uploader: rclone, as in the upstream image the values default to, from Debian's package.
+build_uploader_image() {
+  local hash; hash="$(recipe_hash build_uploader_image)"
+  local out="$IMAGES/backup-uploader-$hash.tar"
+  UPLOADER_IMAGE="langconnect-test/backup-uploader:$hash"
+  UPLOADER_ARCHIVE="$out"
+  [ -f "$out" ] && return 0
+  log "building the backup uploader image (Debian bookworm's rclone; once per machine)"
+  local root="$IMAGES/backup-uploader.rootfs"
+  ROOTFS_PREPARE='true' debian_rootfs bookworm "$root" rclone ca-certificates
+  docker_archive "$root" "$UPLOADER_IMAGE" "$out" '{"Entrypoint":["rclone"],
+    "Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"User":"999:999"}'
+  rm -rf "$root"
+  keep_only "$out"
+}
+
 # The controller's image follows the Dockerfile's layout: a Java 17 runtime, the jar at
 # /opt/langconnect-gitops/langconnect-gitops.jar, user 10001. The runtime layer is built once; the jar is added
 # as a second layer whenever the controller image is asked for.
@@ -178,5 +195,6 @@ build_images() {
   build_pause_image
   build_postgres_image
   build_langconnect_image
+  build_uploader_image
   build_jre_layer
 }

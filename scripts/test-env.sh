@@ -6,7 +6,7 @@
 #   a second cluster (etcd + kube-apiserver + kube-controller-manager, no node; its own CA, tokens, ports and
 #   audit log) for the tests that put environments on more than one cluster;
 #   PostgreSQL 15 with pgvector built from Debian's source package; a git daemon; sops (Go modules) and age (Debian)
-#   for the tests that encrypt values files.
+#   for the tests that encrypt values files; versitygw (Go modules), an S3-compatible server the backups upload to.
 #
 #   scripts/test-env.sh up                    install what is missing, build once per machine, start, write target/test-env/env
 #   scripts/test-env.sh down                  stop everything and remove what it made (containers, mounts, links, rules)
@@ -32,6 +32,10 @@ KUBE_BIN="$CACHE/kubernetes-$KUBE_VERSION"
 ETCD_BIN="$CACHE/etcd-$ETCD_VERSION"
 SOPS_VERSION="$(module_version github.com/getsops/sops/v3 "$ROOT/test-support/sops/go.mod")"
 SOPS_BIN="$CACHE/sops-$SOPS_VERSION"
+VERSITYGW_VERSION="$(module_version github.com/versity/versitygw "$ROOT/test-support/versitygw/go.mod")"
+VERSITYGW_BIN="$CACHE/versitygw-$VERSITYGW_VERSION"
+S3_ACCESS_KEY_ID=langconnect-test
+S3_BUCKET=langconnect-backups
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 
@@ -134,6 +138,17 @@ install_langchain() {
   "$venv/bin/pip" install -q "langchain-postgres==0.0.19" "psycopg[binary]==3.3.9"
 }
 
+# The object store the backups go to: versitygw over a plain folder, built from its Go module.
+install_versitygw() {
+  [ -x "$VERSITYGW_BIN/versitygw" ] && return 0
+  command -v go >/dev/null || die "Go is needed once to build versitygw; install Go 1.26 or newer"
+  log "building versitygw $VERSITYGW_VERSION from Go modules (a minute or two, once per machine)"
+  mkdir -p "$VERSITYGW_BIN.partial"
+  (cd "$ROOT/test-support/versitygw" && go build -trimpath -ldflags "-s -w" -o "$VERSITYGW_BIN.partial/versitygw" \
+    github.com/versity/versitygw/cmd/versitygw)
+  rm -rf "$VERSITYGW_BIN" && mv "$VERSITYGW_BIN.partial" "$VERSITYGW_BIN"
+}
+
 install_all() {
   mkdir -p "$CACHE"
   # promtool checks the metrics output; prometheus-postgres-exporter is the benchmark's yardstick.
@@ -142,6 +157,7 @@ install_all() {
   install_pgvector
   build_etcd
   install_sops
+  install_versitygw
   build_kubernetes
   install_node
 }
@@ -316,6 +332,24 @@ start_git_daemon() {
   wait_for 10 "git daemon" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
 }
 
+# On loopback for the tests, on the node's address for the backup Jobs' pods; the bucket made through the S3 API.
+start_object_store() {
+  alive versitygw && return 0
+  local port; port="$(free_port)"
+  echo "$port" > "$STATE/versitygw.port"
+  [ -f "$STATE/s3.secret" ] || openssl rand -hex 24 > "$STATE/s3.secret"
+  mkdir -p "$STATE/s3"
+  ROOT_ACCESS_KEY="$S3_ACCESS_KEY_ID" ROOT_SECRET_KEY="$(cat "$STATE/s3.secret")" "$VERSITYGW_BIN/versitygw" \
+    --port "127.0.0.1:$port" --port "$NODE_IP:$port" posix "$STATE/s3" > "$STATE/versitygw.log" 2>&1 &
+  echo $! > "$STATE/versitygw.pid"
+  wait_for 10 "versitygw" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+  [ -d "$STATE/s3/$S3_BUCKET" ] && return 0
+  # SigV4 as any S3 client signs it (curl's own), the empty body's SHA-256 as the header S3 asks for.
+  curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY_ID:$(cat "$STATE/s3.secret")" -X PUT \
+    -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" "http://127.0.0.1:$port/$S3_BUCKET" > /dev/null \
+    || die "versitygw did not create bucket $S3_BUCKET (log: $STATE/versitygw.log)"
+}
+
 write_env() {
   cat > "$STATE/env" <<EOF
 # Written by scripts/test-env.sh up; read by the Java tests' TestEnvironment extension.
@@ -349,6 +383,12 @@ NODE_TAINT=$NODE_TAINT
 NODE_POSTGRES_IMAGE=$POSTGRES_IMAGE
 NODE_LANGCONNECT_IMAGE=$LANGCONNECT_IMAGE
 NODE_CONTROLLER_IMAGE=$CONTROLLER_IMAGE
+NODE_BACKUP_UPLOADER_IMAGE=$UPLOADER_IMAGE
+S3_ENDPOINT=http://$NODE_IP:$(cat "$STATE/versitygw.port")
+S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID
+S3_SECRET_ACCESS_KEY=$(cat "$STATE/s3.secret")
+S3_BUCKET=$S3_BUCKET
+S3_ROOT=$STATE/s3
 EOF
 }
 
@@ -366,6 +406,7 @@ up() {
   start_postgres
   start_git_daemon
   node_up
+  start_object_store
   write_env
   log "up in $((SECONDS - started))s: API $(grep "^KUBE_API_URL=" "$STATE/env" | cut -d= -f2), second cluster $(grep "^REMOTE_KUBE_API_URL=" "$STATE/env" | cut -d= -f2), PostgreSQL 127.0.0.1:$(cat "$STATE/postgres.port"); env in $STATE/env"
 }
@@ -382,7 +423,7 @@ stop_process() { # stop_process NAME: TERM, then KILL after 5 s
 down() {
   node_down
   for name in kube-controller-manager kube-apiserver etcd; do remote stop_process "$name"; done
-  for name in git-daemon kube-controller-manager kube-apiserver etcd; do stop_process "$name"; done
+  for name in versitygw git-daemon kube-controller-manager kube-apiserver etcd; do stop_process "$name"; done
   stop_postgres
   rm -rf "$STATE"
   log "down"
@@ -390,7 +431,7 @@ down() {
 
 status() {
   local ok=0
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler postgres git-daemon containerd kubelet \
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler postgres git-daemon versitygw containerd kubelet \
       kube-proxy coredns local-path-provisioner; do
     if alive "$name"; then printf '%-24s running (pid %s)\n' "$name" "$(cat "$STATE/$name.pid")"
     else printf '%-24s stopped\n' "$name"; ok=1; fi

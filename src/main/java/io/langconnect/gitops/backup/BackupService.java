@@ -118,8 +118,13 @@ public final class BackupService {
     }
   }
 
-  /** Starts a restore Job from the backups claim; returns its name. */
+  /** Starts a restore Job from the object store, or else the backups claim; returns its name. */
   public String restoreFromBackups(EnvironmentValues values, String backup) throws BackupException {
+    // A name, never a path: a restore reads only this environment's own dumps.
+    if (!backup.equals("latest") && !backup.matches("[A-Za-z0-9_][A-Za-z0-9_.-]*\\.dump")) {
+      throw new BackupException("--backup " + backup + ": expected latest or the file name of one of the environment's"
+          + " dumps, such as " + values.postgres().auth().database() + "-20261124T030000Z.dump");
+    }
     cronJob(values.namespace(), values.environment());
     String name = truncate(new Names(values.release()).postgres() + "-restore-" + STAMP.format(Instant.now()));
     client.resource(BackupJobs.restoreJob(values, backup, name)).create();

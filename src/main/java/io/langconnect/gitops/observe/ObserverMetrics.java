@@ -46,6 +46,9 @@ final class ObserverMetrics {
   final GaugeTable backupSuspended;
   final GaugeTable backupLastJobFailed;
   final GaugeTable backupFailedJobs;
+  final GaugeTable backupUploadSize;
+  final GaugeTable backupObjectStoreNewest;
+  final GaugeTable backupObjectStoreAge;
 
   /** Every table, so that an environment that went away is forgotten in all of them. */
   private final List<GaugeTable> all = new ArrayList<>();
@@ -85,6 +88,12 @@ final class ObserverMetrics {
     backupSuspended = table("langconnect.backup.suspended", "1 when the backup CronJob is suspended: no backup will run", null);
     backupLastJobFailed = table("langconnect.backup.last.job.failed", "1 when the newest finished backup Job failed", null);
     backupFailedJobs = table("langconnect.backup.failed.jobs", "Backup Jobs (kept in history) that failed", null);
+    backupUploadSize = table("langconnect.backup.upload.size.bytes",
+        "Size of the dump the newest successful backup uploaded to the object store", null);
+    backupObjectStoreNewest = table("langconnect.backup.object.store.newest.timestamp.seconds",
+        "When the newest dump in the object store was taken (from its name, as the uploader reported it)", null);
+    backupObjectStoreAge = table("langconnect.backup.object.store.age.seconds",
+        "Seconds since the newest dump reached the object store (since the CronJob was made, while none has)", null);
     lastCollected = table("langconnect.collector.last.success.timestamp", "When the environment's probes and sizes were last collected", "seconds");
   }
 

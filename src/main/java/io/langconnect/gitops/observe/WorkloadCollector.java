@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Replicas, container restarts and backup health of each observed release, read from the {@link WorkloadCache}:
@@ -87,7 +88,11 @@ final class WorkloadCollector {
     List<GaugeTable.Row> suspended = new ArrayList<>();
     List<GaugeTable.Row> lastFailed = new ArrayList<>();
     List<GaugeTable.Row> failed = new ArrayList<>();
+    List<GaugeTable.Row> uploadSize = new ArrayList<>();
+    List<GaugeTable.Row> storeNewest = new ArrayList<>();
+    List<GaugeTable.Row> storeAge = new ArrayList<>();
     List<Job> jobs = cache.backupJobs(target.namespace(), target.release());
+    List<Pod> pods = cache.pods(target.namespace());
     for (CronJob cron : cache.backupCronJobs(target.namespace(), target.release())) {
       BackupHistory history = BackupHistory.of(cron, jobs.stream().filter(job -> ownedBy(job, cron)).toList());
       long now = Instant.now().getEpochSecond();
@@ -98,6 +103,14 @@ final class WorkloadCollector {
       suspended.add(new GaugeTable.Row(tags, history.suspended() ? 1 : 0));
       lastFailed.add(new GaugeTable.Row(tags, history.lastJobFailed() ? 1 : 0));
       failed.add(new GaugeTable.Row(tags, history.failedJobs()));
+      if (uploads(cron)) {
+        Optional<BackupUpload> upload = BackupUpload.newest(jobs.stream().filter(job -> ownedBy(job, cron)).toList(), pods);
+        upload.ifPresent(u -> {
+          uploadSize.add(new GaugeTable.Row(tags, u.bytes()));
+          storeNewest.add(new GaugeTable.Row(tags, u.taken().getEpochSecond()));
+        });
+        storeAge.add(new GaugeTable.Row(tags, now - upload.map(BackupUpload::taken).orElse(history.created()).getEpochSecond()));
+      }
     }
     metrics.backupLastSuccess.set(target.key(), success);
     metrics.backupLastSchedule.set(target.key(), schedule);
@@ -106,6 +119,15 @@ final class WorkloadCollector {
     metrics.backupSuspended.set(target.key(), suspended);
     metrics.backupLastJobFailed.set(target.key(), lastFailed);
     metrics.backupFailedJobs.set(target.key(), failed);
+    metrics.backupUploadSize.set(target.key(), uploadSize);
+    metrics.backupObjectStoreNewest.set(target.key(), storeNewest);
+    metrics.backupObjectStoreAge.set(target.key(), storeAge);
+  }
+
+  /** Whether the CronJob's backups go to an object store: its pods have an uploader. */
+  private static boolean uploads(CronJob cron) {
+    return cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().stream()
+        .anyMatch(c -> BackupUpload.CONTAINER.equals(c.getName()));
   }
 
   /** Backup Jobs are the CronJob's own (scheduled, or made by {@code backup} from it); a restore Job is not one. */

@@ -11,7 +11,10 @@ public final class BackupJobs {
 
   private BackupJobs() {}
 
-  /** A Job that restores {@code backup} ("latest" or a file name in the backups claim) into the environment's database. */
+  /**
+   * A Job that restores {@code backup} ("latest" or a dump's file name) into the environment's database: from the
+   * object store when the values name one, else from the backups claim.
+   */
   public static Job restoreJob(EnvironmentValues values, String backup, String name) {
     BackupModel model = new BackupModel(values, Optional.empty(), new PostgresModel(values, Optional.empty()));
     return new JobBuilder()
@@ -22,9 +25,7 @@ public final class BackupJobs {
         .withTtlSecondsAfterFinished(7 * 24 * 3600)
         .withNewTemplate()
         .withNewMetadata().withLabels(PodParts.podLabels(values, Labels.BACKUP)).endMetadata()
-        .withSpec(model.podSpec(List.of("/bin/sh", "-c", BackupModel.RESTORE_SCRIPT), List.of(
-            PodParts.literal("BACKUP_DIR", BackupModel.MOUNT),
-            PodParts.literal("BACKUP_FILE", backup))))
+        .withSpec(model.restorePodSpec(backup))
         .endTemplate()
         .endSpec()
         .build();

@@ -1,5 +1,7 @@
 package io.langconnect.gitops.render;
 
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
@@ -15,7 +17,9 @@ import java.util.Optional;
 
 /**
  * Scheduled pg_dump backups: a CronJob running the database's own image (it has pg_dump), writing to a
- * volume claim of its own that pruning never deletes.
+ * volume claim of its own that pruning never deletes. With an object store, the dump is made by an init container
+ * and uploaded by the uploader (rclone) into {@code <bucket>/<prefix>/<environment>/}, off the cluster; the claim
+ * is then kept only with {@code keepLocalCopy}.
  */
 final class BackupModel {
 
@@ -60,6 +64,48 @@ final class BackupModel {
       echo "restored $path"
       """;
 
+  /**
+   * Upload the newest dump, check what landed (size and checksum, as rclone check compares them), and only then
+   * delete the oldest dumps beyond the retention, only in this environment's own folder and only by its own name
+   * pattern. The termination message tells the collector what was uploaded. Credentials come from the environment.
+   */
+  static final String UPLOAD_SCRIPT = """
+      set -eu
+      : > "$RCLONE_CONFIG"
+      dir="${BACKUP_DIR:-/backups}"
+      store="store:$DESTINATION"
+      file="$(ls -1 "$dir" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z\\.dump$" | sort | tail -n 1 || true)"
+      [ -n "$file" ] || { echo "no dump of $PGDATABASE in $dir to upload" >&2; exit 1; }
+      size="$(wc -c < "$dir/$file")"
+      rclone copyto "$dir/$file" "$store/$file"
+      rclone check --one-way --include "$file" "$dir" "$store"
+      echo "uploaded $file ($size bytes) to $DESTINATION and checked its size and checksum there"
+      rclone lsf --files-only "$store" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z\\.dump$" | sort -r |
+        tail -n +$((RETENTION + 1)) |
+        while read -r old; do rclone deletefile "$store/$old"; echo "removed $DESTINATION/$old (retention $RETENTION)"; done
+      printf 'uploaded %s %s\\n' "$file" "$size" > /dev/termination-log
+      """;
+
+  /** Fetch one dump of this environment from the object store (the newest, or a named one) for the restore. */
+  static final String DOWNLOAD_SCRIPT = """
+      set -eu
+      : > "$RCLONE_CONFIG"
+      dir="${BACKUP_DIR:-/backups}"
+      store="store:$DESTINATION"
+      if [ "$BACKUP_FILE" = latest ]; then
+        file="$(rclone lsf --files-only "$store" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z\\.dump$" | sort | tail -n 1 || true)"
+      else
+        file="$BACKUP_FILE"
+      fi
+      [ -n "$file" ] || { echo "no backup of $PGDATABASE in $DESTINATION" >&2; exit 1; }
+      rclone copyto "$store/$file" "$dir/$DOWNLOADED"
+      echo "downloaded $DESTINATION/$file"
+      """;
+
+  /** Where the download puts the dump for the restore container. */
+  static final String DOWNLOADED = "from-object-store.dump";
+  private static final String CA_MOUNT = "/etc/backup-store-ca";
+
   private final EnvironmentValues values;
   private final EnvironmentValues.Backup backup;
   private final Names names;
@@ -74,9 +120,9 @@ final class BackupModel {
     this.postgres = postgres;
   }
 
-  /** Null unless backups are enabled. */
+  /** Null unless backups are enabled and kept on the cluster (no object store, or keepLocalCopy). */
   PersistentVolumeClaim backupClaim() {
-    if (!backup.enabled()) return null;
+    if (!backup.enabled() || !backup.localCopy()) return null;
     return new PersistentVolumeClaimBuilder()
         .withMetadata(PodParts.metadata(names.backupClaim(), values, Labels.BACKUP, revision))
         .withNewSpec()
@@ -106,9 +152,7 @@ final class BackupModel {
         .withActiveDeadlineSeconds(6 * 3600L)
         .withNewTemplate()
         .withNewMetadata().withLabels(PodParts.podLabels(values, Labels.BACKUP)).endMetadata()
-        .withSpec(podSpec(List.of("/bin/sh", "-c", BACKUP_SCRIPT), List.of(
-            PodParts.literal("BACKUP_DIR", MOUNT),
-            PodParts.literal("RETENTION", Integer.toString(backup.retention())))))
+        .withSpec(backupPodSpec())
         .endTemplate()
         .endSpec()
         .endJobTemplate()
@@ -116,8 +160,29 @@ final class BackupModel {
         .build();
   }
 
-  /** A pod that reaches the database as its own user and mounts the backups claim; used by backup and restore. */
-  PodSpec podSpec(List<String> command, List<EnvVar> extraEnv) {
+  /** The backup pod: pg_dump; with an object store, pg_dump first (an init container) and then the upload. */
+  PodSpec backupPodSpec() {
+    List<EnvVar> env = List.of(PodParts.literal("BACKUP_DIR", MOUNT),
+        PodParts.literal("RETENTION", Integer.toString(backup.retention())));
+    Container dump = databaseContainer("backup", BACKUP_SCRIPT, env);
+    if (backup.objectStore().isEmpty()) return podSpec(List.of(), dump);
+    return podSpec(List.of(new ContainerBuilder(dump).withName("dump").build()), storeContainer("upload", UPLOAD_SCRIPT, env));
+  }
+
+  /** The restore pod: pg_restore of {@code file}; with an object store, the dump is downloaded first. */
+  PodSpec restorePodSpec(String file) {
+    if (backup.objectStore().isEmpty()) {
+      return podSpec(List.of(), databaseContainer("restore", RESTORE_SCRIPT, List.of(PodParts.literal("BACKUP_DIR", MOUNT),
+          PodParts.literal("BACKUP_FILE", file))));
+    }
+    Container download = storeContainer("download", DOWNLOAD_SCRIPT, List.of(PodParts.literal("BACKUP_DIR", MOUNT),
+        PodParts.literal("BACKUP_FILE", file), PodParts.literal("DOWNLOADED", DOWNLOADED)));
+    return podSpec(List.of(download), databaseContainer("restore", RESTORE_SCRIPT, List.of(
+        PodParts.literal("BACKUP_DIR", MOUNT), PodParts.literal("BACKUP_FILE", MOUNT + "/" + DOWNLOADED))));
+  }
+
+  /** A container of the database's image that reaches the database as its own user. */
+  private Container databaseContainer(String name, String script, List<EnvVar> extraEnv) {
     EnvironmentValues.Auth auth = values.postgres().auth();
     List<EnvVar> env = new java.util.ArrayList<>(List.of(
         PodParts.literal("PGHOST", names.postgres()),
@@ -126,19 +191,66 @@ final class BackupModel {
         PodParts.fromSecret("PGPASSWORD", postgres.secretName(), PostgresModel.PASSWORD_KEY),
         PodParts.literal("PGDATABASE", auth.database())));
     env.addAll(extraEnv);
-    return new PodSpecBuilder()
+    return PodParts.container(name, values.postgres().image(), env, backup.resources(), PostgresModel.UID)
+        .withCommand("/bin/sh", "-c", script)
+        .addNewVolumeMount().withName("backups").withMountPath(MOUNT).endVolumeMount()
+        .build();
+  }
+
+  /**
+   * A container of the uploader's image with the object store as rclone's remote "store", configured from the
+   * environment: the credentials by Secret reference only, never in the script, the arguments or a log line.
+   */
+  private Container storeContainer(String name, String script, List<EnvVar> extraEnv) {
+    EnvironmentValues.ObjectStore store = backup.objectStore().orElseThrow();
+    List<EnvVar> env = new java.util.ArrayList<>(List.of(
+        PodParts.literal("PGDATABASE", values.postgres().auth().database()),
+        PodParts.literal("DESTINATION", store.folder(values.environment())),
+        PodParts.literal("HOME", "/tmp"),
+        PodParts.literal("RCLONE_CONFIG", "/tmp/rclone.conf"),
+        PodParts.literal("RCLONE_CONFIG_STORE_TYPE", "s3"),
+        PodParts.literal("RCLONE_CONFIG_STORE_PROVIDER", "Other"),
+        PodParts.literal("RCLONE_CONFIG_STORE_ENV_AUTH", "false"),
+        PodParts.literal("RCLONE_CONFIG_STORE_NO_CHECK_BUCKET", "true"),
+        PodParts.fromSecret("RCLONE_CONFIG_STORE_ACCESS_KEY_ID", store.accessKeyId().name(), store.accessKeyId().key()),
+        PodParts.fromSecret("RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY", store.secretAccessKey().name(),
+            store.secretAccessKey().key())));
+    store.endpointURL().ifPresent(url -> env.add(PodParts.literal("RCLONE_CONFIG_STORE_ENDPOINT", url)));
+    store.region().ifPresent(region -> env.add(PodParts.literal("RCLONE_CONFIG_STORE_REGION", region)));
+    store.endpointCA().ifPresent(ca -> env.add(PodParts.literal("RCLONE_CA_CERT", CA_MOUNT + "/" + ca.key())));
+    env.addAll(extraEnv);
+    var container = PodParts.container(name, store.uploaderImage(), env, backup.resources(), PostgresModel.UID)
+        .withCommand("/bin/sh", "-c", script)
+        .addNewVolumeMount().withName("backups").withMountPath(MOUNT).endVolumeMount()
+        .addNewVolumeMount().withName("scratch").withMountPath("/tmp").endVolumeMount();
+    if (store.endpointCA().isPresent()) {
+      container.addNewVolumeMount().withName("store-ca").withMountPath(CA_MOUNT).withReadOnly(true).endVolumeMount();
+    }
+    return container.build();
+  }
+
+  /** The pod around them: the backups claim (or, without a local copy, an emptyDir), as the database's pods are placed. */
+  private PodSpec podSpec(List<Container> init, Container main) {
+    PodSpecBuilder pod = new PodSpecBuilder()
         .withRestartPolicy("Never")
         .withAutomountServiceAccountToken(false)
         .withImagePullSecrets(PodParts.pullSecrets(values))
         .withSecurityContext(PodParts.podSecurity(PostgresModel.UID))
-        .addToContainers(PodParts.container("backup", values.postgres().image(), env, backup.resources(), PostgresModel.UID)
-            .withCommand(command)
-            .addNewVolumeMount().withName("backups").withMountPath(MOUNT).endVolumeMount()
-            .build())
-        .addNewVolume().withName("backups").withNewPersistentVolumeClaim().withClaimName(names.backupClaim())
-        .endPersistentVolumeClaim().endVolume()
+        .withInitContainers(init)
+        .addToContainers(main)
         .withNodeSelector(PodParts.nodeSelector(values.postgres().scheduling()))
-        .withTolerations(PodParts.tolerations(values.postgres().scheduling()))
-        .build();
+        .withTolerations(PodParts.tolerations(values.postgres().scheduling()));
+    if (backup.localCopy()) {
+      pod.addNewVolume().withName("backups").withNewPersistentVolumeClaim().withClaimName(names.backupClaim())
+          .endPersistentVolumeClaim().endVolume();
+    } else {
+      pod.addNewVolume().withName("backups").withNewEmptyDir().endEmptyDir().endVolume();
+    }
+    backup.objectStore().ifPresent(store -> {
+      pod.addNewVolume().withName("scratch").withNewEmptyDir().endEmptyDir().endVolume();
+      store.endpointCA().ifPresent(ca -> pod.addNewVolume().withName("store-ca").withNewSecret()
+          .withSecretName(ca.name()).endSecret().endVolume());
+    });
+    return pod.build();
   }
 }

@@ -124,9 +124,10 @@ final class PodParts {
         .toList();
   }
 
+  /** A zero delay is left out, as the API server leaves it out: written, it would read back as drift forever. */
   static Probe probe(EnvironmentValues.Probe probe, ProbeBuilder action) {
     return action
-        .withInitialDelaySeconds(probe.initialDelaySeconds())
+        .withInitialDelaySeconds(probe.initialDelaySeconds() == 0 ? null : probe.initialDelaySeconds())
         .withPeriodSeconds(probe.periodSeconds())
         .withTimeoutSeconds(probe.timeoutSeconds())
         .withSuccessThreshold(probe.successThreshold())

@@ -64,6 +64,11 @@ public final class ControlStore {
     write(environment, NEW_DATABASE, Map.of("newDatabaseConfirmedFor", target));
   }
 
+  /** A new-database confirmation is used once: the sync it let through clears it, so a later loss is held again. */
+  public void clearNewDatabase(String environment) {
+    write(environment, NEW_DATABASE, Map.of());
+  }
+
   /** The environment is gone: its controls go with it. */
   public void delete(String environment) {
     retry.run(() -> client.configMaps().inNamespace(namespace).withName(PREFIX + environment).delete());

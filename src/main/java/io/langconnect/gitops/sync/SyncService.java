@@ -169,7 +169,9 @@ public final class SyncService {
       if (!preview && (untrusted != null || changed)) {
         inventories.write(result.inventory().withProduction(values.production()).onCluster(values.cluster()));
       }
-      run.health = dryRun ? Health.UNKNOWN : run.target.live().health(values.namespace(), run.name);
+      run.health = dryRun ? Health.UNKNOWN : storeCredentialsMissing(run, values)
+          .map(missing -> new Health(Health.State.DEGRADED, missing))
+          .orElseGet(() -> run.target.live().health(values.namespace(), run.name));
       String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved
           + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention;
       if (run.controls.suspended()) {
@@ -184,6 +186,10 @@ public final class SyncService {
         String incomplete = String.join("; ", notPruned);
         if (!preview) run.target.events().warning(values.namespace(), "MoveIncomplete", incomplete);
         return finish(run.outcome(values.namespace(), Result.FAILED, message + "; " + incomplete));
+      }
+      if (!preview && run.controls.newDatabaseConfirmedFor().isPresent()) {
+        controls.clearNewDatabase(run.name);
+        message += "; the new-database confirmation was used and is cleared";
       }
       return finish(run.outcome(values.namespace(), Result.SYNCED, message));
     } catch (SyncFailedException e) {
@@ -240,6 +246,30 @@ public final class SyncService {
       run.target.events().warning(values.namespace(), "VolumeReclaimPolicyNotSet", message);
       return "; " + message;
     }
+  }
+
+  /** How a missing object-store Secret ends its Degraded message; kept between syncs, which alone read Secrets. */
+  private static final String STORE_UNREACHABLE = "; backups cannot reach the object store until it does";
+
+  /** A Secret the object store's values name that is missing (or lacks the key): no backup could upload. */
+  private static Optional<String> storeCredentialsMissing(Sync run, EnvironmentValues values) {
+    if (!values.backup().enabled() || values.backup().objectStore().isEmpty()) return Optional.empty();
+    var store = values.backup().objectStore().get();
+    var refs = new LinkedHashMap<String, EnvironmentValues.SecretKey>();
+    refs.put("backup.objectStore.s3Credentials.accessKeyId", store.accessKeyId());
+    refs.put("backup.objectStore.s3Credentials.secretAccessKey", store.secretAccessKey());
+    store.endpointCA().ifPresent(ca -> refs.put("backup.objectStore.endpointCA", ca));
+    for (var ref : refs.entrySet()) {
+      var secret = run.target.live().secret(values.namespace(), ref.getValue().name());
+      boolean hasKey = secret.map(s -> (s.getData() != null && s.getData().containsKey(ref.getValue().key()))
+          || (s.getStringData() != null && s.getStringData().containsKey(ref.getValue().key()))).orElse(false);
+      if (!hasKey) {
+        return Optional.of(values.origin(ref.getKey()) + ": " + ref.getKey() + ": Secret " + ref.getValue().name() + " in "
+            + values.namespace() + (secret.isEmpty() ? " does not exist" : " has no key " + ref.getValue().key())
+            + STORE_UNREACHABLE);
+      }
+    }
+    return Optional.empty();
   }
 
   private String notPrunedYet(Inventory left, RuntimeException why) {
@@ -399,8 +429,10 @@ public final class SyncService {
   }
 
   private static String backedUp(Sync run, EnvironmentValues values) {
-    return "backup Job " + run.backup + " finished before PostgreSQL restarted; its dump is the newest on the backups"
-        + " volume: `langconnect-gitops restore --env " + values.environment() + " --backup latest --confirm`";
+    String where = values.backup().objectStore().map(store -> "in s3://" + store.folder(values.environment()) + "/")
+        .orElse("on the backups volume");
+    return "backup Job " + run.backup + " finished before PostgreSQL restarted; its dump is the newest " + where
+        + ": `langconnect-gitops restore --env " + values.environment() + " --backup latest --confirm`";
   }
 
   /** Whether the last status of the environment says Ready (or it has none yet to look at). */
@@ -418,6 +450,7 @@ public final class SyncService {
     } catch (Clusters.UnavailableException e) {
       return; // its next sync says why
     }
+    if (status.get().health().message().endsWith(STORE_UNREACHABLE)) return; // the next sync reads the Secret again
     Health health = target.live().recentHealth(status.get().namespace(), environment);
     if (health.equals(status.get().health())) return;
     if (health.state() == Health.State.DEGRADED && status.get().health().state() != Health.State.DEGRADED) {

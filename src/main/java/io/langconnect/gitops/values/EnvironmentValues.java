@@ -90,8 +90,30 @@ public record EnvironmentValues(
    * Scheduled pg_dump backups to their own volume claim; {@code timeZone} empty means the controller manager's zone.
    * {@code beforeChange}: a change that restarts the database waits for a fresh backup first.
    */
+  /** {@code objectStore}: where dumps are uploaded, off the cluster; the backups claim is kept only with keepLocalCopy. */
   public record Backup(boolean enabled, String schedule, String timeZone, int retention, String storageSize,
-                       String storageClass, Resources resources, boolean beforeChange) {}
+                       String storageClass, Resources resources, boolean beforeChange, Optional<ObjectStore> objectStore) {
+    /** Whether dumps are kept on the backups claim: always without an object store, else when asked to. */
+    public boolean localCopy() {
+      return objectStore.map(ObjectStore::keepLocalCopy).orElse(true);
+    }
+  }
+
+  /** A key of a Secret in the environment's namespace. */
+  public record SecretKey(String name, String key) {}
+
+  /**
+   * S3-compatible object storage, in CloudNativePG's words: {@code destinationPath} is {@code s3://bucket[/prefix]};
+   * dumps go under {@code <prefix>/<environment>/}. Credentials only by Secret reference.
+   */
+  public record ObjectStore(String bucket, String prefix, Optional<String> endpointURL, Optional<String> region,
+                            SecretKey accessKeyId, SecretKey secretAccessKey, Optional<SecretKey> endpointCA,
+                            boolean keepLocalCopy, Image uploaderImage) {
+    /** bucket/prefix/environment, as the uploader names the folder of one environment's dumps. */
+    public String folder(String environment) {
+      return bucket + "/" + (prefix.isEmpty() ? "" : prefix + "/") + environment;
+    }
+  }
 
   /** {@code allowMajorUpgrade}: the user read the README's upgrade procedure and lets a new major version start. */
   public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,

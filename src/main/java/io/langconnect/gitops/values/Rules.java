@@ -73,6 +73,36 @@ final class Rules {
     return value.equals("Retain") || value.equals("Delete") ? null : "Retain or Delete";
   }
 
+  private static final Pattern S3_PATH = Pattern.compile(
+      "s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()-]+)*/?");
+  private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
+  private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+  static String s3Path(String value) {
+    return S3_PATH.matcher(value).matches() && !value.contains("/../") && !value.endsWith("/..")
+        ? null : "s3://bucket or s3://bucket/prefix (a bucket name of 3 to 63 lowercase letters, digits, '.' and '-';"
+        + " a prefix of letters, digits and !_.*'()-, separated by /)";
+  }
+
+  static String httpUrl(String value) {
+    try {
+      java.net.URI uri = new java.net.URI(value);
+      boolean ok = ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null
+          && uri.getUserInfo() == null && uri.getQuery() == null && uri.getFragment() == null;
+      return ok ? null : "an http:// or https:// URL of the S3 endpoint, without credentials or query";
+    } catch (java.net.URISyntaxException e) {
+      return "an http:// or https:// URL of the S3 endpoint, without credentials or query";
+    }
+  }
+
+  static String region(String value) {
+    return REGION.matcher(value).matches() ? null : "a region name such as eu-west-1 (lowercase letters, digits, '-')";
+  }
+
+  static String secretKey(String value) {
+    return SECRET_KEY.matcher(value).matches() ? null : "a Secret key: letters, digits, '-', '_' and '.'";
+  }
+
   static String accessMode(String value) {
     return ACCESS_MODES.contains(value) ? null : "one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod";
   }

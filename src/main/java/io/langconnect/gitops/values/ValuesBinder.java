@@ -3,6 +3,8 @@ package io.langconnect.gitops.values;
 import io.langconnect.gitops.values.EnvironmentValues.Auth;
 import io.langconnect.gitops.values.EnvironmentValues.Autoscaling;
 import io.langconnect.gitops.values.EnvironmentValues.Backup;
+import io.langconnect.gitops.values.EnvironmentValues.ObjectStore;
+import io.langconnect.gitops.values.EnvironmentValues.SecretKey;
 import io.langconnect.gitops.values.EnvironmentValues.EnvVar;
 import io.langconnect.gitops.values.EnvironmentValues.Image;
 import io.langconnect.gitops.values.EnvironmentValues.LangConnect;
@@ -291,7 +293,46 @@ public final class ValuesBinder {
         in.optionalString("backup.storage.storageClass").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain).orElse("");
     boolean beforeChange = in.bool("backup.beforeChange", production);
     return new Backup(enabled, schedule, timeZone, retention, size, storageClass, bindResources("backup.resources"),
-        beforeChange);
+        beforeChange, bindObjectStore());
+  }
+
+  private Optional<ObjectStore> bindObjectStore() {
+    String path = "backup.objectStore";
+    if (!in.isSet(path)) return Optional.empty();
+    Optional<String> destination = in.checked(path + ".destinationPath", in.optionalString(path + ".destinationPath"),
+        Rules::s3Path);
+    if (!in.isSet(path + ".destinationPath")) {
+      in.error(in.nearest(path + ".destinationPath"), path + ".destinationPath",
+          "is required; expected s3://bucket or s3://bucket/prefix");
+    }
+    Optional<String> endpoint = in.checked(path + ".endpointURL", in.optionalString(path + ".endpointURL"), Rules::httpUrl);
+    Optional<String> region = in.checked(path + ".region", in.optionalString(path + ".region"), Rules::region);
+    Optional<SecretKey> accessKeyId = bindSecretKey(path + ".s3Credentials.accessKeyId", true);
+    Optional<SecretKey> secretAccessKey = bindSecretKey(path + ".s3Credentials.secretAccessKey", true);
+    Optional<SecretKey> endpointCA = bindSecretKey(path + ".endpointCA", false);
+    boolean keepLocalCopy = in.bool(path + ".keepLocalCopy", false);
+    Image uploader = bindImage(path + ".uploader.image", Optional.of("rclone/rclone"), "1.68.2");
+    if (destination.isEmpty() || accessKeyId.isEmpty() || secretAccessKey.isEmpty()) return Optional.empty();
+    String rest = destination.get().substring("s3://".length()).replaceAll("/+$", "");
+    int slash = rest.indexOf('/');
+    return Optional.of(new ObjectStore(slash < 0 ? rest : rest.substring(0, slash), slash < 0 ? "" : rest.substring(slash + 1),
+        endpoint, region, accessKeyId.get(), secretAccessKey.get(), endpointCA, keepLocalCopy, uploader));
+  }
+
+  /** {@code {name: SECRET, key: KEY}}: both are needed. */
+  private Optional<SecretKey> bindSecretKey(String path, boolean required) {
+    if (!in.isSet(path)) {
+      if (required) in.error(in.nearest(path), path, "is required; expected {name: SECRET, key: KEY}");
+      return Optional.empty();
+    }
+    Optional<String> name = in.checked(path + ".name", in.optionalString(path + ".name"), Rules::dns1123Subdomain);
+    Optional<String> key = in.checked(path + ".key", in.optionalString(path + ".key"), Rules::secretKey);
+    for (String part : java.util.List.of("name", "key")) {
+      if (!in.isSet(path + "." + part)) {
+        in.error(in.nearest(path + "." + part), path + "." + part, "is required; expected {name: SECRET, key: KEY}");
+      }
+    }
+    return name.isPresent() && key.isPresent() ? Optional.of(new SecretKey(name.get(), key.get())) : Optional.empty();
   }
 
   /** {@code replicaCount} is the reference chart's key, {@code replicas} this project's; either may be used. */

@@ -26,7 +26,7 @@ final class DatabasePods implements AutoCloseable {
     watch = client.pods().inNamespace(namespace).withLabel(Labels.COMPONENT, Labels.POSTGRES).watch(new Watcher<>() {
       @Override
       public void eventReceived(Action action, Pod pod) {
-        record(action, pod.getMetadata().getName());
+        record(action, pod.getMetadata().getUid()); // a StatefulSet's new pod has the old one's name
       }
 
       @Override
@@ -44,12 +44,12 @@ final class DatabasePods implements AutoCloseable {
     return pods;
   }
 
-  private synchronized void record(Watcher.Action action, String name) {
+  private synchronized void record(Watcher.Action action, String uid) {
     if (action == Watcher.Action.DELETED) {
-      existing.remove(name);
+      existing.remove(uid);
     } else if (action == Watcher.Action.ADDED || action == Watcher.Action.MODIFIED) {
-      existing.add(name);
-      seen.add(name);
+      existing.add(uid);
+      seen.add(uid);
     }
     most = Math.max(most, existing.size());
   }

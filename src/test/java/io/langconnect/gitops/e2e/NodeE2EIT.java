@@ -84,6 +84,7 @@ class NodeE2EIT {
   private String prodNs;
   private String prodPassword = "prod-password-1";
   private String stagingExtra = "";
+  private String prodBackup = "backup:\n  retention: 2\n  storage: {size: 1Gi}\n";
 
   @BeforeAll
   void installTheControllerAndTwoEnvironments(@TempDir Path tmp) throws Exception {
@@ -169,13 +170,14 @@ class NodeE2EIT {
       query(ns, "INSERT INTO e2e_marker VALUES ('written before the pod was deleted')");
     }
     for (String ns : List.of(stagingNs, prodNs)) {
-      String old = pod(ns, Labels.POSTGRES).getMetadata().getName();
+      Pod old = pod(ns, Labels.POSTGRES);
       try (DatabasePods pods = DatabasePods.watch(admin, ns)) {
-        admin.pods().inNamespace(ns).withName(old).delete();
-        // The replacement starts only once the old pod is gone from the API: never two postmasters on one volume.
+        admin.pods().inNamespace(ns).withName(old.getMetadata().getName()).delete();
+        // The replacement (a StatefulSet's, of the same name) starts only once the old pod is gone from the API:
+        // never two postmasters on one volume.
         onNode(ns, "the old PostgreSQL pod gone and a new one ready in " + ns, () -> {
           Pod now = podOrNull(ns, Labels.POSTGRES);
-          return admin.pods().inNamespace(ns).withName(old).get() == null && now != null
+          return now != null && !now.getMetadata().getUid().equals(old.getMetadata().getUid())
               && now.getMetadata().getDeletionTimestamp() == null && pods.created() >= 1 && ready(now);
         });
         assertThat(pods.mostAtOnce()).as("database pods that existed at the same time in " + ns).isEqualTo(1);
@@ -240,7 +242,7 @@ class NodeE2EIT {
   @Test
   @Order(5)
   void aPasswordCommittedToGitRollsBothPodsAndEverythingReconnects() throws Exception {
-    String oldDatabasePod = pod(prodNs, Labels.POSTGRES).getMetadata().getName();
+    String oldDatabasePod = pod(prodNs, Labels.POSTGRES).getMetadata().getUid();
     String oldAppPod = pod(prodNs, Labels.LANGCONNECT).getMetadata().getName();
     // As the README says: the role's password first (it lives in the data directory), then the commit.
     query(prodNs, "ALTER ROLE postgres PASSWORD 'prod-password-2'");
@@ -252,9 +254,9 @@ class NodeE2EIT {
     onNode(prodNs, "both prod pods rolled, the old ones gone, the new ones ready", () -> {
       Pod database = podOrNull(prodNs, Labels.POSTGRES);
       Pod app = podOrNull(prodNs, Labels.LANGCONNECT);
-      return admin.pods().inNamespace(prodNs).withName(oldDatabasePod).get() == null
-          && admin.pods().inNamespace(prodNs).withName(oldAppPod).get() == null
-          && database != null && app != null && !database.getMetadata().getName().equals(oldDatabasePod)
+      // The database's pod keeps its name (a StatefulSet's): a new one is told by its uid.
+      return admin.pods().inNamespace(prodNs).withName(oldAppPod).get() == null
+          && database != null && app != null && !database.getMetadata().getUid().equals(oldDatabasePod)
           && !app.getMetadata().getName().equals(oldAppPod) && ready(database) && ready(app)
           && databaseAvailable(prodNs) && available(prodNs, "langconnect-langconnect", 1);
     });
@@ -418,6 +420,111 @@ class NodeE2EIT {
     assertThat(query(prodNs, "SELECT note FROM migration_marker").getString(0)).isEqualTo("written under the Deployment");
   }
 
+  @Test
+  @Order(10)
+  void backupsGoToTheObjectStoreCheckedAndRotatedInTheEnvironmentsOwnFolderOnly() throws Exception {
+    String bucket = plane.setting("S3_BUCKET");
+    String uploader = plane.setting("NODE_BACKUP_UPLOADER_IMAGE");
+    createStoreSecret();
+    prodBackup = """
+        backup:
+          retention: 2
+          objectStore:
+            destinationPath: s3://%s/e2e-%s
+            endpointURL: %s
+            s3Credentials:
+              accessKeyId: {name: backup-s3, key: ACCESS_KEY_ID}
+              secretAccessKey: {name: backup-s3, key: ACCESS_SECRET_KEY}
+            uploader:
+              image: {repository: %s, tag: "%s", pullPolicy: IfNotPresent}
+        """.formatted(bucket, prodNs, plane.setting("S3_ENDPOINT"), uploader.split(":")[0], uploader.split(":")[1]);
+    writeValues();
+    copyValuesToRepo();
+    String revision = repo.commitAndPush("prod backs up to the object store");
+    eventually("prod synced with its backups going off the cluster", STARTUP, () -> revision.equals(
+        api("/api/v1/environments/prod").getString("revision")) && admin.batch().v1().cronjobs().inNamespace(prodNs)
+        .withName("langconnect-postgres-backup").get().getSpec().getJobTemplate().getSpec().getTemplate().getSpec()
+        .getContainers().get(0).getName().equals("upload"));
+
+    // Beside prod's dumps: something else in its folder, and another environment's dump of the same name pattern.
+    Path folder = Path.of(plane.setting("S3_ROOT"), bucket, "e2e-" + prodNs);
+    Files.createDirectories(folder.resolve("prod"));
+    Files.createDirectories(folder.resolve("staging"));
+    Files.writeString(folder.resolve("prod/README.txt"), "not a dump");
+    Files.writeString(folder.resolve("staging/postgres-20200101T000000Z.dump"), "another environment's");
+
+    // About 100 MB of data that does not compress away, for the upload's figure.
+    query(prodNs, "CREATE TABLE e2e_filler AS SELECT i, md5(random()::text) || md5(random()::text) AS a,"
+        + " md5(random()::text) || md5(random()::text) AS b FROM generate_series(1, 700000) i");
+    long databaseBytes = query(prodNs, "SELECT pg_database_size('postgres') AS size").getLong(0);
+    for (int i = 0; i < 3; i++) {
+      long started = System.nanoTime();
+      CliTest.Run backup = CliTest.run("backup", "--env", "prod", "--values", values.toString(), "--kubeconfig",
+          plane.kubeconfig());
+      assertThat(backup.exit()).as(backup.err()).isZero();
+      awaitJob(prodNs, backup.out().strip());
+      if (i == 0) {
+        String log = kubectl("-n", prodNs, "logs", "job/" + backup.out().strip(), "-c", "upload");
+        System.out.printf("backup of a %d MB database to the object store: %d ms from `backup` to the Job's completion;"
+            + " upload log: %s%n", databaseBytes / 1_000_000, (System.nanoTime() - started) / 1_000_000, log.strip());
+        query(prodNs, "DROP TABLE e2e_filler");
+      }
+      Thread.sleep(1_100); // dumps are named to the second
+    }
+    try (Stream<Path> files = Files.list(folder.resolve("prod"))) {
+      assertThat(files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList())
+          .as("retention 2 over 3 uploads, and what is not a dump of prod kept").hasSize(3).contains("README.txt")
+          .filteredOn(n -> n.endsWith(".dump")).hasSize(2).allMatch(n -> n.matches("postgres-\\d{8}T\\d{6}Z\\.dump"));
+    }
+    assertThat(folder.resolve("staging/postgres-20200101T000000Z.dump")).as("another environment's folder").exists();
+    assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres-backups").get())
+        .as("the backups claim no longer rendered is kept: claims are never pruned").isNotNull();
+    eventually("the upload is exported by every replica", () -> everyReplica(scrape ->
+        value(scrape, "langconnect_backup_upload_size_bytes", prodNs) > 0
+            && value(scrape, "langconnect_backup_object_store_age_seconds", prodNs) < 600));
+    // No credential in what a user reads: the CronJob, the Jobs' logs, the Events.
+    String secret = plane.setting("S3_SECRET_ACCESS_KEY");
+    assertThat(kubectl("-n", prodNs, "get", "cronjobs,jobs,events", "-o", "yaml")).doesNotContain(secret);
+  }
+
+  @Test
+  @Order(11)
+  void theDisasterDrillBringsProdBackFromTheBucketAfterItsNamespaceIsGone() throws Exception {
+    addDocuments(prodNs, "drill", 7);
+    String checksum = embeddingsChecksum();
+    CliTest.Run backup = CliTest.run("backup", "--env", "prod", "--values", values.toString(), "--kubeconfig",
+        plane.kubeconfig());
+    assertThat(backup.exit()).as(backup.err()).isZero();
+    awaitJob(prodNs, backup.out().strip());
+
+    long started = System.nanoTime();
+    admin.namespaces().withName(prodNs).delete(); // claims, backups claim and Secrets with it
+    plane.awaitNamespaceGone(prodNs);
+    eventually("held, not started empty", STARTUP, () -> "Held".equals(api("/api/v1/environments/prod").getString("result")));
+    // The cluster's copies are gone with the namespace: a new, empty database, then the dump from the bucket.
+    CliTest.Run confirm = CliTest.run("confirm-new-database", "--env", "prod", "--values", values.toString(),
+        "--kubeconfig", plane.kubeconfig());
+    assertThat(confirm.exit()).as(confirm.err()).isZero();
+    eventually("the namespace made again by the sync", STARTUP, () -> admin.namespaces().withName(prodNs).get() != null);
+    createStoreSecret();
+    onNode(prodNs, "prod's new, empty database available", () -> databaseAvailable(prodNs));
+    CliTest.Run restore = CliTest.run("restore", "--env", "prod", "--backup", "latest", "--confirm", "--values",
+        values.toString(), "--kubeconfig", plane.kubeconfig());
+    assertThat(restore.exit()).as(restore.err()).isZero();
+    awaitJob(prodNs, restore.out().strip());
+    assertThat(embeddingsChecksum()).as("ids, vectors, documents and metadata, from the bucket").isEqualTo(checksum);
+    System.out.printf("disaster drill: %d ms from deleting prod's namespace to its data restored from the bucket%n",
+        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /** The object store's credentials, as a user creates them in the environment's namespace. */
+  private void createStoreSecret() {
+    admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("backup-s3")
+        .withNamespace(prodNs).endMetadata().addToStringData("ACCESS_KEY_ID", plane.setting("S3_ACCESS_KEY_ID"))
+        .addToStringData("ACCESS_SECRET_KEY", plane.setting("S3_SECRET_ACCESS_KEY")).build())
+        .fieldManager("e2e").forceConflicts().serverSideApply();
+  }
+
   /** The controller's status API through its Service (a standby passes it on to the leader). */
   private JsonObject api(String path) {
     try {
@@ -458,10 +565,7 @@ class NodeE2EIT {
         postgres:
           auth: {password: %s}
           persistence: {enabled: true, size: 1Gi}
-        backup:
-          retention: 2
-          storage: {size: 1Gi}
-        """.formatted(prodNs, prodPassword));
+        """.formatted(prodNs, prodPassword) + prodBackup);
   }
 
   private void copyValuesToRepo() throws Exception {

@@ -102,6 +102,8 @@ class MetricsContractIT {
         .create();
     plane.admin().resource(new SecretBuilder().withNewMetadata().withName("langconnect-postgres-auth")
         .withNamespace(prodNs).endMetadata().addToStringData("postgres-password", "from-the-operator").build()).create();
+    plane.admin().resource(new SecretBuilder().withNewMetadata().withName("backup-s3").withNamespace(prodNs).endMetadata()
+        .addToStringData("ACCESS_KEY_ID", "key-id").addToStringData("ACCESS_SECRET_KEY", "key-secret").build()).create();
 
     // Both databases hold LangChain's tables, as LangConnect makes them; only staging's vectors have an HNSW index.
     String stagingDb = plane.newDatabase();
@@ -280,6 +282,9 @@ class MetricsContractIT {
         group("as synced: prod has never had a backup, prod's LangConnect does not answer", synced, Map.of(), List.of(
             quiet("25h", "LangConnectBackupMissing"),
             firing("27h", "LangConnectBackupMissing", synced, "langconnect_backup_age_seconds", "prod"),
+            quiet("25h", "LangConnectBackupOffClusterMissing"),
+            firing("27h", "LangConnectBackupOffClusterMissing", synced, "langconnect_backup_object_store_age_seconds",
+                "prod"),
             quiet("4m", "LangConnectDown"),
             firing("6m", "LangConnectDown", synced, "langconnect_api_up", "prod"),
             quiet("3h", "LangConnectDatabaseDown"),
@@ -310,6 +315,10 @@ class MetricsContractIT {
         group("a backup succeeds every day", backedUp, Map.of(
                 series("langconnect_backup_age_seconds", "prod"), v -> fmt(v) + "+60x1439 0+60x" + (SAMPLES - 1440)),
             List.of(quiet("27h", "LangConnectBackupMissing"))),
+        group("a backup reaches the object store every day", backedUp, Map.of(
+                series("langconnect_backup_object_store_age_seconds", "prod"),
+                v -> fmt(v) + "+60x1439 0+60x" + (SAMPLES - 1440)),
+            List.of(quiet("27h", "LangConnectBackupOffClusterMissing"))),
         group("the latest backup Job failed", failed, Map.of(), List.of(
             quiet("4m", "LangConnectBackupJobFailed"),
             firing("6m", "LangConnectBackupJobFailed", failed, "langconnect_backup_last_job_failed", "prod"))),

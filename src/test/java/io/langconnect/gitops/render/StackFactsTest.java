@@ -112,7 +112,8 @@ class StackFactsTest {
 
     assertProbe(db.getLivenessProbe(), 30, 10, 5, 6);
     // Liveness waits for the server's first answer: crash recovery may replay WAL for long, and is not killed.
-    assertProbe(db.getStartupProbe(), 0, 10, 5, 360);
+    assertThat(db.getStartupProbe().getInitialDelaySeconds()).as("0 is left out, as the API server returns it").isNull();
+    assertThat(db.getStartupProbe().getPeriodSeconds() * db.getStartupProbe().getFailureThreshold()).isEqualTo(3600);
     assertThat(db.getStartupProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
     assertProbe(db.getReadinessProbe(), 5, 5, 3, 3);
     assertThat(db.getLivenessProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c", "pg_isready -U rag");
@@ -355,5 +356,52 @@ class StackFactsTest {
         """);
     assertThat(everything.stream().map(o -> o.getApiVersion() + "/" + o.getKind()).collect(java.util.stream.Collectors.toSet()))
         .isEqualTo(StackRenderer.KINDS);
+  }
+
+  @Test
+  void withAnObjectStoreTheDumpIsUploadedOffTheClusterWithCredentialsOnlyBySecretReference() {
+    List<HasMetadata> objects = render(STAGING + """
+          persistence:
+            enabled: true
+        backup:
+          retention: 4
+          objectStore:
+            destinationPath: s3://rag-backups/team-a
+            endpointURL: https://s3.example.internal:9000
+            region: eu-west-1
+            s3Credentials:
+              accessKeyId: {name: backup-s3, key: ACCESS_KEY_ID}
+              secretAccessKey: {name: backup-s3, key: ACCESS_SECRET_KEY}
+            endpointCA: {name: backup-s3-ca, key: ca.crt}
+        """);
+    assertThat(objects).as("no backups claim without keepLocalCopy").noneMatch(o -> o instanceof PersistentVolumeClaim
+        && o.getMetadata().getName().equals("langconnect-postgres-backups"));
+    PodSpec pod = only(objects, CronJob.class, "langconnect-postgres-backup").getSpec().getJobTemplate().getSpec()
+        .getTemplate().getSpec();
+    // The dump first (and verified), in the database's image; then the upload, in the uploader's.
+    assertThat(pod.getInitContainers()).singleElement().satisfies(dump -> {
+      assertThat(dump.getName()).isEqualTo("dump");
+      assertThat(dump.getImage()).isEqualTo("pgvector/pgvector:pg16");
+      assertThat(dump.getCommand().get(2)).contains("pg_restore --list");
+    });
+    Container upload = pod.getContainers().get(0);
+    assertThat(upload.getName()).isEqualTo("upload");
+    assertThat(upload.getImage()).isEqualTo("rclone/rclone:1.68.2");
+    Map<String, EnvVar> env = env(upload);
+    assertThat(env.get("DESTINATION").getValue()).isEqualTo("rag-backups/team-a/staging");
+    assertThat(env.get("RETENTION").getValue()).isEqualTo("4");
+    assertThat(env.get("RCLONE_CONFIG_STORE_ENDPOINT").getValue()).isEqualTo("https://s3.example.internal:9000");
+    assertThat(env.get("RCLONE_CONFIG_STORE_REGION").getValue()).isEqualTo("eu-west-1");
+    assertThat(env.get("RCLONE_CONFIG_STORE_ACCESS_KEY_ID").getValue()).isNull();
+    assertThat(env.get("RCLONE_CONFIG_STORE_ACCESS_KEY_ID").getValueFrom().getSecretKeyRef().getName()).isEqualTo("backup-s3");
+    assertThat(env.get("RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY").getValueFrom().getSecretKeyRef().getKey())
+        .isEqualTo("ACCESS_SECRET_KEY");
+    assertThat(env.get("RCLONE_CA_CERT").getValue()).isEqualTo("/etc/backup-store-ca/ca.crt");
+    // Checked after the upload, and only this environment's folder and dumps are rotated.
+    assertThat(upload.getCommand().get(2)).contains("rclone check --one-way").contains("\"$store/$old\"")
+        .containsSubsequence("rclone copyto", "rclone check", "deletefile");
+    assertThat(pod.getVolumes()).extracting(v -> v.getName()).containsExactlyInAnyOrder("backups", "scratch", "store-ca");
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("backups"))
+        .singleElement().satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
   }
 }
