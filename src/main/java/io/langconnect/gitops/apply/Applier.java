@@ -233,10 +233,16 @@ public final class Applier {
     }
   }
 
-  /** Prunes every object of an environment whose values file was removed (PVCs and the namespace stay). */
+  /**
+   * Prunes every object of an environment whose values file was removed, or that moved away: PVCs, the namespace and
+   * a generated password stay. The data directory on a kept claim knows only that password, so an environment that
+   * comes back (a reverted removal) logs in to its own data with it.
+   */
   public SyncResult pruneAll(Inventory previous, boolean dryRun) {
     List<ObjectResult> results = new ArrayList<>();
-    previous.objects().keySet().forEach(ref -> results.add(prune(ref, previous.environment(), dryRun)));
+    previous.objects().keySet().forEach(ref -> results.add(ref.kind().equals("Secret") && isGeneratedPassword(ref)
+        ? new ObjectResult(ref, Action.RETAINED, List.of(), "the generated password of the kept data")
+        : prune(ref, previous.environment(), dryRun)));
     return new SyncResult(results, Inventory.empty(previous.environment()));
   }
 
@@ -391,6 +397,12 @@ public final class Applier {
       }
       return new ObjectResult(ref, Action.PRUNED, List.of());
     });
+  }
+
+  private boolean isGeneratedPassword(ObjectRef ref) {
+    Secret live = retry.call(() -> client.secrets().inNamespace(ref.namespace()).withName(ref.name()).get());
+    return live != null && live.getMetadata().getAnnotations() != null
+        && live.getMetadata().getAnnotations().containsKey(Labels.GENERATE_PASSWORD_ANNOTATION);
   }
 
   private void ensureNamespace(String namespace, String environment, boolean dryRun) {

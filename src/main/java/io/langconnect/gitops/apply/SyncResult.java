@@ -33,6 +33,14 @@ public record SyncResult(List<ObjectResult> objects, Inventory inventory) {
     return objects.stream().filter(o -> o.action() == action).count();
   }
 
+  /** What a prune kept, in words: the volume claims, and a generated password when it kept one. */
+  public String kept() {
+    long claims = objects.stream().filter(o -> o.action() == Action.RETAINED && o.ref().kind().equals("PersistentVolumeClaim"))
+        .count();
+    boolean password = objects.stream().anyMatch(o -> o.action() == Action.RETAINED && o.ref().kind().equals("Secret"));
+    return claims + " volume claim(s)" + (password ? ", the generated password Secret" : "");
+  }
+
   public java.util.Optional<ObjectResult> held() {
     return objects.stream().filter(o -> o.action() == Action.HELD).findFirst();
   }

@@ -57,6 +57,13 @@ public final class Workloads {
         .map(image -> image.substring(image.lastIndexOf(':') + 1));
   }
 
+  /** Pods of the workload that are ready now, as its status counts them. */
+  public static int readyReplicas(HasMetadata workload) {
+    Integer ready = workload instanceof StatefulSet set ? (set.getStatus() == null ? null : set.getStatus().getReadyReplicas())
+        : ((Deployment) workload).getStatus() == null ? null : ((Deployment) workload).getStatus().getReadyReplicas();
+    return ready == null ? 0 : ready;
+  }
+
   public static int replicas(HasMetadata workload) {
     Integer replicas = workload instanceof StatefulSet set ? set.getSpec().getReplicas()
         : ((Deployment) workload).getSpec().getReplicas();

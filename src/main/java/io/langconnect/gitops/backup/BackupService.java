@@ -157,7 +157,7 @@ public final class BackupService {
     // An exec's stdin is not closed on the pod's side when the client closes it (the API server's websocket
     // protocol has no end-of-input before v5, so psql would wait forever): head reads exactly the file's size.
     String tool = custom
-        ? "pg_restore --clean --if-exists --no-owner --exit-on-error -U " + user + " -d " + database
+        ? "pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error -U " + user + " -d " + database
         : "psql -v ON_ERROR_STOP=1 --single-transaction -U " + user + " -d " + database;
     String command = "head -c " + Files.size(dump) + " | " + tool;
     ByteArrayOutputStream output = new ByteArrayOutputStream();

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionCommand.Provider.class,
     description = "GitOps controller for LangConnect with PostgreSQL + pgvector on Kubernetes.",
     subcommands = {ServeCommand.class, SyncCommand.class, DiffCommand.class, RenderCommand.class, ValidateCommand.class,
-        GetCommand.class, SuspendCommand.class, ResumeCommand.class, PruneCommand.class,
+        GetCommand.class, SuspendCommand.class, ResumeCommand.class, PruneCommand.class, ApplyWithoutBackupCommand.class,
         ConfirmNewDatabaseCommand.class, BackupCommand.class, RestoreCommand.class, ClusterCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -41,7 +41,7 @@ final class PruneCommand implements Callable<Integer> {
         out.flush();
         return 1;
       }
-      cluster.controls.confirmPrune(env);
+      cluster.controls.confirmPrune(env, inventory.revision());
       out.println(env + ": prune confirmed; the controller prunes it now (or the next `sync` does)");
       return 0;
     } catch (InventoryStore.InvalidInventoryException e) {

@@ -47,10 +47,10 @@ final class RestoreCommand implements Callable<Integer> {
       throw new Main.UserError("--from-file " + source.file + ": not a readable file");
     }
     PrintWriter out = spec.commandLine().getOut();
-    String where = environment.backup().objectStore().map(store -> "s3://" + store.folder(env) + "/")
-        .orElse(new Names(environment.release()).backupClaim());
+    String where = environment.backup().objectStore().map(store -> "in s3://" + store.folder(env) + "/")
+        .orElse("on " + new Names(environment.release()).backupClaim());
     String what = source.file != null ? "the local dump " + source.file
-        : source.backup.equals("latest") ? "the newest backup in " + where : "backup " + source.backup + " in " + where;
+        : source.backup.equals("latest") ? "the newest backup " + where : "backup " + source.backup + " " + where;
     String into = "database " + environment.postgres().auth().database() + " of " + env + " (namespace "
         + environment.namespace() + ")";
     if (!confirm) {

@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfig
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.langconnect.gitops.apply.DriftWatch;
+import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
@@ -69,6 +71,7 @@ public final class Controller implements AutoCloseable {
   private final List<String> syncDeployments = new ArrayList<>();
   private final PollHandoff handoff;
   private final ControlStore controls;
+  private final InventoryStore inventories;
   private final LeaderDirectory directory;
   /** The leader's drift watches, one per cluster's cache. */
   private final Map<WorkloadCache, DriftWatch> driftWatches = new java.util.concurrent.ConcurrentHashMap<>();
@@ -90,6 +93,7 @@ public final class Controller implements AutoCloseable {
     this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.retry = Retry.apiCalls(config.sync().retries());
     this.controls = new ControlStore(client, config.kubernetes().stateNamespace(), retry);
+    this.inventories = new InventoryStore(client, config.namespacePolicy(), retry);
     this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.workloads = new WorkloadCache(client);
     this.clusters = targets();
@@ -127,7 +131,11 @@ public final class Controller implements AutoCloseable {
               return null;
             }, false),
             env -> vertx.executeBlocking(() -> {
-              controls.confirmPrune(env);
+              controls.confirmPrune(env, inventories.read(env).map(Inventory::revision).orElse(""));
+              return null;
+            }, false),
+            env -> vertx.executeBlocking(() -> {
+              controls.skipBackupOnce(env);
               return null;
             }, false),
             () -> vertx.executeBlocking(directory::apiUrl, false)),

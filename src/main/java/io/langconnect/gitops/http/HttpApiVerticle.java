@@ -49,6 +49,7 @@ public final class HttpApiVerticle extends VerticleBase {
   public record Actions(Function<EnvironmentStatus, Future<String>> backup,
                         BiFunction<String, Optional<Controls.Suspension>, Future<Void>> suspend,
                         Function<String, Future<Void>> confirmPrune,
+                        Function<String, Future<Void>> applyWithoutBackup,
                         Supplier<Future<Optional<String>>> leaderApiUrl) {}
 
   /** Set on a request a standby passed on, so that a stale address never sends it round in a loop. */
@@ -98,6 +99,7 @@ public final class HttpApiVerticle extends VerticleBase {
     router.post("/api/v1/environments/:name/suspend").handler(ctx -> suspend(ctx, true));
     router.post("/api/v1/environments/:name/resume").handler(ctx -> suspend(ctx, false));
     router.post("/api/v1/environments/:name/prune").handler(this::confirmPrune);
+    router.post("/api/v1/environments/:name/apply-without-backup").handler(this::applyWithoutBackup);
     webhooks.mount(router);
     return vertx.createHttpServer().requestHandler(router).listen(port, host).onSuccess(s -> server = s);
   }
@@ -215,6 +217,22 @@ public final class HttpApiVerticle extends VerticleBase {
     }
     actions.confirmPrune().apply(name)
         .onSuccess(v -> json(ctx, 202, new JsonObject().put("environment", name).put("status", "prune confirmed")))
+        .onFailure(e -> error(ctx, 503, "could not record it in the cluster: " + e.getMessage()));
+  }
+
+  /** For a held database change whose backup cannot be taken: the database does not run. */
+  private void applyWithoutBackup(RoutingContext ctx) {
+    if (!authorized(ctx)) return;
+    String name = ctx.pathParam("name");
+    Optional<EnvironmentStatus> status = board.get(name);
+    if (status.isEmpty() || status.get().result() != EnvironmentStatus.Result.HELD) {
+      error(ctx, 409, "environment \"" + name + "\" has no held change" + status.map(s -> " (it is " + s.result().label()
+          + ")").orElse(""));
+      return;
+    }
+    actions.applyWithoutBackup().apply(name)
+        .onSuccess(v -> json(ctx, 202, new JsonObject().put("environment", name)
+            .put("status", "its held database change is applied without a backup while the database is not running")))
         .onFailure(e -> error(ctx, 503, "could not record it in the cluster: " + e.getMessage()));
   }
 

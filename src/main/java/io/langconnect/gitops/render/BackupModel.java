@@ -27,7 +27,8 @@ final class BackupModel {
 
   /**
    * Dump to a temporary name, verify the dump can be read back, rename it atomically, and only then delete
-   * the oldest dumps beyond the retention. Any failure exits non-zero before anything is deleted.
+   * the oldest dumps beyond the retention (and, with KEEP_DAYS, only those older than that: a run of dumps of an
+   * emptied database never rotates out every good one). Any failure exits non-zero before anything is deleted.
    */
   static final String BACKUP_SCRIPT = """
       set -eu
@@ -40,8 +41,12 @@ final class BackupModel {
       pg_restore --list "$tmp" > /dev/null
       mv "$tmp" "$final"
       echo "backup written: $final ($(wc -c < "$final") bytes)"
+      cutoff="$PGDATABASE-$(date -u -d "@$(( $(date -u +%s) - ${KEEP_DAYS:-0} * 86400 ))" +%Y%m%dT%H%M%SZ).dump"
       ls -1 "$dir" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z\\\\.dump$" | sort -r | tail -n +$((RETENTION + 1)) |
-        while read -r old; do rm -f "$dir/$old"; echo "removed $dir/$old (retention $RETENTION)"; done
+        while read -r old; do
+          [ "$(printf '%s\\n%s\\n' "$old" "$cutoff" | sort | head -n 1)" = "$old" ] || continue # younger than KEEP_DAYS
+          rm -f "$dir/$old"; echo "removed $dir/$old (retention $RETENTION, older than ${KEEP_DAYS:-0} days)"
+        done
       """;
 
   /**
@@ -59,8 +64,8 @@ final class BackupModel {
       [ -n "$file" ] || { echo "no backup of $PGDATABASE in $dir" >&2; exit 1; }
       case "$file" in /*) path="$file" ;; *) path="$dir/$file" ;; esac
       pg_restore --list "$path" > /dev/null
-      echo "restoring $path into $PGDATABASE"
-      pg_restore --clean --if-exists --no-owner --exit-on-error --dbname="$PGDATABASE" "$path"
+      echo "restoring $path into $PGDATABASE in one transaction: a failure half way leaves the database as it was"
+      pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --dbname="$PGDATABASE" "$path"
       echo "restored $path"
       """;
 
@@ -80,9 +85,13 @@ final class BackupModel {
       rclone copyto "$dir/$file" "$store/$file"
       rclone check --one-way --include "$file" "$dir" "$store"
       echo "uploaded $file ($size bytes) to $DESTINATION and checked its size and checksum there"
+      cutoff="$PGDATABASE-$(date -u -d "@$(( $(date -u +%s) - ${KEEP_DAYS:-0} * 86400 ))" +%Y%m%dT%H%M%SZ).dump"
       rclone lsf --files-only "$store" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z\\.dump$" | sort -r |
         tail -n +$((RETENTION + 1)) |
-        while read -r old; do rclone deletefile "$store/$old"; echo "removed $DESTINATION/$old (retention $RETENTION)"; done
+        while read -r old; do
+          [ "$(printf '%s\\n%s\\n' "$old" "$cutoff" | sort | head -n 1)" = "$old" ] || continue # younger than KEEP_DAYS
+          rclone deletefile "$store/$old"; echo "removed $DESTINATION/$old (retention $RETENTION, older than ${KEEP_DAYS:-0} days)"
+        done
       printf 'uploaded %s %s\\n' "$file" "$size" > /dev/termination-log
       """;
 
@@ -163,7 +172,8 @@ final class BackupModel {
   /** The backup pod: pg_dump; with an object store, pg_dump first (an init container) and then the upload. */
   PodSpec backupPodSpec() {
     List<EnvVar> env = List.of(PodParts.literal("BACKUP_DIR", MOUNT),
-        PodParts.literal("RETENTION", Integer.toString(backup.retention())));
+        PodParts.literal("RETENTION", Integer.toString(backup.retention())),
+        PodParts.literal("KEEP_DAYS", Integer.toString(backup.keepDays())));
     Container dump = databaseContainer("backup", BACKUP_SCRIPT, env);
     if (backup.objectStore().isEmpty()) return podSpec(List.of(), dump);
     return podSpec(List.of(new ContainerBuilder(dump).withName("dump").build()), storeContainer("upload", UPLOAD_SCRIPT, env));

@@ -27,6 +27,7 @@ public final class ControlStore {
   private static final String SUSPEND = "langconnect-gitops-suspend";
   private static final String PRUNE = "langconnect-gitops-prune";
   private static final String NEW_DATABASE = "langconnect-gitops-new-database";
+  private static final String SKIP_BACKUP = "langconnect-gitops-skip-backup";
 
   private final KubernetesClient client;
   private final String namespace;
@@ -54,9 +55,26 @@ public final class ControlStore {
     write(environment, SUSPEND, Map.of());
   }
 
-  /** Lets the held prune of a removed environment go ahead. */
-  public void confirmPrune(String environment) {
-    write(environment, PRUNE, Map.of("pruneConfirmed", "true"));
+  /**
+   * Lets the held prune of a removed environment go ahead, for the inventory as it is now ({@code inventoryRevision}):
+   * a confirmation never carries over to a later removal of the same environment.
+   */
+  public void confirmPrune(String environment, String inventoryRevision) {
+    write(environment, PRUNE, Map.of("pruneConfirmed", inventoryRevision));
+  }
+
+  /** The environment's values file is back: a prune confirmed for its removal no longer applies. */
+  public void clearPrune(String environment) {
+    write(environment, PRUNE, Map.of());
+  }
+
+  /** The next sync applies a held database change without the backup before it (the database is not running). */
+  public void skipBackupOnce(String environment) {
+    write(environment, SKIP_BACKUP, Map.of("skipBackupOnce", "true"));
+  }
+
+  public void clearSkipBackup(String environment) {
+    write(environment, SKIP_BACKUP, Map.of());
   }
 
   /** Lets an environment whose release or namespace changed start an empty database at {@code target}. */
@@ -87,8 +105,8 @@ public final class ControlStore {
     Map<String, String> data = cm.getData() == null ? Map.of() : cm.getData();
     Optional<Controls.Suspension> suspension = Optional.ofNullable(data.get("suspendedBy")).map(by ->
         new Controls.Suspension(by, data.getOrDefault("suspendedReason", ""), instant(data.get("suspendedAt"))));
-    return new Controls(suspension, "true".equals(data.get("pruneConfirmed")),
-        Optional.ofNullable(data.get("newDatabaseConfirmedFor")));
+    return new Controls(suspension, Optional.ofNullable(data.get("pruneConfirmed")).filter(r -> !r.isEmpty()),
+        Optional.ofNullable(data.get("newDatabaseConfirmedFor")), "true".equals(data.get("skipBackupOnce")));
   }
 
   private static Instant instant(String text) {

@@ -7,9 +7,18 @@ import java.util.Optional;
  * What operators told the controller about one environment, kept in the cluster so that it survives a restart and
  * a change of leader: whether it is suspended (by whom, why, since when), and which held changes they confirmed.
  */
-public record Controls(Optional<Suspension> suspension, boolean pruneConfirmed, Optional<String> newDatabaseConfirmedFor) {
+public record Controls(Optional<Suspension> suspension, Optional<String> pruneConfirmedFor,
+                       Optional<String> newDatabaseConfirmedFor, boolean skipBackupOnce) {
 
-  public static final Controls NONE = new Controls(Optional.empty(), false, Optional.empty());
+  public static final Controls NONE = new Controls(Optional.empty(), Optional.empty(), Optional.empty(), false);
+
+  /** A prune confirmation counts for the inventory it was given for (the revision that recorded it), no other. */
+  public boolean pruneConfirmed(String inventoryRevision) {
+    return pruneConfirmedFor.filter(r -> r.equals(inventoryRevision) || r.equals(LEGACY_PRUNE_CONFIRMATION)).isPresent();
+  }
+
+  /** What a release before the binding wrote: honoured once, and cleared like any other when the file returns. */
+  static final String LEGACY_PRUNE_CONFIRMATION = "true";
 
   /** {@code flux suspend}'s counterpart: no apply, prune or drift correction until resumed. */
   public record Suspension(String by, String reason, Instant since) {

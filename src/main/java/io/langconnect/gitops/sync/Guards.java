@@ -93,6 +93,36 @@ final class Guards {
         + "`: the claim made next binds to that volume");
   }
 
+  /**
+   * Persistence turned off (or its key removed: the default is off) while the database runs on a claim would start
+   * it empty on an emptyDir. Refused unless the operator confirms a new, empty database for this target.
+   */
+  static Optional<String> persistenceOff(EnvironmentValues values, Optional<ObjectRef> claimInUse,
+                                         Optional<String> confirmedFor) {
+    if (values.postgres().persistence().enabled() || claimInUse.isEmpty()) return Optional.empty();
+    if (confirmedFor.filter(target(values)::equals).isPresent()) return Optional.empty();
+    return Optional.of(values.origin("postgres.persistence.enabled") + ": postgres.persistence.enabled: false (or"
+        + " unset: the default is false) would move the database of " + values.environment() + " off"
+        + " PersistentVolumeClaim " + claimInUse.get().name() + " onto an empty emptyDir; refused, nothing was applied."
+        + " To do it on purpose, back up (`langconnect-gitops backup --env " + values.environment() + "`), then run"
+        + " `langconnect-gitops confirm-new-database --env " + values.environment() + "` (the claim is kept)");
+  }
+
+  /**
+   * A persistent environment moved to another cluster starts there with an empty database, while its data stays on
+   * {@code from}: held until the operator confirms the new database (after taking the data along, or not).
+   */
+  static Optional<String> move(EnvironmentValues values, String from, Optional<String> confirmedFor) {
+    if (confirmedFor.filter(target(values)::equals).isPresent()) return Optional.empty();
+    String env = values.environment();
+    return Optional.of(values.origin("cluster") + ": cluster: " + values.cluster() + " would start an empty database"
+        + " of " + env + " there, while its data stays on cluster " + from + "; held, nothing was applied. Take the data"
+        + " along (`langconnect-gitops backup --env " + env + " --cluster " + from + "`, then, once moved,"
+        + " `langconnect-gitops restore --env " + env + " --from-file DUMP --confirm`) and confirm the move with"
+        + " `langconnect-gitops confirm-new-database --env " + env + "`: a final backup runs on " + from + " first"
+        + " when backups are on, and the claims stay there");
+  }
+
   /** What a new-database confirmation is for: it does not carry over to a later rename. */
   static String target(EnvironmentValues values) {
     return values.namespace() + "/" + values.release();

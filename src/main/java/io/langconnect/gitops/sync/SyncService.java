@@ -91,6 +91,11 @@ public final class SyncService {
     return controls;
   }
 
+  /** Confirms the held prune of a removed environment, for its inventory as it is now (see ControlStore). */
+  public void confirmPrune(String environment) throws InventoryStore.InvalidInventoryException {
+    controls.confirmPrune(environment, inventories.read(environment).map(Inventory::revision).orElse(""));
+  }
+
   /**
    * Syncs one environment. Suspended, it only asks the API server what would change (a server-side dry run); a
    * guard that holds the commit leaves every live object as it is; {@code dryRun} records nothing at all.
@@ -136,6 +141,11 @@ public final class SyncService {
       Inventory here = moving ? Inventory.empty(run.name) : previous;
       Optional<Outcome> held = guard(run, values, here, preview);
       if (held.isPresent()) return finish(held.get());
+      if (moving && values.postgres().persistence().enabled() && Guards.dataClaim(previous).isPresent()) {
+        Optional<String> move = Guards.move(values, previous.cluster(), run.controls.newDatabaseConfirmedFor());
+        if (move.isEmpty() && !preview) move = finalBackup(run, values, previous);
+        if (move.isPresent()) return finish(held(run, values.namespace(), Result.HELD, "MoveHeld", move.get(), preview));
+      }
       SyncResult result = run.target.applier().apply(run.name, values.namespace(), desired, revision, here,
           new Applier.Options(preview, settings.databaseReadyTimeout(), preview ? Applier.BeforeDatabaseRestart.NONE
               : backupFirst(run, values)));
@@ -173,7 +183,7 @@ public final class SyncService {
           .map(missing -> new Health(Health.State.DEGRADED, missing))
           .orElseGet(() -> run.target.live().health(values.namespace(), run.name));
       String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved
-          + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention;
+          + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention + run.moveNote;
       if (run.controls.suspended()) {
         return finish(run.outcome(values.namespace(), Result.SUSPENDED,
             run.controls.suspension().get().describe() + "; nothing applied: " + message));
@@ -182,10 +192,16 @@ public final class SyncService {
         return finish(run.outcome(values.namespace(), Result.HELD, result.held().get().note() + "; the rest: " + message));
       }
       if (!run.backup.isEmpty()) message += "; " + backedUp(run, values);
+      if (!run.skippedBackup.isEmpty()) message += "; the database change was " + run.skippedBackup;
+      if (!preview && run.controls.skipBackupOnce()) controls.clearSkipBackup(run.name); // one change, not every later
       if (!notPruned.isEmpty()) {
         String incomplete = String.join("; ", notPruned);
         if (!preview) run.target.events().warning(values.namespace(), "MoveIncomplete", incomplete);
         return finish(run.outcome(values.namespace(), Result.FAILED, message + "; " + incomplete));
+      }
+      if (!preview && run.controls.pruneConfirmedFor().isPresent()) {
+        controls.clearPrune(run.name); // the values file is back: a confirmation of its removal is void
+        message += "; the prune confirmed for its earlier removal is void now that its values file is back";
       }
       if (!preview && run.controls.newDatabaseConfirmedFor().isPresent()) {
         controls.clearNewDatabase(run.name);
@@ -272,6 +288,35 @@ public final class SyncService {
     return Optional.empty();
   }
 
+  /**
+   * Before a confirmed move leaves a cluster, the data there gets one last backup (when backups are on): the Job of
+   * the old cluster's own CronJob. A cluster that cannot be reached cannot be backed up, and the move goes on; a
+   * backup that fails there holds it. Returns why it is held, or empty.
+   */
+  private Optional<String> finalBackup(Sync run, EnvironmentValues values, Inventory previous) {
+    if (!values.backup().enabled()) return Optional.empty();
+    try {
+      BackupService old = clusters.get(previous.cluster()).backups();
+      old.cronJob(previous.namespace(), run.name);
+      String job = old.backupAndWait(previous.namespace(), run.name, settings.backupTimeout());
+      run.moveNote = "; the final backup on cluster " + previous.cluster() + " before the move is Job " + job
+          + " in " + previous.namespace();
+      return Optional.empty();
+    } catch (Clusters.UnavailableException e) {
+      run.moveNote = "; no final backup on cluster " + previous.cluster() + ": " + e.getMessage();
+      return Optional.empty();
+    } catch (KubernetesClientException e) {
+      if (Interruptions.isInterruption(e)) throw e;
+      run.moveNote = "; no final backup on cluster " + previous.cluster() + ": " + Applier.describe(e);
+      return Optional.empty();
+    } catch (BackupService.BackupException e) {
+      if (e.getMessage().contains("has no backup CronJob")) return Optional.empty();
+      return Optional.of("the move of " + run.name + " to cluster " + values.cluster() + " is held: the final backup on"
+          + " cluster " + previous.cluster() + " failed: " + e.getMessage() + "; nothing was applied, tried again at"
+          + " the next sync");
+    }
+  }
+
   private String notPrunedYet(Inventory left, RuntimeException why) {
     String cause = why instanceof KubernetesClientException api ? Applier.describe(api) : why.getMessage();
     return "what it left on cluster " + left.cluster() + " is not pruned yet (" + cause + "); "
@@ -323,7 +368,7 @@ public final class SyncService {
     SyncResult pruned = pruneLeft(previous, preview);
     return "; moved from cluster " + previous.cluster() + ": " + (preview ? "would have pruned " : "pruned ")
         + pruned.count(SyncResult.Action.PRUNED) + " object(s) there and kept "
-        + pruned.count(SyncResult.Action.RETAINED) + " volume claim(s) and namespace " + previous.namespace()
+        + pruned.kept() + " and namespace " + previous.namespace()
         + " with the data; to bring the data here: `langconnect-gitops backup --env " + run.name + " --cluster "
         + previous.cluster() + "`, copy the dump out, then `langconnect-gitops restore --env " + run.name
         + " --from-file DUMP --confirm`";
@@ -347,8 +392,12 @@ public final class SyncService {
     Optional<String> missing = Guards.missingSecret(values,
         values.postgres().auth().existingSecret().flatMap(secret -> run.target.live().secret(namespace, secret)));
     if (missing.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missing.get(), preview));
-    // The other two guards protect data on a volume: without persistence there is none, and nothing to read.
-    if (!values.postgres().persistence().enabled()) return Optional.empty();
+    // The other guards protect data on a volume: without persistence there is none, unless the database runs on one.
+    if (!values.postgres().persistence().enabled()) {
+      Optional<String> off = Guards.persistenceOff(values, dataClaimInUse(run.target, previous),
+          run.controls.newDatabaseConfirmedFor());
+      return off.map(message -> held(run, namespace, Result.HELD, "PersistenceOffRefused", message, preview));
+    }
     Optional<String> newDatabase = Guards.newDatabase(values, dataClaimInUse(run.target, previous),
         run.controls.newDatabaseConfirmedFor());
     if (newDatabase.isPresent()) {
@@ -400,10 +449,11 @@ public final class SyncService {
    */
   private Applier.BeforeDatabaseRestart backupFirst(Sync run, EnvironmentValues values) {
     if (!values.backup().enabled() || !values.backup().beforeChange()) return Applier.BeforeDatabaseRestart.NONE;
-    String namespace = values.namespace();
     BackupService backups = run.target.backups();
     EventRecorder events = run.target.events();
     return (current, changed) -> {
+      // Where the running database is: a database replaced across namespaces is backed up where its data is.
+      String namespace = current.getMetadata().getNamespace();
       try {
         backups.cronJob(namespace, run.name);
       } catch (BackupService.BackupException e) {
@@ -412,6 +462,21 @@ public final class SyncService {
         return Optional.empty();
       }
       String what = String.join(", ", changed.stream().limit(5).toList());
+      if (Workloads.readyReplicas(current) == 0) {
+        // A database that does not run cannot be dumped; waiting for the dump would only hold the fix it needs.
+        if (run.controls.skipBackupOnce()) {
+          run.skippedBackup = "applied without the backup before it, as `apply-without-backup` asked: the database"
+              + " was not running";
+          events.warning(namespace, "AppliedWithoutBackup", "the PostgreSQL change (" + what + ") is "
+              + run.skippedBackup);
+          return Optional.empty();
+        }
+        String message = "the PostgreSQL change (" + what + ") is held: the database is not running, so the backup"
+            + " before it cannot be taken. To apply it without that backup, run `langconnect-gitops apply-without-backup"
+            + " --env " + run.name + "` (or POST /api/v1/environments/" + run.name + "/apply-without-backup)";
+        events.warning(namespace, "DatabaseChangeHeld", message);
+        return Optional.of(message);
+      }
       LOG.info("{}: the PostgreSQL pod changes ({}): backing up before restarting it", run.name, what);
       events.normal(namespace, "BackupBeforeChange", "the PostgreSQL pod changes (" + what
           + "): running a backup before restarting the database");
@@ -532,7 +597,7 @@ public final class SyncService {
             + "; its values file was removed, nothing is pruned while it is suspended"));
       }
       boolean production = inventory.get().production();
-      if ((production || everyFileRemoved) && !run.controls.pruneConfirmed()) {
+      if ((production || everyFileRemoved) && !run.controls.pruneConfirmed(inventory.get().revision())) {
         String message = "values file removed" + (everyFileRemoved ? " with every other values file" : "")
             + "; pruning " + (production ? "the production environment " : "") + environment + " is held: nothing was"
             + " deleted. Run `langconnect-gitops prune --env " + environment + " --confirm` to prune it (volume"
@@ -556,7 +621,7 @@ public final class SyncService {
       }
       run.objects = result.objects().stream().map(ObjectStatus::of).toList();
       String message = "values file removed: pruned " + result.count(SyncResult.Action.PRUNED) + " object(s), kept "
-          + result.count(SyncResult.Action.RETAINED) + " volume claim(s) and the namespace"
+          + result.kept() + " and the namespace"
           + skippedNote(result);
       EnvironmentStatus status = finish(run.outcome(namespace, Result.PRUNED, message));
       if (!dryRun) record.removed(environment);
@@ -624,6 +689,8 @@ public final class SyncService {
     boolean applied;
     Health health;
     String backup = "";
+    String skippedBackup = "";
+    String moveNote = "";
 
     Sync(String name, String revision, boolean dryRun, Instant started, Optional<EnvironmentStatus> before) {
       this.name = name;

@@ -91,7 +91,8 @@ public record EnvironmentValues(
    * {@code beforeChange}: a change that restarts the database waits for a fresh backup first.
    */
   /** {@code objectStore}: where dumps are uploaded, off the cluster; the backups claim is kept only with keepLocalCopy. */
-  public record Backup(boolean enabled, String schedule, String timeZone, int retention, String storageSize,
+  /** {@code keepDays}: a dump younger than that is kept even beyond {@code retention} (0: retention alone). */
+  public record Backup(boolean enabled, String schedule, String timeZone, int retention, int keepDays, String storageSize,
                        String storageClass, Resources resources, boolean beforeChange, Optional<ObjectStore> objectStore) {
     /** Whether dumps are kept on the backups claim: always without an object store, else when asked to. */
     public boolean localCopy() {

@@ -115,6 +115,11 @@ public final class ValuesBinder {
    * by itself: fine for a throwaway database, worth a warning where the data is production's.
    */
   private void warnOnUnversionedTag(Postgres postgres, boolean production) {
+    if (production && !postgres.persistence().enabled()) {
+      in.warning(in.find("postgres.persistence.enabled").orElse(null), "postgres.persistence.enabled", "is false for a"
+          + " production environment: its database lives in an emptyDir and starts empty whenever its pod does;"
+          + " expected true");
+    }
     if (!production || !postgres.persistence().enabled()) return;
     if (PostgresVersions.major(postgres.image().tag()).isEmpty()) {
       in.warning(in.find("postgres.image.tag").orElse(null), "postgres.image.tag", "\"" + postgres.image().tag()
@@ -287,12 +292,13 @@ public final class ValuesBinder {
     String timeZone = in.checked("backup.timeZone", in.optionalString("backup.timeZone").filter(s -> !s.isEmpty()),
         Rules::timeZone).orElse("");
     int retention = in.integer("backup.retention", 7, 1, 1000);
+    int keepDays = in.integer("backup.keepDays", 0, 0, 3650);
     String size = in.checked("backup.storage.size", in.optionalText("backup.storage.size"), Rules::positiveQuantity)
         .orElse("10Gi");
     String storageClass = in.checked("backup.storage.storageClass",
         in.optionalString("backup.storage.storageClass").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain).orElse("");
     boolean beforeChange = in.bool("backup.beforeChange", production);
-    return new Backup(enabled, schedule, timeZone, retention, size, storageClass, bindResources("backup.resources"),
+    return new Backup(enabled, schedule, timeZone, retention, keepDays, size, storageClass, bindResources("backup.resources"),
         beforeChange, bindObjectStore());
   }
 

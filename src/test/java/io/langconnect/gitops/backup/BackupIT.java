@@ -137,6 +137,79 @@ class BackupIT {
     assertThat(checksum(plane, fresh)).isEqualTo(checksum(plane, database)).startsWith("10000:");
   }
 
+  /** LangChain's tables with {@code embeddings} rows in a new database of the test server. */
+  private static String databaseWithEmbeddings(LocalControlPlane plane, int embeddings) throws Exception {
+    String database = plane.newDatabase();
+    var pg = plane.postgres(database);
+    Process data = new ProcessBuilder(plane.langchainPython(), "test-support/langchain/make_collections.py",
+        "postgresql+psycopg://postgres@" + pg.getHost() + ":" + pg.getPort() + "/" + database,
+        "handbook:user-1:" + embeddings + ":32").redirectErrorStream(true).start();
+    String made = new String(data.getInputStream().readAllBytes());
+    assertThat(data.waitFor()).as(made).isZero();
+    return database;
+  }
+
+  /** The restore Job's script, run as the Job runs it, against {@code database} of the test server. */
+  private static int runRestore(LocalControlPlane plane, String database, Path dir, String file) throws Exception {
+    EnvironmentValues values = ValuesFixture.folder().env("prod", VALUES.formatted("langconnect-prod")).valid("prod");
+    var restore = io.langconnect.gitops.render.BackupJobs.restoreJob(values, file, "restore")
+        .getSpec().getTemplate().getSpec().getContainers().get(0);
+    ProcessBuilder builder = new ProcessBuilder(restore.getCommand()).redirectErrorStream(true);
+    Map<String, String> env = builder.environment();
+    restore.getEnv().stream().filter(v -> v.getValue() != null).forEach(v -> env.put(v.getName(), v.getValue()));
+    var pg = plane.postgres(database);
+    env.put("PGHOST", pg.getHost());
+    env.put("PGPORT", Integer.toString(pg.getPort()));
+    env.put("PGDATABASE", database);
+    env.put("BACKUP_DIR", dir.toString());
+    env.put("PATH", "/usr/lib/postgresql/15/bin:" + env.get("PATH"));
+    Process restoring = builder.start();
+    System.out.print(new String(restoring.getInputStream().readAllBytes()));
+    return restoring.waitFor();
+  }
+
+  @Test
+  void aRestoreThatFailsHalfWayLeavesTheDatabaseAsItWas(LocalControlPlane plane) throws Exception {
+    String database = databaseWithEmbeddings(plane, 3000);
+    EnvironmentValues values = ValuesFixture.folder().env("prod", VALUES.formatted("langconnect-prod")).valid("prod");
+    assertThat(runScript(plane, cronJob(StackRenderer.render(values, Optional.empty())), database, backups, Map.of()))
+        .isZero();
+    String dump = dumps(backups).get(0);
+    // Cut short, as a download that stopped half way: its table of contents reads back, its data does not.
+    byte[] whole = Files.readAllBytes(backups.resolve(dump));
+    Files.write(backups.resolve(dump), java.util.Arrays.copyOf(whole, whole.length * 6 / 10));
+    Pool pool = plane.pool(database);
+    await(pool.query("INSERT INTO langchain_pg_collection (uuid, name, cmetadata) VALUES"
+        + " ('00000000-0000-0000-0000-000000000001', 'written after the dump', '{}')").execute());
+    pool.close();
+    String before = checksum(plane, database);
+
+    assertThat(runRestore(plane, database, backups, dump)).as("pg_restore fails on the cut dump").isNotZero();
+
+    assertThat(checksum(plane, database)).as("nothing dropped, nothing half loaded").isEqualTo(before);
+    Pool after = plane.pool(database);
+    assertThat(await(after.query("SELECT count(*) AS n FROM langchain_pg_collection WHERE name = 'written after the dump'")
+        .execute()).iterator().next().getLong("n")).isEqualTo(1);
+    after.close();
+  }
+
+  @Test
+  void keepDaysKeepsEveryDumpYoungerThanThatBeyondTheRetention(LocalControlPlane plane) throws Exception {
+    String database = databaseWithEmbeddings(plane, 100);
+    EnvironmentValues values = ValuesFixture.folder().env("prod", VALUES.formatted("langconnect-prod")
+        + "  keepDays: 30\n").valid("prod");
+    CronJob cron = cronJob(StackRenderer.render(values, Optional.empty()));
+    for (int i = 0; i < 3; i++) {
+      assertThat(runScript(plane, cron, database, backups, Map.of())).isZero();
+      Thread.sleep(1_100);
+    }
+    // One from long ago, as a nightly run of a year ago left it.
+    Files.copy(backups.resolve(dumps(backups).get(0)), backups.resolve(database + "-20251101T030000Z.dump"));
+    assertThat(runScript(plane, cron, database, backups, Map.of())).isZero();
+    assertThat(dumps(backups)).as("retention 2, but the four of today are younger than 30 days").hasSize(4)
+        .noneMatch(name -> name.contains("20251101T030000Z"));
+  }
+
   @Test
   void cronJobIsAcceptedAndBackupAndRestoreCommandsWork(LocalControlPlane plane, @TempDir Path valuesDir) throws Exception {
     String namespace = plane.uniqueNamespace("it-backup");

@@ -162,7 +162,7 @@ class ManifestsIT {
       assertThat(sync.removedEnvironments(List.of("staging"))).containsExactly("prod");
       // prod is production: its removal waits for a confirmation, written to the state namespace.
       assertThat(sync.pruneRemoved("prod", "r2", false, false).result()).isEqualTo(EnvironmentStatus.Result.PRUNE_HELD);
-      sync.controls().confirmPrune("prod");
+      sync.confirmPrune("prod");
       assertThat(sync.pruneRemoved("prod", "r2", false, false).result()).isEqualTo(EnvironmentStatus.Result.PRUNED);
 
       // An environment whose database never becomes ready: an Event says so.

@@ -353,7 +353,7 @@ class MetricsContractIT {
     Path rules = Files.writeString(tmp.resolve("rules.yaml"), YamlDocuments.yaml(alertSpec()));
     Path file = Files.writeString(tmp.resolve("alerts-test.yaml"), YamlDocuments.yaml(new TreeMap<>(Map.of(
         "rule_files", List.of(rules.toString()), "evaluation_interval", "1m", "tests", tests))));
-    assertThat(promtool("check", "rules", rules.toString())).contains("SUCCESS: 11 rules found");
+    assertThat(promtool("check", "rules", rules.toString())).contains("SUCCESS: 12 rules found");
     assertThat(promtool("test", "rules", file.toString())).contains("SUCCESS");
   }
 

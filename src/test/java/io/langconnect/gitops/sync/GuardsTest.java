@@ -100,4 +100,21 @@ class GuardsTest {
     assertThat(Guards.claimLost(prod(PERSISTENT), Optional.empty(), false, Optional.empty())).as("a new environment")
         .isEmpty();
   }
+
+  @Test
+  void persistenceTurnedOffUnderADatabaseOnAClaimIsRefusedUnlessConfirmed() {
+    Optional<ObjectRef> claim = Optional.of(new ObjectRef("v1", "PersistentVolumeClaim", "langconnect-prod",
+        "langconnect-postgres"));
+    assertThat(Guards.persistenceOff(prod("postgres:\n  persistence:\n    enabled: false\n"), claim, Optional.empty()))
+        .hasValueSatisfying(m -> assertThat(m)
+            .startsWith("values-prod.yaml: postgres.persistence.enabled: false (or unset: the default is false) would"
+                + " move the database of prod off PersistentVolumeClaim langconnect-postgres onto an empty emptyDir;"
+                + " refused, nothing was applied.")
+            .contains("`langconnect-gitops confirm-new-database --env prod`"));
+    assertThat(Guards.persistenceOff(prod(""), claim, Optional.empty())).as("the key removed").isPresent();
+    assertThat(Guards.persistenceOff(prod(""), claim, Optional.of("langconnect-prod/langconnect"))).as("confirmed")
+        .isEmpty();
+    assertThat(Guards.persistenceOff(prod(""), Optional.empty(), Optional.empty())).as("never had a claim").isEmpty();
+    assertThat(Guards.persistenceOff(prod(PERSISTENT), claim, Optional.empty())).as("still persistent").isEmpty();
+  }
 }

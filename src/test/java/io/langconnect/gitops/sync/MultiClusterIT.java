@@ -15,6 +15,7 @@ import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.testenv.FaultProxy;
 import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.PodOutcome;
 import io.langconnect.gitops.testenv.PodReadiness;
 import io.langconnect.gitops.testenv.ValuesRepo;
 import io.vertx.core.Vertx;
@@ -180,7 +181,7 @@ class MultiClusterIT {
       String removed = repo.delete("values-live.yaml").commitAndPush("live removed");
       eventually("the production prune held", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.PRUNE_HELD).orElse(false));
-      new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO)).confirmPrune("live");
+      new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO)).confirmPrune("live", inventory("live").getData().get("revision"));
       eventually("live pruned there", () -> replicas(there, prodNs).isEmpty() && inventory("live") == null);
       assertThat(there.persistentVolumeClaims().inNamespace(prodNs).list().getItems())
           .as("the data claim stays").isNotEmpty();
@@ -232,10 +233,21 @@ class MultiClusterIT {
       assertThat(claims).as("the database's and the backups' claims").hasSize(2);
 
       String move = repo.write("values-qa.yaml", qa(1, Optional.of("second"))).commitAndPush("qa moves");
+      // An empty database there while the data stays here: held until confirmed.
+      eventually("the move held", () -> controller.board().get("qa").map(s -> s.result() == EnvironmentStatus.Result.HELD
+          && s.revision().equals(move) && s.message().contains("cluster: second would start an empty database of qa"))
+          .orElse(false));
+      assertThat(replicas(there, stagingNs)).as("nothing applied there yet").isEmpty();
+      new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO))
+          .confirmNewDatabase("qa", stagingNs + "/langconnect");
+      // The final backup runs here first: its Job's pod ended as a kubelet would end it.
+      eventually("the final backup here", () -> here.batch().v1().jobs().inNamespace(stagingNs).list().getItems().stream()
+          .anyMatch(job -> PodOutcome.finish(here, stagingNs, job.getMetadata().getName(), true)));
       eventually("qa synced there", () -> synced(controller, "qa", move));
       EnvironmentStatus moved = controller.board().get("qa").get();
       assertThat(moved.cluster()).isEqualTo("second");
-      assertThat(moved.message()).contains("moved from cluster in-cluster").contains("kept 2 volume claim(s)")
+      assertThat(moved.message()).contains("the final backup on cluster in-cluster before the move is Job")
+          .contains("moved from cluster in-cluster").contains("kept 2 volume claim(s)")
           .contains("backup --env qa --cluster in-cluster").contains("restore --env qa --from-file");
       assertThat(replicas(there, stagingNs)).contains(1);
       assertThat(replicas(here, stagingNs)).as("pruned where it was").isEmpty();
@@ -256,7 +268,7 @@ class MultiClusterIT {
       eventually("live synced there", () -> synced(controller, "live"));
     }
     String removed = repo.delete("values-live.yaml").commitAndPush("live removed while its cluster is unknown");
-    new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO)).confirmPrune("live");
+    new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO)).confirmPrune("live", inventory("live").getData().get("revision"));
     try (Controller restarted = new Controller(vertx, here, config(Map.of()))) {
       restarted.start().await();
       eventually("the prune refused, saying why", () -> restarted.board().get("live")
@@ -343,6 +355,10 @@ class MultiClusterIT {
       cutOffTheSecondCluster();
       String move = repo.write("values-live.yaml", live(1).replace("cluster: second\n", ""))
           .commitAndPush("live moves here while the second cluster is unreachable");
+      eventually("the move held", () -> controller.board().get("live")
+          .map(s -> s.result() == EnvironmentStatus.Result.HELD && s.revision().equals(move)).orElse(false));
+      new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO))
+          .confirmNewDatabase("live", prodNs + "/langconnect");
       eventually("live runs here, what it left there not pruned yet", () -> controller.board().get("live")
           .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(move)
               && s.message().contains("what it left on cluster second is not pruned yet")).orElse(false)

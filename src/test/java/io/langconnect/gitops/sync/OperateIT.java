@@ -11,6 +11,7 @@ import io.langconnect.gitops.cli.CliTest;
 import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.sync.EnvironmentStatus.Result;
 import io.langconnect.gitops.testenv.LocalControlPlane;
+import io.langconnect.gitops.testenv.JobsSucceed;
 import io.langconnect.gitops.testenv.PodReadiness;
 import io.langconnect.gitops.testenv.ValuesRepo;
 import java.nio.file.Path;
@@ -202,7 +203,7 @@ class OperateIT {
       Map<String, EnvironmentStatus> results = sync.syncAll();
       assertThat(results.get("dev").result()).isEqualTo(Result.PRUNED);
       assertThat(results.get("prod").result()).isEqualTo(Result.PRUNE_HELD);
-      sync.service.controls().confirmPrune("prod");
+      sync.service.confirmPrune("prod");
       assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.PRUNED);
       assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get())
           .as("data is kept").isNotNull();
@@ -260,17 +261,24 @@ class OperateIT {
       assertThat(held.result()).isEqualTo(Result.HELD);
       assertThat(held.message()).startsWith("values-prod.yaml:1: release: rag in " + prodNs + " would start an empty"
           + " database beside the data in PersistentVolumeClaim langconnect-postgres in " + prodNs);
-      assertThat(deployment(prodNs, "rag-postgres")).isNull();
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("rag-postgres").get()).isNull();
       assertThat(eventReasons(prodNs)).contains("NewDatabaseHeld");
 
-      // The old claim, kept: the old database stops before the new one starts on the same data.
+      // The old claim, kept: the old database is backed up (prod is production), then stopped before the new one
+      // starts on the same data.
       repo.write("values-prod.yaml", "release: rag\n" + prod("    existingClaim: langconnect-postgres\n"))
           .commitAndPush("rename, keeping the data");
-      EnvironmentStatus renamed = sync.syncAll().get("prod");
+      EnvironmentStatus renamed;
+      try (JobsSucceed kubelet = JobsSucceed.in(admin, prodNs)) {
+        renamed = sync.syncAll().get("prod");
+      }
       assertThat(renamed.result()).isEqualTo(Result.SYNCED);
+      assertThat(renamed.message()).contains("database replaced: StatefulSet langconnect-postgres gives way to"
+          + " StatefulSet rag-postgres, stopped first").contains("backup Job langconnect-postgres-backup-manual-");
+      assertThat(eventReasons(prodNs)).contains("BackupBeforeChange", "DatabaseReplaced");
       assertThat(database(prodNs)).isNull();
-      assertThat(deployment(prodNs, "rag-postgres").getSpec().getTemplate().getSpec().getVolumes().get(0)
-          .getPersistentVolumeClaim().getClaimName()).isEqualTo("langconnect-postgres");
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("rag-postgres").get().getSpec().getTemplate()
+          .getSpec().getVolumes().get(0).getPersistentVolumeClaim().getClaimName()).isEqualTo("langconnect-postgres");
       assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get()).isNotNull();
 
       // A namespace cannot take a claim along: held until a new, empty database is confirmed.
@@ -283,10 +291,14 @@ class OperateIT {
       assertThat(confirm.exit()).as(confirm.err()).isZero();
       assertThat(confirm.out()).isEqualTo("prod: a new, empty database in " + moved
           + " (release rag) is confirmed; the controller syncs it now\n");
-      EnvironmentStatus confirmed = sync.syncAll().get("prod");
+      EnvironmentStatus confirmed;
+      try (JobsSucceed kubelet = JobsSucceed.in(admin, prodNs)) {
+        confirmed = sync.syncAll().get("prod");
+      }
       assertThat(confirmed.result()).isEqualTo(Result.SYNCED);
-      assertThat(deployment(moved, "rag-postgres")).isNotNull();
-      assertThat(deployment(prodNs, "rag-postgres")).as("pruned from the old namespace").isNull();
+      assertThat(admin.apps().statefulSets().inNamespace(moved).withName("rag-postgres").get()).isNotNull();
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("rag-postgres").get())
+          .as("pruned from the old namespace").isNull();
       assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get())
           .as("the old data stays").isNotNull();
     }

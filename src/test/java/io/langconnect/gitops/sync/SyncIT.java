@@ -1,5 +1,6 @@
 package io.langconnect.gitops.sync;
 
+import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static io.langconnect.gitops.testenv.FaultProxy.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -120,7 +121,7 @@ class SyncIT {
       Map<String, EnvironmentStatus> first = sync.syncAll();
       assertThat(first.values()).extracting(EnvironmentStatus::result).containsOnly(Result.SYNCED);
       assertThat(resourceVersions(stagingNs)).containsOnlyKeys("Secret/langconnect-postgres",
-          "Service/langconnect-postgres", "Deployment/langconnect-postgres",
+          "Service/langconnect-postgres", "StatefulSet/langconnect-postgres",
           "Deployment/langconnect-langconnect", "Service/langconnect-langconnect");
       assertThat(resourceVersions(prodNs)).containsKey("PersistentVolumeClaim/langconnect-postgres");
       Deployment deployment = langconnect(stagingNs);
@@ -173,16 +174,138 @@ class SyncIT {
   }
 
   @Test
+  void aChangeToADatabaseThatDoesNotRunIsHeldForItsBackupUntilAppliedWithoutOneOnce() throws Exception {
+    String prod = "namespace: " + prodNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";
+    try (SyncHarness sync = new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone-crash"), stateNs,
+        Duration.ofSeconds(60), Duration.ofSeconds(20))) {
+      assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
+      // The database stops running, as one OOM-killed in a loop does: its pod never gets ready again.
+      kubelet.close();
+      admin.pods().inNamespace(prodNs).withLabel(Labels.COMPONENT, Labels.POSTGRES).delete();
+      eventually("the database not ready", () -> {
+        var set = admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get();
+        return set.getStatus().getReadyReplicas() == null || set.getStatus().getReadyReplicas() == 0;
+      });
+      repo.write("values-prod.yaml", prod + "  resources:\n    limits:\n      memory: 2Gi\n")
+          .commitAndPush("more memory for the crashing database");
+
+      EnvironmentStatus held = sync.syncAll().get("prod");
+      assertThat(held.result()).isEqualTo(Result.HELD);
+      assertThat(held.message()).contains("the database is not running, so the backup before it cannot be taken")
+          .contains("langconnect-gitops apply-without-backup --env prod");
+
+      sync.service.controls().skipBackupOnce("prod");
+      kubelet = PodReadiness.markReady(admin, "it-");
+      EnvironmentStatus applied = sync.syncAll().get("prod");
+      assertThat(applied.result()).isEqualTo(Result.SYNCED);
+      assertThat(applied.message()).contains("applied without the backup before it, as `apply-without-backup` asked");
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get().getSpec()
+          .getTemplate().getSpec().getContainers().get(0).getResources().getLimits().get("memory").toString())
+          .isEqualTo("2Gi");
+      assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
+          .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("AppliedWithoutBackup"));
+      assertThat(sync.service.controls().read("prod").skipBackupOnce()).as("once, not for every later change").isFalse();
+    }
+  }
+
+  @Test
+  void persistenceTurnedOffIsRefusedWhileTheDatabaseRunsOnItsClaim() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      repo.write("values-prod.yaml", "namespace: " + prodNs + "\n").commitAndPush("persistence key dropped in a cleanup");
+      EnvironmentStatus refused = sync.syncAll().get("prod");
+      assertThat(refused.result()).isEqualTo(Result.HELD);
+      assertThat(refused.message()).contains("would move the database of prod off PersistentVolumeClaim"
+          + " langconnect-postgres onto an empty emptyDir");
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get().getSpec()
+          .getTemplate().getSpec().getVolumes().get(0).getPersistentVolumeClaim()).as("still on its claim").isNotNull();
+    }
+  }
+
+  @Test
+  void aRemovedEnvironmentThatComesBackLogsInToItsKeptDataWithItsGeneratedPassword() throws Exception {
+    String qaNs = plane.uniqueNamespace("it-qa");
+    String qa = "namespace: " + qaNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";
+    repo.write("values-qa.yaml", qa).commitAndPush("qa, with a generated password");
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      String password = admin.secrets().inNamespace(qaNs).withName("langconnect-postgres").get().getData()
+          .get("postgres-password");
+      repo.delete("values-qa.yaml").commitAndPush("qa removed by mistake");
+      EnvironmentStatus pruned = sync.syncAll().get("qa");
+      assertThat(pruned.result()).isEqualTo(Result.PRUNED);
+      assertThat(pruned.message()).contains("the generated password Secret");
+      repo.write("values-qa.yaml", qa).commitAndPush("revert: qa is back");
+      assertThat(sync.syncAll().get("qa").result()).isEqualTo(Result.SYNCED);
+      assertThat(admin.secrets().inNamespace(qaNs).withName("langconnect-postgres").get().getData()
+          .get("postgres-password")).as("the password the kept data directory knows").isEqualTo(password);
+    }
+  }
+
+  @Test
+  void aDatabaseStartsOnAClaimOnlyOnceNoPodMountsItAnyMore() throws Exception {
+    try (SyncHarness sync = new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone-claim"), stateNs,
+        Duration.ofSeconds(5))) {
+      assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
+      // The pod of an earlier attempt still shutting down on the claim (a finalizer keeps it terminating here).
+      admin.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("old-postgres")
+          .withNamespace(prodNs).addToFinalizers("langconnect-gitops.io/test-holds-it").endMetadata()
+          .withNewSpec().addNewContainer().withName("postgres").withImage("postgres:16").endContainer()
+          .addNewVolume().withName("data").withNewPersistentVolumeClaim().withClaimName("langconnect-postgres")
+          .endPersistentVolumeClaim().endVolume().endSpec().build()).create();
+      admin.pods().inNamespace(prodNs).withName("old-postgres").delete();
+      repo.write("values-prod.yaml", "namespace: " + prodNs + "\nrelease: rag\npostgres:\n  persistence:\n"
+          + "    enabled: true\n    size: 1Gi\n    existingClaim: langconnect-postgres\nbackup:\n  beforeChange: false\n")
+          .commitAndPush("renamed, data kept");
+
+      EnvironmentStatus waiting = sync.syncAll().get("prod");
+      assertThat(waiting.result()).isEqualTo(Result.PROGRESSING);
+      assertThat(waiting.message()).contains("PersistentVolumeClaim langconnect-postgres in " + prodNs
+          + " is still mounted by pod old-postgres");
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("rag-postgres").get())
+          .as("not started beside it").isNull();
+
+      admin.pods().inNamespace(prodNs).withName("old-postgres").edit(pod -> {
+        pod.getMetadata().setFinalizers(List.of());
+        return pod;
+      });
+      assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("rag-postgres").get()).isNotNull();
+    }
+  }
+
+  @Test
+  void aPruneConfirmationIsVoidOnceTheValuesFileIsBack() throws Exception {
+    String prodValues = "namespace: " + prodNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      repo.delete("values-prod.yaml").commitAndPush("retire prod, by mistake");
+      assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.PRUNE_HELD);
+      sync.service.confirmPrune("prod");
+      repo.write("values-prod.yaml", prodValues).commitAndPush("prod is back before it was pruned");
+      EnvironmentStatus back = sync.syncAll().get("prod");
+      assertThat(back.result()).isEqualTo(Result.SYNCED);
+      assertThat(back.message()).contains("the prune confirmed for its earlier removal is void");
+
+      repo.delete("values-prod.yaml").commitAndPush("deleted again by accident, months later");
+      assertThat(sync.syncAll().get("prod").result()).as("the old confirmation does not carry over")
+          .isEqualTo(Result.PRUNE_HELD);
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get()).isNotNull();
+    }
+  }
+
+  @Test
   void removedEnvironmentIsPrunedButKeepsItsVolumeClaimAndNamespace() throws Exception {
     try (SyncHarness sync = harness(admin)) {
       sync.syncAll();
       repo.delete("values-prod.yaml").commitAndPush("retire prod");
       assertThat(sync.syncAll().get("prod").result()).as("production: held until confirmed").isEqualTo(Result.PRUNE_HELD);
-      sync.service.controls().confirmPrune("prod");
+      sync.service.confirmPrune("prod");
       Map<String, EnvironmentStatus> results = sync.syncAll();
 
       assertThat(results.get("prod").result()).isEqualTo(Result.PRUNED);
-      assertThat(results.get("prod").message()).contains("pruned 6 object(s), kept 2 volume claim(s)");
+      assertThat(results.get("prod").message())
+          .contains("pruned 5 object(s), kept 2 volume claim(s), the generated password Secret and the namespace");
       assertThat(admin.apps().deployments().inNamespace(prodNs).list().getItems()).isEmpty();
       assertThat(admin.apps().statefulSets().inNamespace(prodNs).list().getItems()).isEmpty();
       assertThat(admin.services().inNamespace(prodNs).withLabel(Labels.MANAGED_BY).list().getItems()).isEmpty();
@@ -377,7 +500,7 @@ class SyncIT {
       Map<String, EnvironmentStatus> results = sync.syncAll();
       EnvironmentStatus staging = results.get("staging");
       assertThat(staging.result()).isEqualTo(Result.PROGRESSING);
-      assertThat(staging.message()).contains("PostgreSQL Deployment langconnect-postgres in " + stagingNs
+      assertThat(staging.message()).contains("PostgreSQL StatefulSet langconnect-postgres in " + stagingNs
           + " is not available after 3s; LangConnect was not updated");
       assertThat(langconnect(stagingNs)).isNull();
       assertThat(admin.v1().events().inNamespace(stagingNs).list().getItems())

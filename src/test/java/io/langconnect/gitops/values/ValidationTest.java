@@ -124,7 +124,7 @@ class ValidationTest {
     ValuesFolder.Environment result = ValuesFixture.folder()
         .shared(MINIMAL).env(env, "postgres:\n  auth:\n    password: \"" + password + "\"\n").environment(env);
     assertThat(result.isValid()).isFalse();
-    assertThat(result.problems()).singleElement().asString()
+    assertThat(result.problems()).filteredOn(Problem::isError).singleElement().asString()
         .startsWith("values-" + env + ".yaml:3: postgres.auth.password:")
         .contains("is refused for the production environment \"" + env + "\"; expected a strong password");
   }
@@ -132,7 +132,16 @@ class ValidationTest {
   @Test
   void weakPasswordIsRefusedWhereProductionIsDeclared() {
     assertThat(problemsOf("production: true\n" + "postgres:\n  auth:\n    password: postgres\n"))
-        .singleElement().asString().contains("\"postgres\" is refused for the production environment \"dev\"");
+        .filteredOn(p -> !p.contains(": warning: ")).singleElement().asString()
+        .contains("\"postgres\" is refused for the production environment \"dev\"");
+  }
+
+  @Test
+  void aProductionEnvironmentWithoutPersistenceIsWarnedOf() {
+    assertThat(problemsOf("production: true\npostgres:\n  persistence:\n    enabled: false\n")).singleElement()
+        .asString().isEqualTo("values-dev.yaml:4: warning: postgres.persistence.enabled: is false for a production"
+            + " environment: its database lives in an emptyDir and starts empty whenever its pod does; expected true");
+    assertThat(problemsOf("postgres:\n  persistence:\n    enabled: false\n")).as("not production").isEmpty();
     assertThat(problemsOf("postgres:\n  auth:\n    password: postgres\n")).isEmpty();
   }
 
@@ -229,7 +238,7 @@ class ValidationTest {
     ValuesFolder.Environment prod = ValuesFolder.load(Map.of("values.yaml", ValuesFixture.MINIMAL,
         "values-prod.yaml", "namespace: langconnect-prod\ncluster: us-prod\n"), "", withEuProd).get(0);
     assertThat(prod.isValid()).isFalse();
-    assertThat(prod.problems()).singleElement().asString().isEqualTo("values-prod.yaml:2: cluster: \"us-prod\" is not"
+    assertThat(prod.problems()).filteredOn(Problem::isError).singleElement().asString().isEqualTo("values-prod.yaml:2: cluster: \"us-prod\" is not"
         + " a cluster the controller knows; expected one of: eu-prod, in-cluster (clusters: in the controller config"
         + " names the others)");
   }
