@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -40,7 +41,7 @@ class SyncIT {
   private LocalControlPlane plane;
   private KubernetesClient admin;
   private ValuesRepo repo;
-  private PodReadiness kubelet;
+  private volatile PodReadiness kubelet;
   private String stagingNs;
   private String prodNs;
   private String stateNs;
@@ -195,8 +196,21 @@ class SyncIT {
           .contains("langconnect-gitops apply-without-backup --env prod");
 
       sync.service.controls().skipBackupOnce("prod");
-      kubelet = PodReadiness.markReady(admin, "it-");
+      // The new pod (the fix applied) starts and gets ready; the old one never did.
+      long before = admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get().getMetadata()
+          .getGeneration();
+      Thread fixed = new Thread(() -> {
+        try {
+          eventually("the change applied", () -> admin.apps().statefulSets().inNamespace(prodNs)
+              .withName("langconnect-postgres").get().getMetadata().getGeneration() > before);
+          kubelet = PodReadiness.markReady(admin, "it-");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      fixed.start();
       EnvironmentStatus applied = sync.syncAll().get("prod");
+      fixed.join();
       assertThat(applied.result()).isEqualTo(Result.SYNCED);
       assertThat(applied.message()).contains("applied without the backup before it, as `apply-without-backup` asked");
       assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get().getSpec()
@@ -247,13 +261,12 @@ class SyncIT {
     try (SyncHarness sync = new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone-claim"), stateNs,
         Duration.ofSeconds(5))) {
       assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
-      // The pod of an earlier attempt still shutting down on the claim (a finalizer keeps it terminating here).
+      // A pod of an earlier attempt that has not stopped yet, still on the claim.
       admin.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("old-postgres")
-          .withNamespace(prodNs).addToFinalizers("langconnect-gitops.io/test-holds-it").endMetadata()
+          .withNamespace(prodNs).endMetadata()
           .withNewSpec().addNewContainer().withName("postgres").withImage("postgres:16").endContainer()
           .addNewVolume().withName("data").withNewPersistentVolumeClaim().withClaimName("langconnect-postgres")
           .endPersistentVolumeClaim().endVolume().endSpec().build()).create();
-      admin.pods().inNamespace(prodNs).withName("old-postgres").delete();
       repo.write("values-prod.yaml", "namespace: " + prodNs + "\nrelease: rag\npostgres:\n  persistence:\n"
           + "    enabled: true\n    size: 1Gi\n    existingClaim: langconnect-postgres\nbackup:\n  beforeChange: false\n")
           .commitAndPush("renamed, data kept");
@@ -265,10 +278,8 @@ class SyncIT {
       assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("rag-postgres").get())
           .as("not started beside it").isNull();
 
-      admin.pods().inNamespace(prodNs).withName("old-postgres").edit(pod -> {
-        pod.getMetadata().setFinalizers(List.of());
-        return pod;
-      });
+      admin.pods().inNamespace(prodNs).withName("old-postgres").withGracePeriod(0).delete();
+      admin.pods().inNamespace(prodNs).withName("old-postgres").waitUntilCondition(p -> p == null, 30, TimeUnit.SECONDS);
       assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
       assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("rag-postgres").get()).isNotNull();
     }
@@ -360,9 +371,10 @@ class SyncIT {
       assertThat(status.driftCorrections()).isEqualTo(2);
       assertThat(status.objects()).filteredOn(o -> o.action().equals("created"))
           .extracting(EnvironmentStatus.ObjectStatus::name).containsExactly("langconnect-langconnect");
-      assertThat(sync.registry.find("langconnect.drift.corrections").tag("environment", "staging").tag("kind", "Deployment")
-          .counter().count())
-          .isEqualTo(2.0);
+      for (String kind : List.of("Deployment", "StatefulSet")) {
+        assertThat(sync.registry.find("langconnect.drift.corrections").tag("environment", "staging").tag("kind", kind)
+            .counter().count()).as(kind).isEqualTo(1.0);
+      }
     }
   }
 
