@@ -207,10 +207,15 @@ public final class Applier {
     }
   }
 
-  /** Pods that have not ended and mount {@code claim}. */
+  /**
+   * Pods that mount {@code claim} and still run or are still on their way out: a pod being deleted counts until it
+   * is gone from the API server, as a StatefulSet waits for its pod-0; one that ended and stays (an evicted pod no
+   * one deletes) runs nothing and does not hold the claim.
+   */
   private List<String> podsMounting(String namespace, String claim) {
     return retry.call(() -> client.pods().inNamespace(namespace).list()).getItems().stream()
-        .filter(pod -> pod.getStatus() == null || !Set.of("Succeeded", "Failed").contains(pod.getStatus().getPhase()))
+        .filter(pod -> pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null
+            || !Set.of("Succeeded", "Failed").contains(pod.getStatus().getPhase()))
         .filter(pod -> pod.getSpec().getVolumes().stream().anyMatch(v -> v.getPersistentVolumeClaim() != null
             && claim.equals(v.getPersistentVolumeClaim().getClaimName())))
         .map(pod -> pod.getMetadata().getName()).toList();
