@@ -334,10 +334,16 @@ public final class Controller implements AutoCloseable {
     return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + httpPort();
   }
 
+  /** An empty token would let a request without one through: the controller does not start with it. */
   private static Optional<String> readToken(String file) {
     if (file == null) return Optional.empty();
     try {
-      return Optional.of(Files.readString(Path.of(file)).strip());
+      String token = Files.readString(Path.of(file)).strip();
+      if (token.isEmpty()) {
+        throw new ConfigLoader.ConfigException("http.apiTokenFile: " + file + " is empty; expected a file holding the"
+            + " bearer token (e.g. `openssl rand -hex 32`): an empty token would open the API to everyone");
+      }
+      return Optional.of(token);
     } catch (IOException e) {
       throw new ConfigLoader.ConfigException("http.apiTokenFile: cannot read " + file
           + " (" + e.getClass().getSimpleName() + "); expected a file holding the bearer token");

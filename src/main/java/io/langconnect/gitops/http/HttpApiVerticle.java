@@ -159,7 +159,9 @@ public final class HttpApiVerticle extends VerticleBase {
     }
     String header = Optional.ofNullable(ctx.request().getHeader("Authorization")).orElse("");
     byte[] given = header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    if (!MessageDigest.isEqual(given, apiToken.get().getBytes(StandardCharsets.UTF_8))) {
+    // Never compared against an empty secret: an empty token would let a request without one through.
+    if (given.length == 0 || apiToken.get().isEmpty()
+        || !MessageDigest.isEqual(given, apiToken.get().getBytes(StandardCharsets.UTF_8))) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       error(ctx, 401, "missing or wrong bearer token");
       return false;

@@ -380,9 +380,10 @@ class NodeE2EIT {
     }
     assertThat(query(prodNs, "SELECT note FROM migration_marker").getString(0)).isEqualTo("written under the Deployment");
     // The sync's status says it until the next sync (the Deployment's deletion brings one at once); the Event stays.
-    assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
-        .anySatisfy(e -> assertThat(e.getReason() + ": " + e.getNote()).startsWith("DatabaseReplaced: database replaced:"
-            + " Deployment langconnect-postgres gives way to StatefulSet langconnect-postgres, stopped first"));
+    // The database is available before the sync ends (LangConnect and the CronJob come after it): waited for.
+    eventually("the DatabaseReplaced Event", () -> admin.events().v1().events().inNamespace(prodNs).list().getItems()
+        .stream().anyMatch(e -> (e.getReason() + ": " + e.getNote()).startsWith("DatabaseReplaced: database replaced:"
+            + " Deployment langconnect-postgres gives way to StatefulSet langconnect-postgres, stopped first")));
     // prod backs up before a change that restarts its database: the move was one.
     assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
         .anySatisfy(e -> assertThat(e.getNote()).contains("Deployment langconnect-postgres gives way to StatefulSet"));

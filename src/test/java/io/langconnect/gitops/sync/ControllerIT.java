@@ -309,6 +309,17 @@ class ControllerIT {
   }
 
   @Test
+  void anEmptyApiTokenFileStopsTheStartInsteadOfOpeningTheApiToEveryone() throws Exception {
+    Path token = Files.writeString(tmp.resolve("empty-token"), " \n");
+    try (Controller controller = new Controller(vertx, admin, config("http://127.0.0.1:1/values.git", false, token))) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(controller::start)
+          .isInstanceOf(io.langconnect.gitops.config.ConfigLoader.ConfigException.class)
+          .hasMessage("http.apiTokenFile: " + token + " is empty; expected a file holding the bearer token (e.g."
+              + " `openssl rand -hex 32`): an empty token would open the API to everyone");
+    }
+  }
+
+  @Test
   void credentialsInTheRepositoryUrlAreNeverShownAndTheStatusApiAsksForTheToken() throws Exception {
     Path token = Files.writeString(tmp.resolve("api-token"), "api-token\n");
     String url = "http://s3cret-git-token:x-oauth-basic@127.0.0.1:1/values.git";
