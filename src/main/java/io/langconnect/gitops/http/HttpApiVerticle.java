@@ -209,32 +209,28 @@ public final class HttpApiVerticle extends VerticleBase {
   }
 
   private void confirmPrune(RoutingContext ctx) {
-    if (!authorized(ctx)) return;
-    String name = ctx.pathParam("name");
-    Optional<EnvironmentStatus> status = board.get(name);
-    if (status.isEmpty() || status.get().result() != EnvironmentStatus.Result.PRUNE_HELD) {
-      error(ctx, 409, "environment \"" + name + "\" has no held prune" + status.map(s -> " (it is " + s.result().label()
-          + ")").orElse(""));
-      return;
-    }
-    actions.confirmPrune().apply(name)
-        .onSuccess(v -> json(ctx, 202, new JsonObject().put("environment", name).put("status", "prune confirmed")))
-        .onFailure(e -> error(ctx, 503, "could not record it in the cluster: " + e.getMessage()));
+    answerHeld(ctx, EnvironmentStatus.Result.PRUNE_HELD, "prune", actions.confirmPrune(), "prune confirmed");
   }
 
   /** For a held database change whose backup cannot be taken: the database does not run. */
   private void applyWithoutBackup(RoutingContext ctx) {
+    answerHeld(ctx, EnvironmentStatus.Result.HELD, "change", actions.applyWithoutBackup(),
+        "its held database change is applied without a backup while the database is not running");
+  }
+
+  /** An operator's answer to what holds an environment: 409 unless it is {@code held}, else recorded and 202. */
+  private void answerHeld(RoutingContext ctx, EnvironmentStatus.Result held, String what,
+                          Function<String, Future<Void>> action, String done) {
     if (!authorized(ctx)) return;
     String name = ctx.pathParam("name");
     Optional<EnvironmentStatus> status = board.get(name);
-    if (status.isEmpty() || status.get().result() != EnvironmentStatus.Result.HELD) {
-      error(ctx, 409, "environment \"" + name + "\" has no held change" + status.map(s -> " (it is " + s.result().label()
-          + ")").orElse(""));
+    if (status.isEmpty() || status.get().result() != held) {
+      error(ctx, 409, "environment \"" + name + "\" has no held " + what + status.map(s -> " (it is "
+          + s.result().label() + ")").orElse(""));
       return;
     }
-    actions.applyWithoutBackup().apply(name)
-        .onSuccess(v -> json(ctx, 202, new JsonObject().put("environment", name)
-            .put("status", "its held database change is applied without a backup while the database is not running")))
+    action.apply(name)
+        .onSuccess(v -> json(ctx, 202, new JsonObject().put("environment", name).put("status", done)))
         .onFailure(e -> error(ctx, 503, "could not record it in the cluster: " + e.getMessage()));
   }
 
