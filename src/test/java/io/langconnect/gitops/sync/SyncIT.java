@@ -286,6 +286,30 @@ class SyncIT {
   }
 
   @Test
+  void anObjectStoreWhoseCredentialsSecretIsMissingIsDegradedNamingIt() throws Exception {
+    repo.write("values-prod.yaml", "namespace: " + prodNs + "\npostgres:\n  persistence:\n    enabled: true\n"
+        + "    size: 1Gi\nbackup:\n  objectStore:\n    destinationPath: s3://backups/team-a\n    s3Credentials:\n"
+        + "      accessKeyId: {name: backup-s3, key: ACCESS_KEY_ID}\n"
+        + "      secretAccessKey: {name: backup-s3, key: ACCESS_SECRET_KEY}\n").commitAndPush("prod backs up off the cluster");
+    try (SyncHarness sync = harness(admin)) {
+      EnvironmentStatus missing = sync.syncAll().get("prod");
+      assertThat(missing.health().state()).isEqualTo(io.langconnect.gitops.apply.Health.State.DEGRADED);
+      assertThat(missing.health().message()).startsWith("values-prod.yaml")
+          .endsWith("backup.objectStore.s3Credentials.accessKeyId: Secret backup-s3 in " + prodNs
+              + " does not exist; backups cannot reach the object store until it does");
+      admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("backup-s3")
+          .withNamespace(prodNs).endMetadata().addToStringData("ACCESS_KEY_ID", "id").build()).create();
+      assertThat(sync.syncAll().get("prod").health().message()).as("a key missing is named too")
+          .contains("Secret backup-s3 in " + prodNs + " has no key ACCESS_SECRET_KEY");
+      admin.secrets().inNamespace(prodNs).withName("backup-s3").edit(secret -> {
+        secret.setStringData(java.util.Map.of("ACCESS_SECRET_KEY", "key"));
+        return secret;
+      });
+      assertThat(sync.syncAll().get("prod").health().state()).isNotEqualTo(io.langconnect.gitops.apply.Health.State.DEGRADED);
+    }
+  }
+
+  @Test
   void aPruneConfirmationIsVoidOnceTheValuesFileIsBack() throws Exception {
     String prodValues = "namespace: " + prodNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";
     try (SyncHarness sync = harness(admin)) {
