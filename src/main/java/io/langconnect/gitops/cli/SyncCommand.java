@@ -8,6 +8,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.time.Duration;
+import java.time.Instant;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,6 +41,10 @@ final class SyncCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Ask the API server what would change; change nothing.")
   boolean dryRun;
 
+  @Option(names = "--force", description = "Sync even while a running controller holds its Lease (the two then race:"
+      + " applies, prunes and backups of both). Never needed for --dry-run.")
+  boolean force;
+
   @Option(names = "--database-ready-timeout", paramLabel = "DURATION",
       description = "How long to wait for PostgreSQL before LangConnect (0s: do not wait). Default 5m.")
   String databaseReadyTimeout;
@@ -54,6 +62,7 @@ final class SyncCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     List<EnvironmentStatus> results = new ArrayList<>();
     try (ClusterSession cluster = new ClusterSession(config)) {
+      if (!dryRun) refuseWhileAControllerLeads(cluster, config);
       for (ValuesFolder.Environment environment : desired.select(env)) {
         // Without --env, only the shard's (shard.clusters); --env names one on purpose.
         if (env == null && !cluster.service.syncs(environment)) continue;
@@ -76,5 +85,27 @@ final class SyncCommand implements Callable<Integer> {
     boolean ok = results.stream().allMatch(s -> s.result() == EnvironmentStatus.Result.SYNCED
         || s.result() == EnvironmentStatus.Result.PRUNED);
     return ok ? 0 : 1;
+  }
+
+  /**
+   * A running controller's leader syncs and prunes too: a second writer beside it would race it (the issue 25 of two
+   * writers). Refused while its Lease is held and fresh, unless --force, which is said on stderr.
+   */
+  private void refuseWhileAControllerLeads(ClusterSession cluster, ControllerConfig config) {
+    String namespace = config.kubernetes().stateNamespace();
+    Lease lease = cluster.client.leases().inNamespace(namespace).withName(config.leaseName()).get();
+    if (lease == null || lease.getSpec() == null || lease.getSpec().getHolderIdentity() == null
+        || lease.getSpec().getHolderIdentity().isEmpty() || lease.getSpec().getRenewTime() == null) return;
+    int seconds = Optional.ofNullable(lease.getSpec().getLeaseDurationSeconds()).orElse(15);
+    Instant renewed = lease.getSpec().getRenewTime().toInstant();
+    if (renewed.plusSeconds(seconds).isBefore(Instant.now())) return; // expired: no controller leads
+    String holder = "a running controller (" + lease.getSpec().getHolderIdentity() + ") holds Lease " + namespace + "/"
+        + config.leaseName() + ", renewed " + Duration.between(renewed, Instant.now()).toSeconds() + "s ago";
+    if (!force) {
+      throw new Main.UserError(holder + ": `sync --once` would race it, prunes included; let it sync (POST"
+          + " /api/v1/environments/NAME/sync), stop it, or pass --force");
+    }
+    spec.commandLine().getErr().println("WARNING: " + holder + "; syncing beside it anyway (--force): both may apply,"
+        + " prune and back up at once");
   }
 }

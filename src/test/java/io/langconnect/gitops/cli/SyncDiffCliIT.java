@@ -53,6 +53,37 @@ class SyncDiffCliIT {
   }
 
   @Test
+  void syncOnceRefusesWhileARunningControllerHoldsItsLeaseUnlessForced(LocalControlPlane plane, @TempDir Path values)
+      throws Exception {
+    String ns = plane.uniqueNamespace("it-cli");
+    String state = plane.uniqueNamespace("it-cli-state");
+    Files.writeString(values.resolve("values-dev.yaml"), "namespace: " + ns + "\nlangconnect:\n  image:\n"
+        + "    repository: registry.example.com/langconnect\npostgres:\n  auth:\n    password: dev-password\n");
+    plane.admin().namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName(state).endMetadata().build()).create();
+    // As a controller's leader keeps it: held, renewed a moment ago.
+    plane.admin().resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder().withNewMetadata()
+        .withName("langconnect-gitops").withNamespace(state).endMetadata().withNewSpec()
+        .withHolderIdentity("langconnect-gitops-7d9f-abc12").withLeaseDurationSeconds(3600)
+        .withRenewTime(java.time.ZonedDateTime.now()).withAcquireTime(java.time.ZonedDateTime.now()).endSpec().build())
+        .create();
+    String[] common = {"--values", values.toString(), "--kubeconfig", plane.kubeconfig(), "--state-namespace", state,
+        "--database-ready-timeout", "0s"};
+
+    CliTest.Run refused = CliTest.run(concat(new String[] {"sync", "--once"}, common));
+    assertThat(refused.exit()).isEqualTo(2);
+    assertThat(refused.err()).contains("a running controller (langconnect-gitops-7d9f-abc12) holds Lease " + state
+        + "/langconnect-gitops").contains("`sync --once` would race it, prunes included").contains("--force");
+    assertThat(plane.admin().namespaces().withName(ns).get()).as("nothing applied").isNull();
+    assertThat(CliTest.run(concat(new String[] {"sync", "--once", "--dry-run"}, common)).exit())
+        .as("a dry run writes nothing, so it races nothing").isZero();
+
+    CliTest.Run forced = CliTest.run(concat(new String[] {"sync", "--once", "--force"}, common));
+    assertThat(forced.exit()).as(forced.err()).isZero();
+    assertThat(forced.err()).contains("WARNING: a running controller (langconnect-gitops-7d9f-abc12) holds Lease");
+  }
+
+  @Test
   void unreachableClusterIsAnErrorOfTwoOrMore(@TempDir Path values, @TempDir Path home) throws Exception {
     Files.writeString(values.resolve("values-dev.yaml"), "langconnect:\n  image:\n    repository: lc\n");
     Path kubeconfig = Files.writeString(home.resolve("config"), """
