@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,13 +58,25 @@ public final class BackupService {
 
   /** Starts a backup now; returns the Job's name. */
   public String backupNow(String namespace, String environment) throws BackupException {
+    return backupNow(namespace, environment, Map.of());
+  }
+
+  /** The name suffix of the dump a restore takes first: never "latest", never rotated out. */
+  public static final String BEFORE_RESTORE = "-before-restore";
+
+  /** Starts a backup now with {@code extraEnv} in its containers (e.g. DUMP_SUFFIX); returns the Job's name. */
+  public String backupNow(String namespace, String environment, Map<String, String> extraEnv) throws BackupException {
     CronJob cron = cronJob(namespace, environment);
     String base = cron.getMetadata().getName() + "-manual-" + STAMP.format(Instant.now());
     for (int attempt = 0; ; attempt++) {
       // Names carry the second they were made in; a second backup within it gets a suffix.
       String name = truncate(attempt == 0 ? base : base.substring(0, Math.min(base.length(), 58)) + "-" + attempt);
       try {
-        client.resource(job(cron, namespace, name)).create();
+        Job job = job(cron, namespace, name);
+        var pod = job.getSpec().getTemplate().getSpec();
+        java.util.stream.Stream.concat(pod.getInitContainers().stream(), pod.getContainers().stream())
+            .forEach(c -> extraEnv.forEach((k, v) -> c.getEnv().add(new io.fabric8.kubernetes.api.model.EnvVar(k, v, null))));
+        client.resource(job).create();
         return name;
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409 || attempt >= 5) throw e;
@@ -89,31 +102,40 @@ public final class BackupService {
    */
   public String backupAndWait(String namespace, String environment, java.time.Duration timeout) throws BackupException {
     String name = backupNow(namespace, environment);
+    awaitJob(namespace, name, "backup", timeout);
+    return name;
+  }
+
+  /**
+   * Waits for a Job made here: returns once it completed; throws, naming the Job and its reason, when it failed or did
+   * not finish within {@code timeout}. Blocking.
+   */
+  public void awaitJob(String namespace, String name, String what, java.time.Duration timeout) throws BackupException {
     long deadline = System.nanoTime() + timeout.toNanos();
     var resource = client.batch().v1().jobs().inNamespace(namespace).withName(name);
     while (true) {
       Job job = resource.get();
-      if (job == null) throw new BackupException("backup Job " + name + " in " + namespace + " disappeared before it finished");
+      if (job == null) throw new BackupException(what + " Job " + name + " in " + namespace + " disappeared before it finished");
       var conditions = job.getStatus() == null || job.getStatus().getConditions() == null
           ? java.util.List.<io.fabric8.kubernetes.api.model.batch.v1.JobCondition>of() : job.getStatus().getConditions();
       for (var condition : conditions) {
         if (!"True".equals(condition.getStatus())) continue;
-        if ("Complete".equals(condition.getType())) return name;
+        if ("Complete".equals(condition.getType())) return;
         if ("Failed".equals(condition.getType())) {
-          throw new BackupException("backup Job " + name + " in " + namespace + " failed: " + condition.getReason()
+          throw new BackupException(what + " Job " + name + " in " + namespace + " failed: " + condition.getReason()
               + (condition.getMessage() == null ? "" : " (" + condition.getMessage() + ")")
-              + "; read `kubectl -n " + namespace + " logs job/" + name + "`");
+              + "; read `kubectl -n " + namespace + " logs job/" + name + " --all-containers`");
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new BackupException("backup Job " + name + " in " + namespace + " did not finish within "
+        throw new BackupException(what + " Job " + name + " in " + namespace + " did not finish within "
             + timeout.toSeconds() + "s; check `kubectl -n " + namespace + " describe job " + name + "`");
       }
       try {
         Thread.sleep(1_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new BackupException("interrupted while waiting for backup Job " + name);
+        throw new BackupException("interrupted while waiting for " + what + " Job " + name);
       }
     }
   }

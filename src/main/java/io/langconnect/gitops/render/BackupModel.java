@@ -35,7 +35,7 @@ final class BackupModel {
       dir="${BACKUP_DIR:-/backups}"
       stamp="$(date -u +%Y%m%dT%H%M%SZ)"
       tmp="$dir/.in-progress-$stamp-$$.dump"
-      final="$dir/$PGDATABASE-$stamp.dump"
+      final="$dir/$PGDATABASE-$stamp${DUMP_SUFFIX:-}.dump"
       trap 'rm -f "$tmp"' EXIT
       pg_dump --format=custom --file="$tmp"
       pg_restore --list "$tmp" > /dev/null
@@ -79,7 +79,7 @@ final class BackupModel {
       : > "$RCLONE_CONFIG"
       dir="${BACKUP_DIR:-/backups}"
       store="store:$DESTINATION"
-      file="$(ls -1 "$dir" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z\\.dump$" | sort | tail -n 1 || true)"
+      file="$(ls -1 "$dir" | grep -E "^$PGDATABASE-[0-9]{8}T[0-9]{6}Z${DUMP_SUFFIX:-}\\.dump$" | sort | tail -n 1 || true)"
       [ -n "$file" ] || { echo "no dump of $PGDATABASE in $dir to upload" >&2; exit 1; }
       size="$(wc -c < "$dir/$file")"
       rclone copyto "$dir/$file" "$store/$file"

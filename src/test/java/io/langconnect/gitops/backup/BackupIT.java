@@ -12,6 +12,7 @@ import io.langconnect.gitops.apply.Inventory;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.cli.CliTest;
 import io.langconnect.gitops.render.StackRenderer;
+import io.langconnect.gitops.testenv.JobsSucceed;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.values.EnvironmentValues;
 import io.langconnect.gitops.values.ValuesFixture;
@@ -221,7 +222,9 @@ class BackupIT {
     CronJob live = plane.admin().batch().v1().cronjobs().inNamespace(namespace).withName("langconnect-postgres-backup").get();
     assertThat(live.getSpec().getConcurrencyPolicy()).isEqualTo("Forbid");
 
-    String[] common = {"--values", valuesDir.toString(), "--kubeconfig", plane.kubeconfig(), "--env", "prod"};
+    String state = plane.uniqueNamespace("it-backup-state");
+    String[] common = {"--values", valuesDir.toString(), "--kubeconfig", plane.kubeconfig(), "--env", "prod",
+        "--state-namespace", state};
     CliTest.Run backup = CliTest.run(concat("backup", common));
     assertThat(backup.exit()).as(backup.err()).isZero();
     String jobName = backup.out().strip();
@@ -238,8 +241,24 @@ class BackupIT {
         + " postgres of prod");
     assertThat(plane.admin().batch().v1().jobs().inNamespace(namespace).list().getItems()).hasSize(jobsBefore);
 
-    CliTest.Run restore = CliTest.run(concat("restore", concat("--backup", concat("latest", concat("--confirm", common)))));
+    // No node here: the safety backup's and the restore's pods are ended as a kubelet would end them.
+    CliTest.Run restore;
+    try (JobsSucceed kubelet = JobsSucceed.in(plane.admin(), namespace)) {
+      restore = CliTest.run(concat("restore", concat("--backup", concat("latest", concat("--confirm", common)))));
+    }
     assertThat(restore.exit()).as(restore.err()).isZero();
+    // Suspended and LangConnect at 0 meanwhile, a safety backup first, and all of it undone after.
+    assertThat(restore.err()).contains("prod: suspended and LangConnect scaled to 0 for the restore")
+        .contains("prod: safety backup first, Job langconnect-postgres-backup-manual-")
+        .contains("prod: LangConnect scaled back to 1, resumed");
+    Job safety = plane.admin().batch().v1().jobs().inNamespace(namespace).list().getItems().stream()
+        .filter(j -> restore.err().contains("Job " + j.getMetadata().getName() + " ")).findFirst().orElseThrow();
+    assertThat(safety.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+        .anySatisfy(v -> assertThat(v.getName() + "=" + v.getValue()).isEqualTo("DUMP_SUFFIX=-before-restore"));
+    assertThat(plane.admin().apps().deployments().inNamespace(namespace).withName("langconnect-langconnect").get()
+        .getSpec().getReplicas()).isEqualTo(1);
+    assertThat(plane.admin().configMaps().inNamespace(state).list().getItems())
+        .noneMatch(cm -> cm.getData() != null && cm.getData().containsKey("suspendedBy"));
     Job restoreJob = plane.admin().batch().v1().jobs().inNamespace(namespace).withName(restore.out().strip()).get();
     assertThat(restoreJob.getSpec().getTemplate().getSpec().getVolumes().get(0).getPersistentVolumeClaim().getClaimName())
         .isEqualTo("langconnect-postgres-backups");
