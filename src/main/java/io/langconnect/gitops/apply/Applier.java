@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -157,15 +156,11 @@ public final class Applier {
     List<ObjectResult> results = new ArrayList<>();
     for (ObjectRef old : previous.objects().keySet()) {
       if (!Workloads.isWorkloadKind(old.kind()) || desiredRefs.contains(old) || successor == null) continue;
-      HasMetadata running = retry.call(() -> client.genericKubernetesResources(old.apiVersion(), old.kind())
-          .inNamespace(old.namespace()).withName(old.name()).get());
-      if (running == null || !Labels.POSTGRES.equals(running.getMetadata().getLabels().get(Labels.COMPONENT))) continue;
+      HasMetadata running = retry.call(() -> Workloads.get(client, old));
+      if (running == null || !Workloads.isDatabase(running)) continue;
       String change = old.kind() + " " + old.name() + " gives way to " + successor.getKind() + " "
           + successor.getMetadata().getName();
-      Class<? extends HasMetadata> type = old.kind().equals("Deployment") ? Deployment.class
-          : io.fabric8.kubernetes.api.model.apps.StatefulSet.class;
-      HasMetadata typed = JSON.convertValue(running, type);
-      Optional<String> held = options.beforeRestart().run(typed, List.of(change));
+      Optional<String> held = options.beforeRestart().run(running, List.of(change));
       if (held.isPresent()) return new Replaced(results, held, List.of(old));
       LOG.info("stopping the database {} in {} before its successor starts: {}", old, old.namespace(), change);
       ObjectResult pruned = prune(old, environment, false);

@@ -55,11 +55,13 @@ public final class LiveState {
 
   /** The environment's database workload of that name: its StatefulSet, or the Deployment of an earlier release. */
   public Optional<HasMetadata> database(String namespace, String name) {
-    return Optional.<HasMetadata>ofNullable(retry.call(() -> client.apps().statefulSets().inNamespace(namespace)
-            .withName(name).get()))
-        .or(() -> Optional.ofNullable(retry.call(() -> client.apps().deployments().inNamespace(namespace).withName(name).get())))
-        .filter(w -> Labels.POSTGRES.equals(w.getMetadata().getLabels() == null ? null
-            : w.getMetadata().getLabels().get(Labels.COMPONENT)));
+    return database(new ObjectRef("apps/v1", "StatefulSet", namespace, name))
+        .or(() -> database(new ObjectRef("apps/v1", "Deployment", namespace, name)));
+  }
+
+  /** The database workload {@code ref} names, of its own kind: one request. */
+  public Optional<HasMetadata> database(ObjectRef ref) {
+    return Optional.ofNullable(retry.call(() -> Workloads.get(client, ref))).filter(Workloads::isDatabase);
   }
 
   private List<HasMetadata> workloads(String namespace, Map<String, String> ours) {

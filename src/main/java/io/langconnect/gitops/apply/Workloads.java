@@ -32,6 +32,13 @@ public final class Workloads {
         && Labels.POSTGRES.equals(object.getMetadata().getLabels().get(Labels.COMPONENT));
   }
 
+  /** The live workload {@code ref} names, typed by its kind, or null. One request; callers retry it. */
+  public static HasMetadata get(io.fabric8.kubernetes.client.KubernetesClient client, ObjectRef ref) {
+    return ref.kind().equals("StatefulSet")
+        ? client.apps().statefulSets().inNamespace(ref.namespace()).withName(ref.name()).get()
+        : client.apps().deployments().inNamespace(ref.namespace()).withName(ref.name()).get();
+  }
+
   public static PodSpec podSpec(HasMetadata workload) {
     if (workload instanceof StatefulSet set) return set.getSpec().getTemplate().getSpec();
     return ((Deployment) workload).getSpec().getTemplate().getSpec();
@@ -62,6 +69,14 @@ public final class Workloads {
     Integer ready = workload instanceof StatefulSet set ? (set.getStatus() == null ? null : set.getStatus().getReadyReplicas())
         : ((Deployment) workload).getStatus() == null ? null : ((Deployment) workload).getStatus().getReadyReplicas();
     return ready == null ? 0 : ready;
+  }
+
+  /** Pods of the workload that are available now, as its status counts them. */
+  public static int availableReplicas(HasMetadata workload) {
+    Integer available = workload instanceof StatefulSet set
+        ? (set.getStatus() == null ? null : set.getStatus().getAvailableReplicas())
+        : ((Deployment) workload).getStatus() == null ? null : ((Deployment) workload).getStatus().getAvailableReplicas();
+    return available == null ? 0 : available;
   }
 
   public static int replicas(HasMetadata workload) {

@@ -4,8 +4,6 @@ import io.langconnect.gitops.apply.WorkloadCache;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.langconnect.gitops.apply.Workloads;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -39,10 +37,9 @@ final class WorkloadCollector {
     List<Pod> pods = cache.pods(target.namespace());
     for (HasMetadata workload : cache.workloads(target.namespace(), target.release())) {
       Tags c = tags.and("component", workload.getMetadata().getLabels().get(Labels.COMPONENT));
-      Counts counts = Counts.of(workload);
       replicas.add(new GaugeTable.Row(c.and("state", "desired"), Workloads.replicas(workload)));
-      replicas.add(new GaugeTable.Row(c.and("state", "ready"), counts.ready()));
-      replicas.add(new GaugeTable.Row(c.and("state", "available"), counts.available()));
+      replicas.add(new GaugeTable.Row(c.and("state", "ready"), Workloads.readyReplicas(workload)));
+      replicas.add(new GaugeTable.Row(c.and("state", "available"), Workloads.availableReplicas(workload)));
       Map<String, String> selector = Workloads.selector(workload);
       int restartCount = pods.stream().filter(pod -> selects(selector, pod))
           .filter(pod -> pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null)
@@ -53,22 +50,6 @@ final class WorkloadCollector {
     metrics.replicas.set(target.key(), replicas);
     metrics.restarts.set(target.key(), restarts);
     backups(target, tags);
-  }
-
-  /** Ready and available replicas, as a Deployment's or a StatefulSet's status says them. */
-  private record Counts(int ready, int available) {
-    static Counts of(HasMetadata workload) {
-      if (workload instanceof StatefulSet set) {
-        var status = set.getStatus();
-        return status == null ? new Counts(0, 0) : new Counts(orZero(status.getReadyReplicas()), orZero(status.getAvailableReplicas()));
-      }
-      var status = ((Deployment) workload).getStatus();
-      return status == null ? new Counts(0, 0) : new Counts(orZero(status.getReadyReplicas()), orZero(status.getAvailableReplicas()));
-    }
-
-    private static int orZero(Integer value) {
-      return value == null ? 0 : value;
-    }
   }
 
   private static boolean selects(Map<String, String> selector, Pod pod) {

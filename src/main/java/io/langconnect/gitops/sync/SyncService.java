@@ -424,8 +424,7 @@ public final class SyncService {
   private Optional<ObjectRef> dataClaimInUse(Clusters.Target target, Inventory previous) {
     for (ObjectRef ref : previous.objects().keySet()) {
       if (!Workloads.isWorkloadKind(ref.kind())) continue;
-      Optional<HasMetadata> database = target.live().database(ref.namespace(), ref.name())
-          .filter(w -> w.getKind().equals(ref.kind()));
+      Optional<HasMetadata> database = target.live().database(ref);
       if (database.isPresent()) {
         return Workloads.claims(database.get()).stream().findFirst()
             .map(claim -> new ObjectRef("v1", "PersistentVolumeClaim", ref.namespace(), claim));
