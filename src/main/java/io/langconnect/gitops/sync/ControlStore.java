@@ -28,6 +28,9 @@ public final class ControlStore {
   private static final String PRUNE = "langconnect-gitops-prune";
   private static final String NEW_DATABASE = "langconnect-gitops-new-database";
   private static final String SKIP_BACKUP = "langconnect-gitops-skip-backup";
+  /** One field manager per cluster, so confirming the prune on one cluster never takes back another's. */
+  private static final String PRUNE_LEFT = "langconnect-gitops-prune-left-";
+  private static final String PRUNE_LEFT_KEY = "pruneLeftConfirmed.";
 
   private final KubernetesClient client;
   private final String namespace;
@@ -68,6 +71,19 @@ public final class ControlStore {
     write(environment, PRUNE, Map.of());
   }
 
+  /**
+   * Lets the controller prune what a move left running on {@code cluster} (the old database with its data), for that
+   * record as it is now ({@code inventoryRevision}).
+   */
+  public void confirmPruneLeft(String environment, String cluster, String inventoryRevision) {
+    write(environment, PRUNE_LEFT + cluster, Map.of(PRUNE_LEFT_KEY + cluster, inventoryRevision));
+  }
+
+  /** What the move left on {@code cluster} is pruned (or the environment is back there): its confirmation goes. */
+  public void clearPruneLeft(String environment, String cluster) {
+    write(environment, PRUNE_LEFT + cluster, Map.of());
+  }
+
   /** The next sync applies a held database change without the backup before it (the database is not running). */
   public void skipBackupOnce(String environment) {
     write(environment, SKIP_BACKUP, Map.of("skipBackupOnce", "true"));
@@ -105,8 +121,13 @@ public final class ControlStore {
     Map<String, String> data = cm.getData() == null ? Map.of() : cm.getData();
     Optional<Controls.Suspension> suspension = Optional.ofNullable(data.get("suspendedBy")).map(by ->
         new Controls.Suspension(by, data.getOrDefault("suspendedReason", ""), instant(data.get("suspendedAt"))));
+    Map<String, String> leftPrunes = new LinkedHashMap<>();
+    data.forEach((key, value) -> {
+      if (key.startsWith(PRUNE_LEFT_KEY)) leftPrunes.put(key.substring(PRUNE_LEFT_KEY.length()), value);
+    });
     return new Controls(suspension, Optional.ofNullable(data.get("pruneConfirmed")).filter(r -> !r.isEmpty()),
-        Optional.ofNullable(data.get("newDatabaseConfirmedFor")), "true".equals(data.get("skipBackupOnce")));
+        Optional.ofNullable(data.get("newDatabaseConfirmedFor")), "true".equals(data.get("skipBackupOnce")),
+        Map.copyOf(leftPrunes));
   }
 
   private static Instant instant(String text) {

@@ -1,6 +1,7 @@
 package io.langconnect.gitops.sync;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -8,13 +9,22 @@ import java.util.Optional;
  * a change of leader: whether it is suspended (by whom, why, since when), and which held changes they confirmed.
  */
 public record Controls(Optional<Suspension> suspension, Optional<String> pruneConfirmedFor,
-                       Optional<String> newDatabaseConfirmedFor, boolean skipBackupOnce) {
+                       Optional<String> newDatabaseConfirmedFor, boolean skipBackupOnce,
+                       Map<String, String> leftPruneConfirmedFor) {
 
-  public static final Controls NONE = new Controls(Optional.empty(), Optional.empty(), Optional.empty(), false);
+  public static final Controls NONE = new Controls(Optional.empty(), Optional.empty(), Optional.empty(), false, Map.of());
 
   /** A prune confirmation counts for the inventory it was given for (the revision that recorded it), no other. */
   public boolean pruneConfirmed(String inventoryRevision) {
     return pruneConfirmedFor.filter(r -> r.equals(inventoryRevision) || r.equals(LEGACY_PRUNE_CONFIRMATION)).isPresent();
+  }
+
+  /**
+   * Whether the prune of what a move left on {@code cluster} (its database still running there) is confirmed, for
+   * that record as it is now ({@code inventoryRevision}).
+   */
+  public boolean leftPruneConfirmed(String cluster, String inventoryRevision) {
+    return inventoryRevision.equals(leftPruneConfirmedFor.get(cluster));
   }
 
   /** What a release before the binding wrote: honoured once, and cleared like any other when the file returns. */

@@ -162,7 +162,12 @@ public final class SyncService {
       String retention = preview ? "" : retainVolumes(run, values, desired);
       String moved = "";
       List<String> notPruned = new ArrayList<>();
-      if (moving) {
+      if (moving && Guards.dataClaim(previous).isPresent()) {
+        // The old database keeps running with its data (and its backups) until the user prunes it.
+        if (!preview) inventories.writeDeparted(previous);
+        moved = "; moved from cluster " + previous.cluster() + (preview ? ", its database would keep running there"
+            + " until pruned" : "");
+      } else if (moving) {
         try {
           moved = leave(run, previous, preview);
         } catch (RuntimeException e) {
@@ -173,6 +178,7 @@ public final class SyncService {
         }
       }
       notPruned.addAll(pruneDeparted(run, values.cluster(), preview));
+      String leftRunning = run.leftRunning.isEmpty() ? "" : "; " + String.join("; ", run.leftRunning);
       boolean changed = !result.inventory().objects().equals(previous.objects())
           || !result.inventory().namespace().equals(previous.namespace())
           || previous.production() != values.production() || moving;
@@ -183,7 +189,8 @@ public final class SyncService {
           .map(missing -> new Health(Health.State.DEGRADED, missing))
           .orElseGet(() -> run.target.live().health(values.namespace(), run.name));
       String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved
-          + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention + run.moveNote;
+          + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention + run.moveNote
+          + leftRunning;
       if (run.controls.suspended()) {
         return finish(run.outcome(values.namespace(), Result.SUSPENDED,
             run.controls.suspension().get().describe() + "; nothing applied: " + message));
@@ -342,13 +349,22 @@ public final class SyncService {
     }
     List<String> notPruned = new ArrayList<>();
     for (Inventory old : left) {
+      boolean confirmed = run.controls.leftPruneConfirmed(old.cluster(), old.revision());
       if (old.cluster().equals(cluster)) {
         if (!preview) inventories.deleteDeparted(old);
+        if (!preview && run.controls.leftPruneConfirmedFor().containsKey(old.cluster())) {
+          controls.clearPruneLeft(run.name, old.cluster());
+        }
+        continue;
+      }
+      if (Guards.dataClaim(old).isPresent() && !confirmed) {
+        run.leftRunning.add(leftRunning(run.name, old));
         continue;
       }
       try {
         SyncResult pruned = pruneLeft(old, preview);
         if (!preview) inventories.deleteDeparted(old);
+        if (!preview && confirmed) controls.clearPruneLeft(run.name, old.cluster());
         LOG.info("{}: {} what it left on cluster {}: {} object(s), kept {} volume claim(s) and the namespace",
             run.name, preview ? "would have pruned" : "pruned", old.cluster(), pruned.count(SyncResult.Action.PRUNED),
             pruned.count(SyncResult.Action.RETAINED));
@@ -360,18 +376,24 @@ public final class SyncService {
     return notPruned;
   }
 
+  /** What the status says of a database a move left running on its old cluster, and how to end it. */
+  private static String leftRunning(String environment, Inventory old) {
+    return "its database on cluster " + old.cluster() + " (namespace " + old.namespace() + ") keeps running with its"
+        + " data until pruned: bring the data here (`langconnect-gitops backup --env " + environment + " --cluster "
+        + old.cluster() + "`, copy the dump out, `langconnect-gitops restore --env " + environment
+        + " --from-file DUMP --confirm`), then `langconnect-gitops prune --env " + environment + " --cluster "
+        + old.cluster() + " --confirm` (its claims and namespace are kept)";
+  }
+
   /**
-   * Once the environment is applied on its new cluster, what it had on the old one is pruned there, but for its
-   * volume claims and namespace: the data stays where it was, and the message says how to bring it.
+   * Once an environment without a database claim is applied on its new cluster, what it had on the old one is pruned
+   * there, but for its namespace and what is always kept.
    */
   private String leave(Sync run, Inventory previous, boolean preview) {
     SyncResult pruned = pruneLeft(previous, preview);
     return "; moved from cluster " + previous.cluster() + ": " + (preview ? "would have pruned " : "pruned ")
-        + pruned.count(SyncResult.Action.PRUNED) + " object(s) there and kept "
-        + pruned.kept() + " and namespace " + previous.namespace()
-        + " with the data; to bring the data here: `langconnect-gitops backup --env " + run.name + " --cluster "
-        + previous.cluster() + "`, copy the dump out, then `langconnect-gitops restore --env " + run.name
-        + " --from-file DUMP --confirm`";
+        + pruned.count(SyncResult.Action.PRUNED) + " object(s) there and kept " + pruned.kept() + " and namespace "
+        + previous.namespace();
   }
 
   /** Prunes what {@code left} holds on its cluster (claims and namespace kept); what is not ours is said in an Event. */
@@ -612,6 +634,11 @@ public final class SyncService {
         return finish(run.outcome(namespace, Result.FAILED, "values file removed; nothing pruned yet: "
             + String.join("; ", notPruned)));
       }
+      if (!run.leftRunning.isEmpty()) {
+        // Its data may live only there: the environment's own records stay until that database is pruned on purpose.
+        return finish(run.outcome(namespace, Result.PRUNE_HELD, "values file removed; nothing pruned yet: "
+            + String.join("; ", run.leftRunning)));
+      }
       SyncResult result = run.target.applier().pruneAll(inventory.get(), dryRun);
       if (!dryRun) {
         inventories.delete(environment);
@@ -690,6 +717,7 @@ public final class SyncService {
     String backup = "";
     String skippedBackup = "";
     String moveNote = "";
+    final List<String> leftRunning = new ArrayList<>();
 
     Sync(String name, String revision, boolean dryRun, Instant started, Optional<EnvironmentStatus> before) {
       this.name = name;

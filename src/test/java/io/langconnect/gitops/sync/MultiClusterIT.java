@@ -225,7 +225,7 @@ class MultiClusterIT {
   }
 
   @Test
-  void aMovedEnvironmentIsCreatedThereAndPrunedHereButItsDataStaysHere() throws Exception {
+  void aMovedEnvironmentIsCreatedThereWhileItsDatabaseRunsHereUntilPruned() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
       eventually("qa synced here", () -> synced(controller, "qa") && replicas(here, stagingNs).isPresent());
@@ -247,17 +247,38 @@ class MultiClusterIT {
       EnvironmentStatus moved = controller.board().get("qa").get();
       assertThat(moved.cluster()).isEqualTo("second");
       assertThat(moved.message()).contains("the final backup on cluster in-cluster before the move is Job")
-          .contains("moved from cluster in-cluster").contains("kept 2 volume claim(s)")
-          .contains("backup --env qa --cluster in-cluster").contains("restore --env qa --from-file");
+          .contains("moved from cluster in-cluster")
+          .contains("its database on cluster in-cluster (namespace " + stagingNs + ") keeps running with its data")
+          .contains("backup --env qa --cluster in-cluster").contains("restore --env qa --from-file")
+          .contains("prune --env qa --cluster in-cluster --confirm");
       assertThat(replicas(there, stagingNs)).contains(1);
-      assertThat(replicas(here, stagingNs)).as("pruned where it was").isEmpty();
-      assertThat(here.apps().deployments().inNamespace(stagingNs).list().getItems()).isEmpty();
-      assertThat(here.apps().statefulSets().inNamespace(stagingNs).list().getItems()).isEmpty();
-      assertThat(claimUids(here, stagingNs)).as("the claims stay where the data is").isEqualTo(claims);
-      assertThat(here.namespaces().withName(stagingNs).get()).isNotNull();
-      assertThat(inventory("qa").getData()).containsEntry("cluster", "second");
       StatefulSet database = there.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").get();
       assertThat(database).as("a new database there").isNotNull();
+      assertThat(inventory("qa").getData()).containsEntry("cluster", "second");
+      // The old database, its Service, password and backups stay until the user prunes them.
+      assertThat(here.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").get())
+          .as("the old database keeps running").isNotNull();
+      assertThat(here.services().inNamespace(stagingNs).withName("langconnect-postgres").get()).isNotNull();
+      assertThat(here.batch().v1().cronjobs().inNamespace(stagingNs).list().getItems()).isNotEmpty();
+      Map<String, String> left = here.configMaps().inNamespace(stateNs)
+          .withName(InventoryStore.departedConfigMapName("qa", "in-cluster")).get().getData();
+
+      // A later sync leaves it as it is; a prune confirmed for that record prunes it, claims and namespace kept.
+      String scaled = repo.write("values-qa.yaml", qa(2, Optional.of("second"))).commitAndPush("qa scales there");
+      eventually("synced again, the old database still running", () -> synced(controller, "qa", scaled)
+          && controller.board().get("qa").get().message().contains("keeps running with its data"));
+      assertThat(here.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").get()).isNotNull();
+      new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO))
+          .confirmPruneLeft("qa", "in-cluster", left.get("revision"));
+      eventually("pruned here once confirmed", () -> here.apps().statefulSets().inNamespace(stagingNs).list().getItems()
+          .isEmpty() && here.configMaps().inNamespace(stateNs)
+          .withName(InventoryStore.departedConfigMapName("qa", "in-cluster")).get() == null);
+      assertThat(here.apps().deployments().inNamespace(stagingNs).list().getItems()).isEmpty();
+      assertThat(claimUids(here, stagingNs)).as("the claims stay where the data is").isEqualTo(claims);
+      assertThat(here.namespaces().withName(stagingNs).get()).isNotNull();
+      eventually("its status no longer speaks of it", () -> synced(controller, "qa")
+          && !controller.board().get("qa").get().message().contains("keeps running"));
+      assertThat(replicas(there, stagingNs)).contains(2);
     }
   }
 
@@ -346,7 +367,7 @@ class MultiClusterIT {
   }
 
   @Test
-  void aMoveAwayFromAnUnreachableClusterRunsHereAtOnceAndPrunesThereWhenItIsBack() throws Exception {
+  void aMoveAwayFromAnUnreachableClusterRunsHereAtOnceAndLeavesTheDatabaseThereUntilPruned() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();
       eventually("live synced there", () -> synced(controller, "live"));
@@ -359,20 +380,28 @@ class MultiClusterIT {
           .map(s -> s.result() == EnvironmentStatus.Result.HELD && s.revision().equals(move)).orElse(false));
       new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO))
           .confirmNewDatabase("live", prodNs + "/langconnect");
-      eventually("live runs here, what it left there not pruned yet", () -> controller.board().get("live")
-          .map(s -> s.result() == EnvironmentStatus.Result.FAILED && s.revision().equals(move)
-              && s.message().contains("what it left on cluster second is not pruned yet")).orElse(false)
+      eventually("live runs here, saying its old database is left there", () -> controller.board().get("live")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED && s.revision().equals(move)
+              && s.message().contains("no final backup on cluster second")
+              && s.message().contains("its database on cluster second")).orElse(false)
           && replicas(here, prodNs).equals(Optional.of(1)));
       assertThat(inventory("live").getData()).as("the inventory says where it is now").containsEntry("cluster", "in-cluster");
-      assertThat(here.configMaps().inNamespace(stateNs).withName(InventoryStore.departedConfigMapName("live", "second"))
-          .get()).as("and what it left there is recorded").isNotNull();
+      ConfigMap left = here.configMaps().inNamespace(stateNs).withName(InventoryStore.departedConfigMapName("live", "second"))
+          .get();
+      assertThat(left).as("and what it left there is recorded").isNotNull();
 
       proxy.heal();
-      eventually("pruned there once the cluster is back", () -> synced(controller, "live")
+      String scaled = repo.write("values-live.yaml", live(2).replace("cluster: second\n", ""))
+          .commitAndPush("live scales here once the second cluster is back");
+      eventually("synced again once the cluster is back", () -> synced(controller, "live", scaled));
+      assertThat(replicas(there, prodNs)).as("its database there is not pruned unasked").isPresent();
+      new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO))
+          .confirmPruneLeft("live", "second", left.getData().get("revision"));
+      eventually("pruned there once confirmed", () -> synced(controller, "live")
           && replicas(there, prodNs).isEmpty()
           && here.configMaps().inNamespace(stateNs).withName(InventoryStore.departedConfigMapName("live", "second")).get() == null);
       assertThat(claimUids(there, prodNs)).as("the claims stay where the data is").isEqualTo(claims);
-      assertThat(replicas(here, prodNs)).contains(1);
+      assertThat(replicas(here, prodNs)).contains(2);
     }
   }
 }
