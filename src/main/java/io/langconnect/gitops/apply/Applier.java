@@ -72,10 +72,16 @@ public final class Applier {
 
   private final KubernetesClient client;
   private final Retry retry;
+  private final NamespaceAccess access;
 
   public Applier(KubernetesClient client, Retry retry) {
+    this(client, retry, new NamespaceAccess(client));
+  }
+
+  public Applier(KubernetesClient client, Retry retry, NamespaceAccess access) {
     this.client = client;
     this.retry = retry;
+    this.access = access;
   }
 
   public SyncResult apply(String environment, String namespace, List<HasMetadata> desired, String revision,
@@ -85,9 +91,12 @@ public final class Applier {
     try {
       // A dry run cannot ask the API server about objects in a namespace that does not exist yet: all are new.
       boolean allNew = options.dryRun() && !namespaceExists(namespace);
+      if (!allNew) {
+        ensureNamespace(namespace, environment, options.dryRun());
+        retry.call(() -> access.grant(namespace)); // before the first read of its Secrets
+      }
       Map<ObjectRef, HasMetadata> live = allNew ? Map.of() : live(desired);
       refuseWhatIsNotOurs(environment, live);
-      ensureNamespace(namespace, environment, options.dryRun());
       Optional<String> replacementHeld = Optional.empty();
       if (!options.dryRun()) {
         Replaced replaced = stopReplacedDatabases(environment, desired, previous, options);
@@ -240,6 +249,9 @@ public final class Applier {
    */
   public SyncResult pruneAll(Inventory previous, boolean dryRun) {
     List<ObjectResult> results = new ArrayList<>();
+    if (!retry.call(() -> access.grant(previous.namespace()))) {
+      return new SyncResult(results, Inventory.empty(previous.environment())); // its namespace is gone, and all in it
+    }
     previous.objects().keySet().forEach(ref -> results.add(ref.kind().equals("Secret") && isGeneratedPassword(ref)
         ? new ObjectResult(ref, Action.RETAINED, List.of(), "the generated password of the kept data")
         : prune(ref, previous.environment(), dryRun)));

@@ -42,11 +42,23 @@ public final class InventoryStore {
     }
   }
 
+  /**
+   * The record changed since this controller read it (another controller, or a replica that did not know it lost its
+   * Lease, wrote it): this write is not made over it; the sync is tried again from a fresh read.
+   */
+  public static final class ConflictException extends RuntimeException {
+    ConflictException(String message) {
+      super(message);
+    }
+  }
+
   private record Row(String apiVersion, String kind, String namespace, String name, String hash, String revision) {}
 
   private final KubernetesClient client;
   private final NamespacePolicy namespaces;
   private final Retry retry;
+  /** Each record's resourceVersion as this store last read or wrote it ("" for none): the precondition of a write. */
+  private final Map<String, String> seen = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * {@code namespaces} says where environments may live; its controller namespace is where inventories are kept.
@@ -69,6 +81,7 @@ public final class InventoryStore {
 
   public Optional<Inventory> read(String environment) throws InvalidInventoryException {
     ConfigMap cm = retry.call(() -> client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).get());
+    saw(configMapName(environment), cm);
     return cm == null ? Optional.empty() : Optional.of(decode(environment, cm));
   }
 
@@ -99,14 +112,14 @@ public final class InventoryStore {
     List<Inventory> left = new ArrayList<>();
     for (ConfigMap cm : retry.call(() -> client.configMaps().inNamespace(namespace()).withLabel(DEPARTED_LABEL, "true")
         .withLabel(Labels.ENVIRONMENT, environment).list()).getItems()) {
+      saw(cm.getMetadata().getName(), cm);
       left.add(decode(environment, cm));
     }
     return left;
   }
 
   public void deleteDeparted(Inventory left) {
-    retry.run(() -> client.configMaps().inNamespace(namespace())
-        .withName(departedConfigMapName(left.environment(), left.cluster())).delete());
+    deleteRecord(departedConfigMapName(left.environment(), left.cluster()));
   }
 
   public static String departedConfigMapName(String environment, String cluster) {
@@ -134,11 +147,58 @@ public final class InventoryStore {
         .endMetadata()
         .withData(data)
         .build();
-    retry.run(() -> client.resource(cm).fieldManager(Labels.MANAGER).forceConflicts().serverSideApply());
+    if (!seen.containsKey(name)) { // never read here (a departed record replaced): as it is now
+      saw(name, retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get()));
+    }
+    String expected = seen.getOrDefault(name, "");
+    if (!expected.isEmpty()) cm.getMetadata().setResourceVersion(expected);
+    ConfigMap written;
+    try {
+      written = retry.call(() -> expected.isEmpty() ? client.resource(cm).create()
+          : client.resource(cm).fieldManager(Labels.MANAGER).forceConflicts().serverSideApply());
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() != 409) throw e;
+      // A write whose answer was lost and that was sent again finds itself: that is no conflict.
+      ConfigMap now = retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get());
+      if (now == null || !data.equals(now.getData())) throw conflict(name, e);
+      written = now;
+    }
+    saw(name, written);
   }
 
   public void delete(String environment) {
-    retry.run(() -> client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).delete());
+    deleteRecord(configMapName(environment));
+  }
+
+  /** Deleted only as this store last saw it: a record another controller rewrote meanwhile stays. */
+  private void deleteRecord(String name) {
+    if (!seen.containsKey(name)) saw(name, retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get()));
+    String expected = seen.getOrDefault(name, "");
+    try {
+      retry.run(() -> {
+        var resource = client.configMaps().inNamespace(namespace()).withName(name);
+        if (expected.isEmpty()) resource.delete();
+        else resource.lockResourceVersion(expected).delete();
+      });
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() != 409) throw e;
+      if (retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get()) != null) {
+        throw conflict(name, e);
+      }
+    }
+    seen.remove(name);
+  }
+
+  private ConflictException conflict(String name, io.fabric8.kubernetes.client.KubernetesClientException cause) {
+    seen.remove(name); // the next sync reads it afresh
+    return new ConflictException("inventory " + namespace() + "/" + name + " changed since this sync read it (another"
+        + " controller wrote it: " + cause.getStatus().getMessage() + "); this sync's record was not written over it,"
+        + " tried again from a fresh read");
+  }
+
+  private void saw(String name, ConfigMap cm) {
+    if (cm == null) seen.put(name, "");
+    else seen.put(name, cm.getMetadata().getResourceVersion());
   }
 
   private Inventory decode(String environment, ConfigMap cm) throws InvalidInventoryException {

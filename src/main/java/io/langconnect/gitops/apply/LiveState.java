@@ -16,12 +16,14 @@ public final class LiveState {
   private final KubernetesClient client;
   private final Retry retry;
   private final Optional<WorkloadCache> cache;
+  private final NamespaceAccess access;
 
   /** {@code cache}, when there is one, answers the health checks between syncs without asking the API server. */
-  public LiveState(KubernetesClient client, Retry retry, Optional<WorkloadCache> cache) {
+  public LiveState(KubernetesClient client, Retry retry, Optional<WorkloadCache> cache, NamespaceAccess access) {
     this.client = client;
     this.retry = retry;
     this.cache = cache;
+    this.access = access;
   }
 
   /**
@@ -50,6 +52,7 @@ public final class LiveState {
   }
 
   public Optional<Secret> secret(String namespace, String name) {
+    if (!retry.call(() -> access.grant(namespace))) return Optional.empty(); // no namespace, no Secret
     return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
   }
 

@@ -125,23 +125,29 @@ final class ClusterAddCommand implements Callable<Integer> {
     }
   }
 
-  /** The target's objects: the account's namespace and ServiceAccount, and manifests/rbac.yaml's cluster-wide grant. */
+  /**
+   * The target's objects: the account's namespace and ServiceAccount, manifests/rbac.yaml's cluster-wide grant and
+   * the role it binds in each namespace it manages, and manifests/admission.yaml's policy, which the target's API
+   * server then enforces on the account as the home cluster's does on the controller.
+   */
   static List<HasMetadata> grants() {
     Map<String, String> labels = Map.of("app.kubernetes.io/name", ACCOUNT);
-    List<HasMetadata> rbac;
-    try (InputStream in = ClusterAddCommand.class.getResourceAsStream("/manifests/rbac.yaml")) {
-      rbac = Serialization.unmarshal(in);
+    List<HasMetadata> rbac = manifest("rbac.yaml");
+    List<HasMetadata> objects = new java.util.ArrayList<>(List.of(
+        new NamespaceBuilder().withNewMetadata().withName(ACCOUNT).withLabels(labels).endMetadata().build(),
+        new ServiceAccountBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(ACCOUNT).withLabels(labels)
+            .endMetadata().build()));
+    rbac.stream().filter(o -> o instanceof ClusterRole || o instanceof ClusterRoleBinding).forEach(objects::add);
+    objects.addAll(manifest("admission.yaml"));
+    return objects;
+  }
+
+  private static List<HasMetadata> manifest(String file) {
+    try (InputStream in = ClusterAddCommand.class.getResourceAsStream("/manifests/" + file)) {
+      return Serialization.unmarshal(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    ClusterRole role = rbac.stream().filter(ClusterRole.class::isInstance).map(ClusterRole.class::cast).findFirst().orElseThrow();
-    ClusterRoleBinding binding = rbac.stream().filter(ClusterRoleBinding.class::isInstance).map(ClusterRoleBinding.class::cast)
-        .findFirst().orElseThrow();
-    return List.of(
-        new NamespaceBuilder().withNewMetadata().withName(ACCOUNT).withLabels(labels).endMetadata().build(),
-        new ServiceAccountBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(ACCOUNT).withLabels(labels)
-            .endMetadata().build(),
-        role, binding);
   }
 
   private static String caData(Config target) {

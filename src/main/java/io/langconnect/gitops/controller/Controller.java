@@ -192,7 +192,7 @@ public final class Controller implements AutoCloseable {
   private Future<Void> startSyncing() {
     workloads.start(); // health between syncs is read from it, with or without the metrics
     SyncService service = new SyncService(SyncService.Cluster.of(client, retry, config.namespacePolicy(), clusters),
-        SyncRecord.of(board, metrics), config.sync(), versions);
+        SyncRecord.of(board, metrics), config.sync(), versions, repository);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
           synchronized (syncDeployments) {
@@ -360,11 +360,13 @@ public final class Controller implements AutoCloseable {
 
   @Override
   public void close() {
-    if (election != null) election.cancel(true);
     if (connectTimer >= 0) vertx.cancelTimer(connectTimer);
     handoff.stopWatching();
     controls.stopWatching();
+    // Every sync has stopped (its worker thread let go) before the Lease is released: the next leader never applies,
+    // prunes or backs up beside this one.
     stopSyncing().await();
+    if (election != null) election.cancel(true);
     workloads.close();
     clusters.close();
     if (repository != null) repository.close();

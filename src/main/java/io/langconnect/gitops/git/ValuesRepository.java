@@ -37,7 +37,7 @@ import org.eclipse.jgit.treewalk.TreeWalk;
  * (cheap), fetch only when it moved, and read the values files of a commit straight from its tree.
  * Blocking: call it from worker threads only.
  */
-public final class ValuesRepository implements AutoCloseable {
+public final class ValuesRepository implements AutoCloseable, RevisionHistory {
 
   /** A git failure, with the operation and the remote named and no credentials. */
   /** A git failure, its message safe to show: credentials in URLs are masked. */
@@ -109,6 +109,41 @@ public final class ValuesRepository implements AutoCloseable {
       return head;
     } catch (GitAPIException | IOException e) {
       throw new GitException("git fetch " + url + " failed: " + rootMessage(e), e);
+    }
+  }
+
+  /**
+   * Whether {@code applying} comes before {@code recorded} on the branch. Commit times answer the usual case (a newer
+   * commit) without history; otherwise the history is completed by one full fetch (fetches are shallow) and
+   * {@code recorded} counts only while the branch still holds it: a force push that rolled it back makes the older
+   * commit the one to apply.
+   */
+  @Override
+  public synchronized Order order(String applying, String recorded) {
+    if (applying.equals(recorded) || !ObjectId.isId(applying) || !ObjectId.isId(recorded)) return Order.NOT_OLDER;
+    Repository repository = git.getRepository();
+    ObjectId older = ObjectId.fromString(applying);
+    ObjectId newer = ObjectId.fromString(recorded);
+    try (RevWalk walk = new RevWalk(repository)) {
+      if (repository.getObjectDatabase().has(older) && repository.getObjectDatabase().has(newer)
+          && walk.parseCommit(older).getCommitTime() > walk.parseCommit(newer).getCommitTime()) {
+        return Order.NOT_OLDER;
+      }
+      RefSpec spec = new RefSpec("+" + Constants.R_HEADS + config.branch() + ":" + trackingRef());
+      FetchCommand full = git.fetch().setRemote(url).setRefSpecs(spec);
+      if (!repository.getObjectDatabase().getShallowCommits().isEmpty()) full.setUnshallow(true);
+      configure(full).call();
+      ObjectId head = repository.resolve(trackingRef());
+      if (head == null || !repository.getObjectDatabase().has(newer) || !repository.getObjectDatabase().has(older)) {
+        return Order.NOT_OLDER;
+      }
+      walk.reset();
+      RevCommit recordedCommit = walk.parseCommit(newer);
+      if (!walk.isMergedInto(recordedCommit, walk.parseCommit(head))) return Order.NOT_OLDER; // no longer on the branch
+      walk.reset();
+      return walk.isMergedInto(walk.parseCommit(older), walk.parseCommit(newer)) ? Order.OLDER : Order.NOT_OLDER;
+    } catch (GitAPIException | IOException | RuntimeException e) {
+      return Order.UNKNOWN;
     }
   }
 

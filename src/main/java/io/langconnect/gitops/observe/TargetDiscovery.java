@@ -1,5 +1,6 @@
 package io.langconnect.gitops.observe;
 
+import io.langconnect.gitops.apply.NamespaceAccess;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -43,9 +44,11 @@ final class TargetDiscovery {
   private final WorkloadCache cache;
   private final Map<String, ControllerConfig.DatabaseEndpoint> overrides;
   private final Map<String, Resolved> resolved = new ConcurrentHashMap<>();
+  private final NamespaceAccess access;
 
   TargetDiscovery(KubernetesClient client, WorkloadCache cache, Map<String, ControllerConfig.DatabaseEndpoint> overrides) {
     this.client = client;
+    this.access = new NamespaceAccess(client);
     this.cache = cache;
     this.overrides = overrides;
   }
@@ -63,6 +66,10 @@ final class TargetDiscovery {
         Resolved now = known != null && known.versions().equals(versions) ? known : new Resolved(versions, target(deployment));
         seen.put(uid, now);
         targets.add(now.target());
+      } catch (NamespaceAccess.NotManagedException e) {
+        // Our labels on a workload in a namespace that is not ours: a look-alike is not handed a password.
+        LOG.debug("not observing {}/{}: {}", deployment.getMetadata().getNamespace(), deployment.getMetadata().getName(),
+            e.getMessage());
       } catch (RuntimeException e) {
         LOG.warn("cannot observe {}/{}: {}", deployment.getMetadata().getNamespace(), deployment.getMetadata().getName(),
             e.getMessage());
@@ -134,6 +141,7 @@ final class TargetDiscovery {
     return container.getEnv().stream().filter(e -> e.getName().equals("POSTGRES_PASSWORD"))
         .filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
         .findFirst()
+        .filter(e -> access.grant(namespace))
         .flatMap(e -> {
           Secret secret = client.secrets().inNamespace(namespace).withName(e.getValueFrom().getSecretKeyRef().getName()).get();
           String value = secret == null || secret.getData() == null ? null

@@ -3,6 +3,7 @@ package io.langconnect.gitops.sync;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.LiveState;
+import io.langconnect.gitops.apply.NamespaceAccess;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.backup.BackupService;
@@ -32,7 +33,8 @@ public final class Clusters implements AutoCloseable {
 
     public static Target of(String name, KubernetesClient client, Retry retry, Optional<WorkloadCache> cache,
                             String identity) {
-      return new Target(name, client, new Applier(client, retry), new LiveState(client, retry, cache),
+      NamespaceAccess access = new NamespaceAccess(client);
+      return new Target(name, client, new Applier(client, retry, access), new LiveState(client, retry, cache, access),
           new BackupService(client), new EventRecorder(client, identity), cache);
     }
 

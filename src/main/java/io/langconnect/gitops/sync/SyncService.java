@@ -16,6 +16,8 @@ import io.langconnect.gitops.values.EnvironmentValues;
 import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.values.PostgresVersions;
 import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.git.RevisionHistory;
+import io.langconnect.gitops.apply.NamespaceAccess;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.ObjectRef;
 import io.langconnect.gitops.apply.SyncFailedException;
@@ -77,8 +79,16 @@ public final class SyncService {
   private final SyncRecord record;
   private final ControllerConfig.Sync settings;
   private final ServerVersions versions;
+  private final RevisionHistory history;
 
   public SyncService(Cluster cluster, SyncRecord record, ControllerConfig.Sync settings, ServerVersions versions) {
+    this(cluster, record, settings, versions, RevisionHistory.NONE);
+  }
+
+  /** {@code history} orders the revisions of the values repository: an older one is never applied over a newer. */
+  public SyncService(Cluster cluster, SyncRecord record, ControllerConfig.Sync settings, ServerVersions versions,
+                     RevisionHistory history) {
+    this.history = history;
     this.inventories = cluster.inventories();
     this.controls = cluster.controls();
     this.clusters = cluster.targets();
@@ -136,6 +146,8 @@ public final class SyncService {
         LOG.warn("{}: {}", run.name, untrusted);
         if (!preview) run.target.events().warning(values.namespace(), "InvalidInventory", untrusted);
       }
+      Optional<String> older = olderThanRecorded(previous, revision);
+      if (older.isPresent()) return finish(run.outcome(values.namespace(), Result.PROGRESSING, older.get()));
       // Moving to another cluster: applied there as new, then pruned where it was.
       boolean moving = !previous.objects().isEmpty() && !previous.cluster().equals(values.cluster());
       Inventory here = moving ? Inventory.empty(run.name) : previous;
@@ -229,6 +241,10 @@ public final class SyncService {
     } catch (Clusters.UnavailableException e) {
       return finish(run.outcome(values.namespace(), Result.FAILED, e.getMessage() + "; nothing applied, tried again at"
           + " the next sync"));
+    } catch (InventoryStore.ConflictException e) {
+      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + e.getMessage()));
+    } catch (NamespaceAccess.NotManagedException e) {
+      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + e.getMessage() + "; nothing applied"));
     } catch (KubernetesClientException e) {
       // A read before the apply (the guards' live state, the controls, the inventory) or a step after it failed.
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
@@ -374,6 +390,29 @@ public final class SyncService {
       }
     }
     return notPruned;
+  }
+
+  /**
+   * A revision older than the one the inventory records is not applied (nor a removal at it pruned): another shard,
+   * or a replica that fetched later, applied the newer one, and going back would undo it (an environment bounced
+   * between clusters). Returns why it waits, or empty.
+   */
+  private Optional<String> olderThanRecorded(Inventory recorded, String revision) {
+    if (recorded.revision().isEmpty()) return Optional.empty();
+    String applying = abbreviated(revision);
+    String newer = abbreviated(recorded.revision());
+    return switch (history.order(revision, recorded.revision())) {
+      case OLDER -> Optional.of("revision " + applying + " is older than " + newer + ", which its inventory records"
+          + " (applied by another controller, or a replica that fetched later): nothing applied; tried again once this"
+          + " controller has fetched it");
+      case UNKNOWN -> Optional.of("revision " + applying + " could not be ordered against " + newer + ", which its"
+          + " inventory records (the repository could not be read now): nothing applied; tried again");
+      case NOT_OLDER -> Optional.empty();
+    };
+  }
+
+  private static String abbreviated(String revision) {
+    return revision.length() > 12 ? revision.substring(0, 12) : revision;
   }
 
   /** What the status says of a database a move left running on its old cluster, and how to end it. */
@@ -617,6 +656,8 @@ public final class SyncService {
         return finish(run.outcome(namespace, Result.SUSPENDED, run.controls.suspension().get().describe()
             + "; its values file was removed, nothing is pruned while it is suspended"));
       }
+      Optional<String> older = olderThanRecorded(inventory.get(), revision);
+      if (older.isPresent()) return finish(run.outcome(namespace, Result.PROGRESSING, "values file removed at " + older.get()));
       boolean production = inventory.get().production();
       if ((production || everyFileRemoved) && !run.controls.pruneConfirmed(inventory.get().revision())) {
         String message = "values file removed" + (everyFileRemoved ? " with every other values file" : "")

@@ -53,7 +53,9 @@ public final class SyncVerticle extends VerticleBase {
   private long driftTimer = -1;
   private long healthTimer = -1;
   /** Set when undeployed (the leader lost its Lease, or shutdown): no new work starts. */
-  private boolean stopping;
+  private volatile boolean stopping;
+  /** Syncs, prunes and health reads running on a worker thread now: undeploying waits until none is. */
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
 
   public SyncVerticle(SyncService service, SyncMetrics metrics, Duration driftInterval, Duration healthInterval, int parallelism) {
     this.healthInterval = healthInterval;
@@ -128,10 +130,10 @@ public final class SyncVerticle extends VerticleBase {
       return;
     }
     lane.checkingHealth = true;
-    workers.executeBlocking(() -> {
+    blocking(() -> {
       service.refreshHealth(env);
       return null;
-    }, false).onComplete(done -> {
+    }).onComplete(done -> {
       lane.checkingHealth = false;
       if (done.failed()) LOG.debug("health of {} not read: {}", env, done.cause().getMessage());
       if (lane.healthAgain) {
@@ -145,14 +147,14 @@ public final class SyncVerticle extends VerticleBase {
     if (stopping) return;
     List<String> present = this.present;
     String rev = revision;
-    workers.executeBlocking(() -> service.removedEnvironments(present), false).onSuccess(removed -> removed.forEach(env -> {
+    blocking(() -> service.removedEnvironments(present)).onSuccess(removed -> removed.forEach(env -> {
       Lane lane = lane(env);
       if (lane.running) {
         lane.pending = true;
         return;
       }
       lane.running = true;
-      workers.executeBlocking(() -> service.pruneRemoved(env, rev, false, present.isEmpty()), false).onComplete(done -> {
+      blocking(() -> service.pruneRemoved(env, rev, false, present.isEmpty())).onComplete(done -> {
         lane.running = false;
         lanes.remove(env);
         publishFinished(env, rev, done.succeeded() ? done.result().result().name() : "FAILED");
@@ -180,7 +182,7 @@ public final class SyncVerticle extends VerticleBase {
     }
     lane.running = true;
     String rev = revision;
-    workers.executeBlocking(() -> service.sync(environment.get(), rev, false), false).onComplete(done -> {
+    blocking(() -> service.sync(environment.get(), rev, false)).onComplete(done -> {
       lane.running = false;
       EnvironmentStatus.Result result = done.succeeded() ? done.result().result() : EnvironmentStatus.Result.FAILED;
       if (done.failed() && (stopping || Interruptions.isInterruption(done.cause()))) {
@@ -228,6 +230,38 @@ public final class SyncVerticle extends VerticleBase {
     lanes.values().forEach(lane -> {
       if (lane.retryTimer >= 0) vertx.cancelTimer(lane.retryTimer);
     });
-    return workers == null ? Future.succeededFuture() : workers.close();
+    if (workers == null) return Future.succeededFuture();
+    // Closing interrupts what runs; the Lease is released only once every worker thread has let go (Controller).
+    return workers.close().compose(v -> drained(System.nanoTime() + DRAIN_LIMIT.toNanos()));
+  }
+
+  private static final Duration DRAIN_LIMIT = Duration.ofSeconds(30);
+
+  private Future<Void> drained(long deadline) {
+    if (running.get() == 0) return Future.succeededFuture();
+    if (System.nanoTime() > deadline) {
+      LOG.warn("{} sync(s) still running {} s after they were interrupted; stopping anyway", running.get(),
+          DRAIN_LIMIT.toSeconds());
+      return Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+    vertx.setTimer(20, id -> drained(deadline).onComplete(later));
+    return later.future();
+  }
+
+  /**
+   * Runs {@code task} on a worker thread, counted while it runs. A task that starts once stopping began does not run:
+   * its count comes before its look at {@code stopping}, so stop() either sees it counted or it sees stop().
+   */
+  private <T> Future<T> blocking(java.util.concurrent.Callable<T> task) {
+    return workers.executeBlocking(() -> {
+      running.incrementAndGet();
+      try {
+        if (stopping) throw new java.util.concurrent.CancellationException("the controller is stopping");
+        return task.call();
+      } finally {
+        running.decrementAndGet();
+      }
+    }, false);
   }
 }

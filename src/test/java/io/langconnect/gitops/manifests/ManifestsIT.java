@@ -103,12 +103,81 @@ class ManifestsIT {
           .getStatus().getToken();
       try (KubernetesClient controller = plane.client(plane.apiUrl(), token)) {
         runEveryPath(plane, admin, controller);
+        assertGrantsAreExactlyUsed(plane, started);
+        assertTheApiServerKeepsItToItsOwnNamespaces(plane, admin, controller);
       }
-      assertGrantsAreExactlyUsed(plane, started);
     } finally {
+      admin.apps().deployments().inNamespace("kube-system").withName("intruder").delete(); // were it let in
       admin.namespaces().withName(NS).delete();
       admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
       admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
+      admin.rbac().clusterRoles().withName("langconnect-gitops-environment").delete();
+      admin.admissionRegistration().v1().validatingAdmissionPolicyBindings()
+          .withName("langconnect-gitops-managed-namespaces").delete();
+      admin.admissionRegistration().v1().validatingAdmissionPolicies()
+          .withName("langconnect-gitops-managed-namespaces").delete();
+    }
+  }
+
+  /**
+   * With the controller's own token, whatever its Java code would do: no write and no Secret read in kube-system or
+   * in a namespace that does not carry its label, and no label of its own put on one. A sync into such a namespace
+   * fails saying how to let the controller in.
+   */
+  private static void assertTheApiServerKeepsItToItsOwnNamespaces(LocalControlPlane plane, KubernetesClient admin,
+                                                                  KubernetesClient controller) throws Exception {
+    String foreign = plane.uniqueNamespace("it-rbac-foreign");
+    admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName(foreign).endMetadata().build()).create();
+    admin.resource(new SecretBuilder().withNewMetadata().withName("theirs").withNamespace(foreign).endMetadata()
+        .addToStringData("password", "not-for-the-controller").build()).create();
+    for (String ns : List.of("kube-system", foreign)) {
+      var deployment = new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder().withNewMetadata().withName("intruder")
+          .withNamespace(ns).endMetadata().withNewSpec().withNewSelector().addToMatchLabels("app", "intruder").endSelector()
+          .withNewTemplate().withNewMetadata().addToLabels("app", "intruder").endMetadata().withNewSpec()
+          .addNewContainer().withName("c").withImage("registry.example.com/intruder").endContainer().endSpec()
+          .endTemplate().endSpec().build();
+      // The policy is enforced a moment after it is stored.
+      eventually(() -> refusal(() -> controller.resource(deployment).create())
+          .contains("writes only in namespaces labelled app.kubernetes.io/managed-by=langconnect-gitops"));
+      assertThat(refusal(() -> controller.secrets().inNamespace(ns).list()))
+          .as("listing Secrets in " + ns).startsWith("403");
+      assertThat(refusal(() -> controller.secrets().inNamespace(ns).withName(ns.equals(foreign) ? "theirs"
+          : "bootstrap-token-abcdef").get())).as("reading a Secret in " + ns).startsWith("403");
+      assertThat(refusal(() -> controller.resource(new io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder()
+          .withNewMetadata().withName("langconnect-gitops").withNamespace(ns).endMetadata()
+          .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "langconnect-gitops-environment")
+          .addNewSubject().withKind("ServiceAccount").withNamespace(NS).withName("langconnect-gitops").endSubject()
+          .build()).create())).as("binding itself the Secret role in " + ns).contains("writes only in namespaces");
+    }
+    assertThat(refusal(() -> controller.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+        .withNewMetadata().withName(foreign + "-unlabelled").endMetadata().build()).create()))
+        .contains("creates namespaces only with its managed-by label");
+    assertThat(refusal(() -> controller.namespaces().withName(foreign).edit(n -> new io.fabric8.kubernetes.api.model
+        .NamespaceBuilder(n).editMetadata().addToLabels("app.kubernetes.io/managed-by", "langconnect-gitops")
+        .endMetadata().build()))).as("claiming a namespace it did not create").startsWith("403");
+
+    NamespacePolicy policy = new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, NS);
+    SyncService sync = new SyncService(SyncService.Cluster.of(controller, new Retry(1, Duration.ZERO, Duration.ZERO),
+        policy, Optional.empty(), "rbac-test"), SyncRecord.NONE,
+        new ControllerConfig.Sync(Duration.ofMinutes(5), Duration.ofSeconds(60), 2, 3), new ServerVersions());
+    EnvironmentStatus status = sync.sync(env("foreign", "namespace: " + foreign + "\n"
+        + "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n" + "postgres:\n  auth:\n    password: foreign-password\n"), "r1", false);
+    assertThat(status.result()).isEqualTo(EnvironmentStatus.Result.FAILED);
+    assertThat(status.message()).contains("namespace " + foreign + " exists but is not managed by langconnect-gitops:"
+        + " label it app.kubernetes.io/managed-by=langconnect-gitops");
+    assertThat(status.message()).as("a refusal the user can act on, not an internal error").doesNotContain("unexpected");
+    assertThat(admin.apps().deployments().inNamespace(foreign).list().getItems()).as("nothing written there").isEmpty();
+    admin.namespaces().withName(foreign).delete();
+  }
+
+  /** The API server's answer to a request that must be refused: its code and message ("" when it was allowed). */
+  private static String refusal(Runnable request) {
+    try {
+      request.run();
+      return "";
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      return e.getCode() + " " + e.getMessage();
     }
   }
 

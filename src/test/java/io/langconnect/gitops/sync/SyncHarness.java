@@ -40,11 +40,19 @@ final class SyncHarness implements AutoCloseable {
     service = new SyncService(SyncService.Cluster.of(client, new Retry(5, Duration.ofMillis(50), Duration.ofMillis(500)),
             config.namespacePolicy(), Optional.empty(), "test"), SyncRecord.of(board, new SyncMetrics(registry)),
         new ControllerConfig.Sync(Duration.ofMinutes(5), databaseReadyTimeout, 2, 5, Duration.ofSeconds(10), backupTimeout),
-        new ServerVersions());
+        new ServerVersions(), repository);
   }
 
   Map<String, EnvironmentStatus> syncAll() throws Exception {
-    ObjectId head = repository.fetch();
+    return syncAt(repository.fetch());
+  }
+
+  /** What the drift check does between fetches: the commit fetched last, synced again without fetching. */
+  Map<String, EnvironmentStatus> syncFetched() throws Exception {
+    return syncAt(repository.fetchedHead().orElseThrow());
+  }
+
+  private Map<String, EnvironmentStatus> syncAt(ObjectId head) throws Exception {
     List<ValuesFolder.Environment> environments = ValuesFolder.load(repository.valuesFiles(head).orElseThrow(), "");
     Map<String, EnvironmentStatus> results = new LinkedHashMap<>();
     for (ValuesFolder.Environment environment : environments) {

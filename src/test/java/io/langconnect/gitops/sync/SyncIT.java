@@ -18,6 +18,7 @@ import io.langconnect.gitops.testenv.FaultProxy.Fault;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;
 import io.langconnect.gitops.testenv.ValuesRepo;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -105,6 +106,33 @@ class SyncIT {
     lists.forEach(list -> list.forEach(o -> versions.put(o.getKind() + "/" + o.getMetadata().getName(),
         o instanceof Deployment ? "generation " + o.getMetadata().getGeneration() : o.getMetadata().getResourceVersion())));
     return versions;
+  }
+
+  @Test
+  void aReplicaBehindNeverAppliesAnOlderRevisionOverANewerOneButARollbackByForcePushIsApplied() throws Exception {
+    try (SyncHarness behind = harness(admin); SyncHarness current = harness(admin)) {
+      assertThat(behind.syncAll().get("staging").result()).isEqualTo(Result.SYNCED);
+      String staging = Files.readString(tmp.resolve("work/values-staging.yaml"));
+      String first = admin.configMaps().inNamespace(stateNs).withName("inventory-staging").get().getData().get("revision");
+      String second = repo.write("values-staging.yaml", staging.replace("LOG_LEVEL: debug", "LOG_LEVEL: info"))
+          .commitAndPush("staging logs less");
+      assertThat(current.syncAll().get("staging").result()).isEqualTo(Result.SYNCED);
+      assertThat(env(langconnect(stagingNs))).containsEntry("LOG_LEVEL", "info");
+
+      // The replica that fetched before the commit syncs its older revision again (as a drift check would).
+      EnvironmentStatus stale = behind.syncFetched().get("staging");
+      assertThat(stale.result()).isEqualTo(Result.PROGRESSING);
+      assertThat(stale.message()).contains("revision " + first.substring(0, 12) + " is older than "
+          + second.substring(0, 12) + ", which its inventory records").contains("nothing applied");
+      assertThat(env(langconnect(stagingNs))).as("the newer revision stays applied").containsEntry("LOG_LEVEL", "info");
+      assertThat(admin.configMaps().inNamespace(stateNs).withName("inventory-staging").get().getData())
+          .containsEntry("revision", second);
+
+      // A force push back to the first commit is a rollback: the newer commit is no longer on the branch.
+      repo.resetTo(first).push();
+      assertThat(behind.syncAll().get("staging").result()).isEqualTo(Result.SYNCED);
+      assertThat(env(langconnect(stagingNs))).containsEntry("LOG_LEVEL", "debug");
+    }
   }
 
   private Deployment langconnect(String namespace) {

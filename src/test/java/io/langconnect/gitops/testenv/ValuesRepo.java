@@ -70,6 +70,12 @@ public final class ValuesRepo implements AutoCloseable {
     return commit.getId().name();
   }
 
+  /** Moves the branch back to {@code commit} (as `git reset --hard` would), to be force-pushed: a rollback. */
+  public ValuesRepo resetTo(String commit) throws GitAPIException {
+    git.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.HARD).setRef(commit).call();
+    return this;
+  }
+
   public void push() throws GitAPIException {
     git.push().setRemote(bare.toUri().toString()).add("main").setForce(true).call();
   }
