@@ -105,13 +105,15 @@ public final class Applier {
         // A held replacement leaves the old database running: it stays on record, and is not pruned below.
         if (replacementHeld.isPresent()) replaced.kept().forEach(ref -> applied.put(ref, previous.entry(ref).orElseThrow()));
       }
-      for (HasMetadata object : desired) {
-        ObjectRef ref = ObjectRef.of(object);
-        String hash = hash(object);
+      Map<String, String> secretVersions = new HashMap<>();
+      for (HasMetadata rendered : desired) {
+        ObjectRef ref = ObjectRef.of(rendered);
         if (allNew) {
           results.add(new ObjectResult(ref, Action.CREATED, List.of()));
           continue;
         }
+        HasMetadata object = withSecretVersions(rendered, secretVersions);
+        String hash = hash(object);
         Inventory.Entry before = previous.entry(ref).orElse(null);
         HasMetadata current = live.get(ref);
         HasMetadata prepared = prepare(object, current);
@@ -128,6 +130,10 @@ public final class Applier {
         if (database && current == null) awaitClaimsFree(prepared, options.databaseReadyTimeout(), results);
         ObjectResult result = applyOne(prepared, hash, before, revision, options.dryRun(), current);
         results.add(result);
+        if (object instanceof Secret) {
+          secretVersions.put(ref.name(), secretVersion(result.action() == Action.UNCHANGED || options.dryRun() ? current
+              : retry.call(() -> client.secrets().inNamespace(ref.namespace()).withName(ref.name()).get())));
+        }
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
         if (database && !awaitAvailable(object, options.databaseReadyTimeout())) {
           throw new SyncFailedException(notAvailable(object, options.databaseReadyTimeout()), results,
@@ -135,6 +141,7 @@ public final class Applier {
         }
       }
     } catch (KubernetesClientException e) {
+      if (e.getCode() == 403) access.forget(namespace); // granted to a namespace since deleted: granted again next time
       throw new SyncFailedException(describe(e), results, SyncFailedException.Reason.API_ERROR, e);
     }
     Set<ObjectRef> keep = new HashSet<>(applied.keySet());
@@ -333,6 +340,45 @@ public final class Applier {
     return hook.run(live, changed.isEmpty() ? List.of("spec.template") : changed);
   }
 
+  /**
+   * A workload whose pods read Secrets carries, in its pod template, a hash of those Secrets' uids and
+   * resourceVersions ({@code versions}: as this sync left them, else read): a rewritten Secret rolls the pods, and the
+   * annotation tells whoever can read pods nothing about the content. Anything else is returned as it is.
+   */
+  private HasMetadata withSecretVersions(HasMetadata rendered, Map<String, String> versions) {
+    String placeholder = Workloads.isWorkloadKind(rendered.getKind()) ? podAnnotations(rendered)
+        .get(Labels.SECRET_CHECKSUM_ANNOTATION) : null;
+    if (placeholder == null || !placeholder.startsWith(Labels.SECRETS_PREFIX)) return rendered;
+    String namespace = rendered.getMetadata().getNamespace();
+    StringBuilder content = new StringBuilder();
+    for (String name : placeholder.substring(Labels.SECRETS_PREFIX.length()).split(",")) {
+      String version = versions.computeIfAbsent(name, secret ->
+          secretVersion(retry.call(() -> client.secrets().inNamespace(namespace).withName(secret).get())));
+      content.append(name).append('=').append(version).append('\n');
+    }
+    HasMetadata resolved = JSON.clone(rendered);
+    try {
+      podAnnotations(resolved).put(Labels.SECRET_CHECKSUM_ANNOTATION, HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(content.toString().getBytes(StandardCharsets.UTF_8)), 0, 16));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return resolved;
+  }
+
+  private static String secretVersion(HasMetadata secret) {
+    return secret == null ? "absent" : secret.getMetadata().getUid() + ":" + secret.getMetadata().getResourceVersion();
+  }
+
+  /** The pod template's annotations of a Deployment or StatefulSet (a live map: changes land in the object). */
+  private static Map<String, String> podAnnotations(HasMetadata workload) {
+    var meta = workload instanceof io.fabric8.kubernetes.api.model.apps.Deployment deployment
+        ? deployment.getSpec().getTemplate().getMetadata()
+        : ((io.fabric8.kubernetes.api.model.apps.StatefulSet) workload).getSpec().getTemplate().getMetadata();
+    if (meta.getAnnotations() == null) meta.setAnnotations(new LinkedHashMap<>());
+    return meta.getAnnotations();
+  }
+
   /** A copy ready to apply: annotations present, and a generated password kept ({@code live} is the Secret now) or created. */
   private HasMetadata prepare(HasMetadata rendered, HasMetadata live) {
     HasMetadata object = JSON.clone(rendered);
@@ -420,6 +466,7 @@ public final class Applier {
   private void ensureNamespace(String namespace, String environment, boolean dryRun) {
     if (dryRun) return;
     if (retry.call(() -> Namespaces.ensure(client, namespace, Map.of(Labels.ENVIRONMENT, environment)))) {
+      access.forget(namespace); // a namespace made anew has no grant yet, whatever an earlier one of its name had
       LOG.info("created namespace {} for environment {}", namespace, environment);
     }
   }
@@ -447,7 +494,7 @@ public final class Applier {
 
   /** What the object would look like after an apply (a server-side dry run), for diff. */
   public HasMetadata preview(HasMetadata rendered) {
-    HasMetadata object = prepare(rendered, live(rendered).orElse(null));
+    HasMetadata object = prepare(withSecretVersions(rendered, new HashMap<>()), live(rendered).orElse(null));
     return retry.call(() -> client.resource(object).dryRun().fieldManager(Labels.MANAGER).forceConflicts()
         .serverSideApply());
   }

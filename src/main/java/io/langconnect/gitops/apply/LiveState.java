@@ -3,6 +3,7 @@ package io.langconnect.gitops.apply;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.render.Labels;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -53,7 +54,15 @@ public final class LiveState {
 
   public Optional<Secret> secret(String namespace, String name) {
     if (!retry.call(() -> access.grant(namespace))) return Optional.empty(); // no namespace, no Secret
-    return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
+    try {
+      return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 403) throw e;
+      // Granted to a namespace of that name since deleted and made again: granted anew, asked once more.
+      access.forget(namespace);
+      if (!retry.call(() -> access.grant(namespace))) return Optional.empty();
+      return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
+    }
   }
 
   /** The environment's database workload of that name: its StatefulSet, or the Deployment of an earlier release. */

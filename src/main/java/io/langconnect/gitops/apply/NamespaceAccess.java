@@ -68,6 +68,14 @@ public final class NamespaceAccess {
     return true;
   }
 
+  /**
+   * The grant in {@code namespace} is to be made again: the namespace was made anew (its RoleBinding went with the
+   * old one), or a request there was refused.
+   */
+  public void forget(String namespace) {
+    granted.remove(namespace);
+  }
+
   /** The authorizer learns of a new binding a moment after it is stored: asked, not probed with refused reads. */
   private void awaitEffective(String namespace) {
     for (int attempt = 0; attempt < 100; attempt++) {

@@ -52,8 +52,13 @@ public final class HttpApiVerticle extends VerticleBase {
                         Function<String, Future<Void>> applyWithoutBackup,
                         Supplier<Future<Optional<String>>> leaderApiUrl) {}
 
-  /** Set on a request a standby passed on, so that a stale address never sends it round in a loop. */
+  /**
+   * Set on a request a standby passed on, so that a stale address never sends it round in a loop; with an API token
+   * configured it holds the standby's signature (ForwardSignature), never the caller's token.
+   */
   static final String FORWARDED = "X-LangConnect-GitOps-Forwarded";
+  /** Nonces of forwarded requests already taken, with when they expire: a signature counts once. */
+  private final java.util.Map<String, Long> usedNonces = new java.util.HashMap<>();
 
   public HttpApiVerticle(StatusBoard board, MetricsExposition metrics, Optional<String> apiToken,
                          WebhookRoutes webhooks, Actions actions, String host, int port) {
@@ -106,7 +111,8 @@ public final class HttpApiVerticle extends VerticleBase {
 
   /**
    * Only the leader syncs, so only its board has the environments: a standby passes status and write requests on
-   * to the leader's API, headers and body as they came (the leader checks the token).
+   * to the leader's API. It checks the caller's token itself and sends on only its own signature of the request:
+   * the leader's address comes from a ConfigMap, and a credential must not go wherever that says.
    */
   private void fromTheLeader(RoutingContext ctx) {
     if (board.leader()) {
@@ -117,18 +123,22 @@ public final class HttpApiVerticle extends VerticleBase {
       error(ctx, 503, "this replica is not the leader either; a new leader is being elected, try again");
       return;
     }
+    boolean read = ctx.request().method() == io.vertx.core.http.HttpMethod.GET;
+    if ((apiToken.isPresent() || !read) && !authorized(ctx)) return;
     actions.leaderApiUrl().get().onComplete(found -> {
       if (found.failed() || found.result().isEmpty()) {
         error(ctx, 503, "this replica is a standby and no leader has announced its address yet; try again");
         return;
       }
+      Buffer body = ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
+      String vouch = apiToken.map(token -> ForwardSignature.sign(token, ctx.request().method().name(),
+          ctx.request().uri(), body.getBytes(), java.time.Instant.now(), java.util.UUID.randomUUID().toString()))
+          .orElse("1");
       HttpRequest<Buffer> request = client.requestAbs(ctx.request().method(), found.result().get() + ctx.request().uri())
-          .timeout(30_000).putHeader(FORWARDED, "1");
-      String authorization = ctx.request().getHeader("Authorization");
-      if (authorization != null) request.putHeader("Authorization", authorization);
+          .timeout(30_000).putHeader(FORWARDED, vouch);
       String contentType = ctx.request().getHeader("Content-Type");
       if (contentType != null) request.putHeader("Content-Type", contentType);
-      request.sendBuffer(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer()).onComplete(answer -> {
+      request.sendBuffer(body).onComplete(answer -> {
         if (answer.failed()) {
           error(ctx, 503, "this replica is a standby and the leader at " + found.result().get() + " did not answer: "
               + answer.cause().getMessage());
@@ -157,6 +167,8 @@ public final class HttpApiVerticle extends VerticleBase {
       error(ctx, 404, "this endpoint is off; set http.apiTokenFile to enable it");
       return false;
     }
+    String forwarded = ctx.request().getHeader(FORWARDED);
+    if (forwarded != null && ctx.request().getHeader("Authorization") == null && vouchedFor(ctx, forwarded)) return true;
     String header = Optional.ofNullable(ctx.request().getHeader("Authorization")).orElse("");
     byte[] given = header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
     // Never compared against an empty secret: an empty token would let a request without one through.
@@ -166,6 +178,18 @@ public final class HttpApiVerticle extends VerticleBase {
       error(ctx, 401, "missing or wrong bearer token");
       return false;
     }
+    return true;
+  }
+
+  /** A standby's genuine, fresh signature of this very request, not seen before (the standby checked the caller). */
+  private boolean vouchedFor(RoutingContext ctx, String signature) {
+    long now = System.currentTimeMillis();
+    usedNonces.values().removeIf(expires -> expires < now);
+    byte[] body = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    Optional<String> nonce = ForwardSignature.verify(apiToken.get(), signature, ctx.request().method().name(),
+        ctx.request().uri(), body, java.time.Instant.ofEpochMilli(now));
+    if (nonce.isEmpty() || usedNonces.containsKey(nonce.get())) return false;
+    usedNonces.put(nonce.get(), now + 2 * ForwardSignature.WINDOW.toMillis());
     return true;
   }
 

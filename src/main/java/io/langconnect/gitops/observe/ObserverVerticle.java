@@ -1,6 +1,8 @@
 package io.langconnect.gitops.observe;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.apply.InventoryStore;
+import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.values.NamespacePolicy;
@@ -15,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -58,6 +61,7 @@ public final class ObserverVerticle extends VerticleBase {
   private final ObserverMetrics metrics;
   private final ServerVersions versions;
   private final Map<String, DatabaseCollector> collectors = new HashMap<>();
+  private final TargetDiscovery.Placements placements;
   private WebClient web;
   private boolean collecting;
 
@@ -83,8 +87,17 @@ public final class ObserverVerticle extends VerticleBase {
     this.others = others;
     this.metrics = new ObserverMetrics(exposition);
     this.shard = config.shard();
+    InventoryStore inventories = new InventoryStore(client, config.namespacePolicy(), Retry.apiCalls(3));
+    this.placements = environment -> {
+      try {
+        return inventories.read(environment);
+      } catch (InventoryStore.InvalidInventoryException e) {
+        return Optional.empty();
+      }
+    };
     if (shard.includes(NamespacePolicy.IN_CLUSTER)) {
-      observers.put("", new Observer(true, new TargetDiscovery(client, cache, overrides),
+      observers.put("", new Observer(true, new TargetDiscovery(client, NamespacePolicy.IN_CLUSTER, cache, overrides,
+          placements),
           new WorkloadCollector(cache, metrics)));
     }
   }
@@ -107,7 +120,7 @@ public final class ObserverVerticle extends VerticleBase {
       if (!shard.includes(other.name())) continue;
       observers.computeIfAbsent(other.name(), name -> {
         LOG.info("observing what runs on cluster {}", name);
-        return new Observer(false, new TargetDiscovery(other.client(), other.cache(), overrides),
+        return new Observer(false, new TargetDiscovery(other.client(), name, other.cache(), overrides, placements),
             new WorkloadCollector(other.cache(), metrics));
       });
     }

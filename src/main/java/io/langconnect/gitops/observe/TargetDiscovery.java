@@ -1,5 +1,6 @@
 package io.langconnect.gitops.observe;
 
+import io.langconnect.gitops.apply.Inventory;
 import io.langconnect.gitops.apply.NamespaceAccess;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.fabric8.kubernetes.api.model.Container;
@@ -45,9 +46,30 @@ final class TargetDiscovery {
   private final Map<String, ControllerConfig.DatabaseEndpoint> overrides;
   private final Map<String, Resolved> resolved = new ConcurrentHashMap<>();
   private final NamespaceAccess access;
+  private final String cluster;
+  private final Placements placements;
 
-  TargetDiscovery(KubernetesClient client, WorkloadCache cache, Map<String, ControllerConfig.DatabaseEndpoint> overrides) {
+  /** Where an environment's inventory places it (cluster, namespace), if it has one. Blocking. */
+  interface Placements {
+    Optional<Inventory> of(String environment);
+  }
+
+  /** A workload that carries an environment's labels where its inventory does not place it: not that environment. */
+  static final class NotBoundException extends RuntimeException {
+    NotBoundException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * {@code cluster} is the one {@code client} reaches; {@code placements} tie the configured credentials of
+   * {@code databases.<env>} to the namespace and cluster the environment's inventory records, and to no look-alike.
+   */
+  TargetDiscovery(KubernetesClient client, String cluster, WorkloadCache cache,
+                  Map<String, ControllerConfig.DatabaseEndpoint> overrides, Placements placements) {
     this.client = client;
+    this.cluster = cluster;
+    this.placements = placements;
     this.access = new NamespaceAccess(client);
     this.cache = cache;
     this.overrides = overrides;
@@ -66,7 +88,7 @@ final class TargetDiscovery {
         Resolved now = known != null && known.versions().equals(versions) ? known : new Resolved(versions, target(deployment));
         seen.put(uid, now);
         targets.add(now.target());
-      } catch (NamespaceAccess.NotManagedException e) {
+      } catch (NamespaceAccess.NotManagedException | NotBoundException e) {
         // Our labels on a workload in a namespace that is not ours: a look-alike is not handed a password.
         LOG.debug("not observing {}/{}: {}", deployment.getMetadata().getNamespace(), deployment.getMetadata().getName(),
             e.getMessage());
@@ -105,6 +127,7 @@ final class TargetDiscovery {
     Names names = new Names(release);
     int port = cache.service(namespace, names.postgres()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(5432);
     ControllerConfig.DatabaseEndpoint override = overrides.get(environment);
+    if (override != null) bound(environment, namespace);
     Optional<String> password = override != null && override.passwordFile() != null
         ? Optional.of(readFile(override.passwordFile()))
         : secretPassword(container, namespace);
@@ -120,6 +143,15 @@ final class TargetDiscovery {
         password,
         override != null && Boolean.TRUE.equals(override.ssl()),
         override != null && override.langconnectUrl() != null ? override.langconnectUrl() : langconnectUrl);
+  }
+
+  /** Configured credentials go only to the environment where its inventory places it: else NotBoundException. */
+  private void bound(String environment, String namespace) {
+    Optional<Inventory> placed = placements.of(environment);
+    if (placed.isPresent() && placed.get().cluster().equals(cluster) && placed.get().namespace().equals(namespace)) return;
+    throw new NotBoundException("databases." + environment + " is configured for the environment its inventory places "
+        + placed.map(p -> "in " + p.namespace() + " on cluster " + p.cluster()).orElse("nowhere yet")
+        + ", not for this workload in " + namespace + " on cluster " + cluster + " that carries its labels");
   }
 
   /**

@@ -18,6 +18,16 @@ public final class Labels {
 
   public static final String REVISION_ANNOTATION = "langconnect-gitops.io/revision";
   public static final String SECRET_CHECKSUM_ANNOTATION = "langconnect-gitops.io/secret-checksum";
+  /**
+   * What a render puts in {@link #SECRET_CHECKSUM_ANNOTATION}: the Secrets the pods read, by name. The applier
+   * replaces it with a hash of those Secrets' identities and versions (a rewritten Secret rolls the pods), which tells
+   * nothing about their content to whoever can read the pods.
+   */
+  public static final String SECRETS_PREFIX = "secrets:";
+
+  public static String secretsPlaceholder(java.util.Collection<String> secretNames) {
+    return SECRETS_PREFIX + String.join(",", new java.util.TreeSet<>(secretNames));
+  }
   /** On a Secret rendered without a password: the applier fills this key once with a random password. */
   public static final String GENERATE_PASSWORD_ANNOTATION = "langconnect-gitops.io/generate-password";
 

@@ -99,12 +99,10 @@ final class LangConnectModel {
         .build();
   }
 
-  /** The database's checksum, and the secrets' too when there are any: a changed key rolls the pods. */
+  /** The database's Secret, and LangConnect's own when it has secrets: a rewrite of either rolls the pods. */
   private String secretChecksum() {
     if (langconnect.secrets().isEmpty()) return postgres.secretChecksum();
-    StringBuilder content = new StringBuilder(postgres.secretChecksum());
-    new TreeMap<>(langconnect.secrets()).forEach((name, value) -> content.append('\n').append(name).append('=').append(value));
-    return PodParts.sha256(content.toString());
+    return Labels.secretsPlaceholder(java.util.List.of(postgres.secretName(), names.langconnect()));
   }
 
   private static io.fabric8.kubernetes.api.model.Probe health(EnvironmentValues.Probe probe) {

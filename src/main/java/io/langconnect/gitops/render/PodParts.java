@@ -170,15 +170,4 @@ final class PodParts {
   static Affinity affinity(EnvironmentValues.Scheduling scheduling) {
     return scheduling.affinity().isEmpty() ? null : SERIALIZATION.convertValue(scheduling.affinity(), Affinity.class);
   }
-
-  /** A hex SHA-256 of {@code content}: what pod annotations carry so that a changed secret rolls the pods. */
-  static String sha256(String content) {
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-    }
-  }
 }

@@ -65,12 +65,9 @@ final class PostgresModel {
     return secret.build();
   }
 
-  /**
-   * What the pods consume from the Secret, hashed, so that a changed password rolls them. With an
-   * existing or generated Secret the content is not known here, so the hash covers its name only.
-   */
+  /** The Secret the pods read: a rewrite of it rolls them (see {@link Labels#SECRETS_PREFIX}). */
   String secretChecksum() {
-    return PodParts.sha256(secretName() + "\n" + postgres.auth().password().orElse(""));
+    return Labels.secretsPlaceholder(java.util.List.of(secretName()));
   }
 
   /** Null unless persistence is enabled and the claim is the controller's to make (no existingClaim). */

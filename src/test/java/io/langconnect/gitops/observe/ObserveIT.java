@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.Inventory;
+import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.StackRenderer;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.LogCapture;
+import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.values.ValuesFixture;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -41,6 +43,14 @@ class ObserveIT {
 
   @TempDir
   Path tmp;
+
+  /** Applied as a sync applies it, its inventory (in {@code stateNs}) placing it in {@code namespace}. */
+  private static void deploy(LocalControlPlane plane, String env, String namespace, String stateNs) throws Exception {
+    deploy(plane, env, namespace);
+    new InventoryStore(plane.admin(), new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, stateNs),
+        new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200)))
+        .write(new Inventory(env, namespace, "test", Map.of()));
+  }
 
   private static void deploy(LocalControlPlane plane, String env, String namespace) throws Exception {
     var values = ValuesFixture.folder().env(env, """
@@ -76,8 +86,13 @@ class ObserveIT {
     String database = plane.newDatabase();
     String namespace = plane.uniqueNamespace("it-observe");
     String downNamespace = plane.uniqueNamespace("it-observe-down");
-    deploy(plane, "rag", namespace);
-    deploy(plane, "down", downNamespace);
+    String stateNs = plane.uniqueNamespace("it-observe-state");
+    deploy(plane, "rag", namespace, stateNs);
+    deploy(plane, "down", downNamespace, stateNs);
+    // A look-alike: "rag"'s labels on a database where rag's inventory does not place it.
+    String lookAlikeNamespace = plane.uniqueNamespace("it-observe-lookalike");
+    deploy(plane, "rag", lookAlikeNamespace);
+    String lookAlike = "namespace=\"" + lookAlikeNamespace + "\"";
     // Series are told apart by namespace: an environment of the same name may be left by another test.
     String rag = "namespace=\"" + namespace + "\"";
     String down = "namespace=\"" + downNamespace + "\"";
@@ -92,6 +107,7 @@ class ObserveIT {
     // The collector reaches "rag" through a proxy the test can cut, as if the database went down.
     io.langconnect.gitops.testenv.TcpProxy dbProxy = io.langconnect.gitops.testenv.TcpProxy.start(vertx, pg.getHost(), pg.getPort());
     ControllerConfig config = ControllerConfig.defaults()
+        .withKubernetes(new ControllerConfig.Kubernetes(stateNs, null, false, null, null))
         .withObserve(new ControllerConfig.Observe(true, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), 2))
         .withDatabases(Map.of(
             "rag", new ControllerConfig.DatabaseEndpoint("127.0.0.1", dbProxy.port(), database, "postgres", null, false,
@@ -124,6 +140,7 @@ class ObserveIT {
 
       assertThat(value(scrape, "langconnect_postgres_up", rag)).isEqualTo(1.0);
       assertThat(value(scrape, "langconnect_postgres_up", down)).isEqualTo(0.0);
+      assertThat(scrape).as("rag's configured credentials are not handed to a look-alike").doesNotContain(lookAlike);
       // The probe reads the server's own version, which the sync's major-version guard trusts over image tags.
       Integer running = await(sql.query("SELECT current_setting('server_version_num')::int AS v").execute())
           .iterator().next().getInteger("v");
@@ -188,7 +205,8 @@ class ObserveIT {
 
       // Without an override, a database and its LangConnect are reached at their Services' cluster IPs: no DNS
       // lookup per database every cycle.
-      DatabaseTarget plain = new TargetDiscovery(plane.admin(), workloads, Map.of()).discover().stream()
+      DatabaseTarget plain = new TargetDiscovery(plane.admin(), NamespacePolicy.IN_CLUSTER, workloads, Map.of(),
+          env -> Optional.empty()).discover().stream()
           .filter(t -> t.namespace().equals(namespace)).findFirst().orElseThrow();
       assertThat(plain.host()).isEqualTo(clusterIp(plane, namespace, "langconnect-postgres"));
       assertThat(plain.langconnectUrl())

@@ -273,6 +273,66 @@ class ControllerIT {
   }
 
   /** Leader election on, and polls an hour apart; each call has its own clone folder. */
+  @Test
+  void aStandbyNeverSendsTheCallersTokenOnwardButStillServesTheApiFromTheLeader() throws Exception {
+    Path token = Files.writeString(tmp.resolve("api-token"), "the-api-token\n");
+    // Whoever can write the leader ConfigMap chooses where a standby sends requests: here, a listener of the test's.
+    List<io.vertx.core.MultiMap> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.http.HttpServer lookAlike = vertx.createHttpServer().requestHandler(request -> {
+      received.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(request.headers()));
+      request.response().putHeader("Content-Type", "application/json").end("{}");
+    }).listen(0, "127.0.0.1").await();
+    ControllerConfig withToken = hourlyPolls().withHttp(new ControllerConfig.Http(0, "127.0.0.1", token.toString()));
+    try (Controller first = new Controller(vertx, admin, withToken);
+         Controller second = new Controller(vertx, admin, withToken)) {
+      first.start().await();
+      second.start().await();
+      eventually("dev synced by the leader", () -> List.of(first, second).stream().anyMatch(c -> c.board().get("dev")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)));
+      Controller leader = first.board().leader() ? first : second;
+      Controller standby = leader == first ? second : first;
+      eventually("the standby serves the leader's status", () -> {
+        try {
+          HttpResponse<String> dev = get(standby, "/api/v1/environments/dev", "the-api-token");
+          return dev.statusCode() == 200 && ns.equals(new JsonObject(dev.body()).getString("namespace"));
+        } catch (Exception e) {
+          return false;
+        }
+      });
+      // A write through the standby reaches the leader, vouched for by the standby's signature.
+      HttpResponse<String> suspend = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + standby.httpPort()
+              + "/api/v1/environments/dev/suspend")).header("Authorization", "Bearer the-api-token")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"reason\": \"through the standby\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(suspend.statusCode()).as(suspend.body()).isEqualTo(202);
+      eventually("suspended by the leader", () -> leader.board().get("dev")
+          .map(s -> s.result() == EnvironmentStatus.Result.SUSPENDED).orElse(false));
+      assertThat(get(standby, "/api/v1/environments/dev").statusCode()).as("no token, nothing passed on").isEqualTo(401);
+
+      admin.configMaps().inNamespace(stateNs).withName("it-lease-leader").edit(cm -> {
+        cm.getData().put("apiUrl", "http://127.0.0.1:" + lookAlike.actualPort());
+        return cm;
+      });
+      eventually("the standby now sends to the look-alike", () -> {
+        try {
+          get(standby, "/api/v1/environments/dev", "the-api-token");
+        } catch (Exception e) {
+          return false;
+        }
+        return !received.isEmpty();
+      });
+      http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + standby.httpPort()
+              + "/api/v1/environments/dev/resume")).header("Authorization", "Bearer the-api-token")
+          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(received).hasSizeGreaterThanOrEqualTo(2).allSatisfy(headers -> {
+        assertThat(headers.get("Authorization")).as("the caller's credential").isNull();
+        assertThat(String.join(" ", headers.names().stream().map(headers::get).toList())).doesNotContain("the-api-token");
+      });
+    } finally {
+      lookAlike.close().await();
+    }
+  }
+
   private ControllerConfig hourlyPolls() {
     return config(repo.gitUrl(), true, null).withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".",
         Duration.ofHours(1), Duration.ofSeconds(5), tmp.resolve("clone-" + System.nanoTime()).toString(), null));

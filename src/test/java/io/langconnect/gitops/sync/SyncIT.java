@@ -135,6 +135,36 @@ class SyncIT {
     }
   }
 
+  @Test
+  void aRotatedPasswordRollsBothWorkloadsWhoseAnnotationTellsNothingOfIt() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      String database = databaseChecksum(stagingNs);
+      String app = langconnect(stagingNs).getSpec().getTemplate().getMetadata().getAnnotations()
+          .get(Labels.SECRET_CHECKSUM_ANNOTATION);
+      // Whoever may read pods must not be able to test a guessed password against the annotation.
+      String guess = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest("langconnect-postgres\nstaging-password".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      assertThat(database).isNotEqualTo(guess).doesNotContain(guess.substring(0, 16)).isEqualTo(app);
+
+      String staging = Files.readString(tmp.resolve("work/values-staging.yaml"));
+      repo.write("values-staging.yaml", staging.replace("LOG_LEVEL: debug", "LOG_LEVEL: info")).commitAndPush("unrelated");
+      sync.syncAll();
+      assertThat(databaseChecksum(stagingNs)).as("nothing the pods read changed").isEqualTo(database);
+
+      repo.write("values-staging.yaml", staging.replace("staging-password", "rotated-password")).commitAndPush("rotate");
+      assertThat(sync.syncAll().get("staging").result()).isEqualTo(Result.SYNCED);
+      assertThat(databaseChecksum(stagingNs)).as("the database's pods roll").isNotEqualTo(database);
+      assertThat(langconnect(stagingNs).getSpec().getTemplate().getMetadata().getAnnotations()
+          .get(Labels.SECRET_CHECKSUM_ANNOTATION)).as("LangConnect's pods roll").isNotEqualTo(app);
+    }
+  }
+
+  private String databaseChecksum(String namespace) {
+    return admin.apps().statefulSets().inNamespace(namespace).withName("langconnect-postgres").get().getSpec()
+        .getTemplate().getMetadata().getAnnotations().get(Labels.SECRET_CHECKSUM_ANNOTATION);
+  }
+
   private Deployment langconnect(String namespace) {
     return admin.apps().deployments().inNamespace(namespace).withName("langconnect-langconnect").get();
   }
