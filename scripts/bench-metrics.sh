@@ -33,4 +33,4 @@ if [ -n "$baseline" ]; then
 fi
 mvn -B -q test-compile
 mvn -B -q exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.langconnect.gitops.bench.ObserveBenchmark \
-  -Dexec.args="$rows ${jars[*]}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+  -Dexec.args="$rows ${jars[*]}" -DLOG_LEVEL=WARN

@@ -7,4 +7,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/test-env.sh up
 mvn -B -q test-compile
 mvn -B -q exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.langconnect.gitops.bench.SyncBenchmark \
-  -Dexec.args="${1:-200} ${2:-all}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+  -Dexec.args="${1:-200} ${2:-all}" -DLOG_LEVEL=WARN

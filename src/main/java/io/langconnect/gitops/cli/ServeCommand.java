@@ -6,6 +6,7 @@ import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.GitUrls;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.controller.Controller;
+import io.langconnect.gitops.controller.LogFormat;
 import io.langconnect.gitops.sync.KubernetesClients;
 import io.vertx.core.Vertx;
 import java.util.Optional;
@@ -43,9 +44,21 @@ final class ServeCommand implements Callable<Integer> {
           + " controller's own). Overrides shard.clusters; the shard takes a Lease of its own.")
   java.util.List<String> clusters;
 
+  @Option(names = "--log-format", paramLabel = "text|json",
+      description = "Log lines as text (default) or one JSON object per line. Overrides logging.format.")
+  String logFormat;
+
   @Override
   public Integer call() throws Exception {
     ControllerConfig config = options.load();
+    if (logFormat != null) {
+      try {
+        config = config.withLogging(new ControllerConfig.Logging(logFormat));
+      } catch (ConfigLoader.ConfigException e) {
+        throw new Main.UserError("--log-format: " + e.getMessage().replace("logging.format: ", ""));
+      }
+    }
+    LogFormat.use(config.logging());
     if (config.git().optionalUrl().isEmpty()) throw new Main.UserError("no repository; expected --repo URL or git.url in --config");
     if (interval != null) {
       ControllerConfig.Git g = config.git();

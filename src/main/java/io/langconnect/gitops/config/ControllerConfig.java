@@ -13,7 +13,7 @@ import java.util.Optional;
  */
 public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks,
                                Observe observe, Map<String, DatabaseEndpoint> databases, Decryption decryption,
-                               Map<String, ClusterEndpoint> clusters, Shard shard) {
+                               Map<String, ClusterEndpoint> clusters, Shard shard, Logging logging) {
 
   public ControllerConfig {
     git = git == null ? Git.DEFAULT : git;
@@ -27,6 +27,7 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     clusters = clusters == null ? Map.of() : Map.copyOf(clusters);
     clusters.forEach(ClusterEndpoint::check);
     shard = shard == null ? Shard.ALL : shard;
+    logging = logging == null ? Logging.DEFAULT : logging;
     for (String name : shard.clusters()) {
       if (!name.equals(ClusterEndpoint.IN_CLUSTER) && !clusters.containsKey(name)) {
         throw new ConfigLoader.ConfigException("shard.clusters: \"" + name + "\" is not a cluster; expected "
@@ -37,11 +38,33 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
 
   public ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks, Observe observe,
                           Map<String, DatabaseEndpoint> databases, Decryption decryption) {
-    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null, null);
+    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null, null, null);
   }
 
   public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, null, null, null, null, null, null, null, null);
+    return new ControllerConfig(null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  /** How the controller logs: {@code text} lines (the default) or {@code json}, one object per line. */
+  public record Logging(String format) {
+    static final Logging DEFAULT = new Logging(null);
+
+    public Logging {
+      format = format == null ? "text" : format;
+      if (!format.equals("text") && !format.equals("json")) {
+        throw new ConfigLoader.ConfigException("logging.format: \"" + format + "\" is not a log format; expected text"
+            + " or json");
+      }
+    }
+
+    public boolean json() {
+      return format.equals("json");
+    }
+  }
+
+  public ControllerConfig withLogging(Logging logging) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard,
+        logging);
   }
 
   /** Where the values live and how to reach them. */
@@ -244,7 +267,7 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
   }
 
   public ControllerConfig withShard(Shard shard) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   /** Where environments may live: the namespace patterns, on the controller's own cluster and the configured ones. */
@@ -253,38 +276,38 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
   }
 
   public ControllerConfig withClusters(Map<String, ClusterEndpoint> clusters) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withDecryption(Decryption decryption) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withGit(Git git) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withHttp(Http http) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withKubernetes(Kubernetes kubernetes) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withSync(Sync sync) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withWebhooks(Webhooks webhooks) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withObserve(Observe observe) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 
   public ControllerConfig withDatabases(Map<String, DatabaseEndpoint> databases) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
   }
 }

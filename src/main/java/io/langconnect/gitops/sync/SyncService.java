@@ -111,6 +111,13 @@ public final class SyncService {
    * guard that holds the commit leaves every live object as it is; {@code dryRun} records nothing at all.
    */
   public EnvironmentStatus sync(ValuesFolder.Environment environment, String revision, boolean dryRun) {
+    try (var logged = LogContext.of(environment.name(), environment.values().map(EnvironmentValues::cluster)
+        .orElse(""), revision)) {
+      return syncLogged(environment, revision, dryRun);
+    }
+  }
+
+  private EnvironmentStatus syncLogged(ValuesFolder.Environment environment, String revision, boolean dryRun) {
     Sync run = new Sync(environment.name(), revision, dryRun, Instant.now(), record.last(environment.name()));
     if (!environment.isValid()) {
       if (!dryRun) record.rendered(run.name, List.of());
@@ -230,6 +237,13 @@ public final class SyncService {
     } catch (SyncFailedException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
       if (!run.preview()) recordPartial(previous, values.namespace(), values.cluster(), e.partial(), revision);
+      if (e.getCause() instanceof KubernetesClientException api && api.getCode() == 403
+          && String.valueOf(api.getMessage()).contains("is being terminated")) {
+        // Deleted under the sync: once it is gone, the next sync holds a lost claim, or makes it again.
+        run.objects = e.partial().stream().map(ObjectStatus::of).toList();
+        return finish(run.outcome(values.namespace(), Result.PROGRESSING, run.target.where() + "namespace "
+            + values.namespace() + " is being deleted: nothing more is applied until it is gone"));
+      }
       if (!run.preview()) run.target.events().warning(values.namespace(), switch (e.reason()) {
         case DATABASE_NOT_READY -> "WaitingForDatabase";
         case NOT_OURS -> "NotOurs";
@@ -631,6 +645,13 @@ public final class SyncService {
    * empties the folder by mistake then prunes nothing. A suspended environment is not pruned at all.
    */
   public EnvironmentStatus pruneRemoved(String environment, String revision, boolean dryRun, boolean everyFileRemoved) {
+    try (var logged = LogContext.of(environment, "", revision)) {
+      return pruneRemovedLogged(environment, revision, dryRun, everyFileRemoved);
+    }
+  }
+
+  private EnvironmentStatus pruneRemovedLogged(String environment, String revision, boolean dryRun,
+                                               boolean everyFileRemoved) {
     Sync run = new Sync(environment, revision, dryRun, Instant.now(), Optional.empty());
     try {
       Optional<Inventory> inventory;

@@ -201,16 +201,22 @@ public final class SyncVerticle extends VerticleBase {
       } else if ((result == EnvironmentStatus.Result.FAILED || result == EnvironmentStatus.Result.PROGRESSING)
           && environment.get().isValid()) {
         // Invalid values cannot heal by retrying; only a new revision can fix them.
-        scheduleRetry(env, lane);
+        scheduleRetry(env, lane, result);
       } else {
         lane.failures = 0;
       }
     });
   }
 
-  private void scheduleRetry(String env, Lane lane) {
-    lane.failures++;
-    Duration wait = Retry.backoff(lane.failures, Duration.ofSeconds(5), Duration.ofMinutes(5));
+  /**
+   * A failure is tried again after a growing wait; an environment still on its way (a database starting, a namespace
+   * being deleted, a newer revision not fetched yet) is looked at again within seconds, since that ends by itself.
+   */
+  private void scheduleRetry(String env, Lane lane, EnvironmentStatus.Result result) {
+    if (result == EnvironmentStatus.Result.FAILED) lane.failures++;
+    Duration wait = result == EnvironmentStatus.Result.FAILED
+        ? Retry.backoff(lane.failures, Duration.ofSeconds(5), Duration.ofMinutes(5))
+        : Retry.backoff(0, Duration.ofSeconds(5), Duration.ofSeconds(5));
     lane.retryTimer = vertx.setTimer(wait.toMillis(), id -> {
       lane.retryTimer = -1;
       request(env);

@@ -84,7 +84,7 @@ public final class ObserveBenchmark {
             sync: {databaseReadyTimeout: 0s}
             http: {port: %d, host: 127.0.0.1}
             %s""".formatted(repo.gitUrl(), work.resolve("clone-" + port), state, port, databases));
-        processes.add(new ProcessBuilder("java", "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-jar",
+        processes.add(new ProcessBuilder("java", "-Xmx512m", "-DLOG_LEVEL=WARN", "-jar",
             jar.getValue().toString(), "serve", "--config", config.toString(), "--kubeconfig", PLANE.kubeconfig())
             .redirectErrorStream(true).redirectOutput(work.resolve(port + ".log").toFile()).start());
         endpoints.add(new Endpoint(jar.getKey(), "http://127.0.0.1:" + port + "/metrics"));

@@ -59,6 +59,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void logsAreTextUnlessJsonIsAskedForAndAnythingElseIsOneLine() throws IOException {
+    assertThat(ConfigLoader.load(Optional.empty(), Map.of()).logging().json()).isFalse();
+    assertThat(ConfigLoader.load(Optional.empty(), Map.of("LANGCONNECT_GITOPS_LOGGING_FORMAT", "json")).logging().json())
+        .isTrue();
+    Path file = Files.writeString(dir.resolve("c.yaml"), "logging:\n  format: yaml\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of()))
+        .hasMessage(file + ": logging: logging.format: \"yaml\" is not a log format; expected text or json");
+  }
+
+  @Test
   void badDurationNamesTheKey() throws IOException {
     Path file = Files.writeString(dir.resolve("c.yaml"), "sync:\n  driftInterval: soon\n");
     assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of()))

@@ -560,6 +560,26 @@ class NodeE2EIT {
         + " ON e.collection_id = c.uuid WHERE coalesce(c.cmetadata->>'name', c.name) = 'kept'").getLong(0)).isEqualTo(5);
   }
 
+  @Test
+  @Order(13)
+  void theControllersLogsAreJsonLinesWithoutASecret() throws Exception {
+    List<String> secrets = List.of(API_TOKEN, prodPassword, "prod-password-1", stagingPassword(),
+        plane.setting("S3_SECRET_ACCESS_KEY"));
+    int lines = 0;
+    for (Pod pod : admin.pods().inNamespace(CONTROLLER_NS).withLabel("app.kubernetes.io/name", "langconnect-gitops")
+        .list().getItems()) {
+      String log = admin.pods().inNamespace(CONTROLLER_NS).withName(pod.getMetadata().getName()).getLog();
+      for (String line : log.lines().filter(l -> !l.isBlank()).toList()) {
+        JsonObject parsed = new JsonObject(line); // every line one JSON object
+        assertThat(parsed.getString("level")).isNotBlank();
+        lines++;
+      }
+      for (String secret : secrets) assertThat(log).as("a secret in the logs of " + pod.getMetadata().getName())
+          .doesNotContain(secret);
+    }
+    assertThat(lines).as("the whole run's log lines").isGreaterThan(50);
+  }
+
   private String stagingPassword() {
     var secret = admin.secrets().inNamespace(stagingNs).withName("langconnect-postgres").get();
     return secret == null ? "" : new String(java.util.Base64.getDecoder().decode(secret.getData().get("postgres-password")),
@@ -641,6 +661,8 @@ class NodeE2EIT {
         observe:
           interval: 2s
           countInterval: 5s
+        logging:
+          format: json
         """.formatted(repo.gitUrl().replace(plane.gitDaemonUrl(), plane.setting("GIT_DAEMON_NODE_URL"))));
     Files.writeString(overlay.resolve("api-token"), API_TOKEN);
     run(List.of("scripts/controller-overlay.sh", overlay.toString()));

@@ -333,6 +333,31 @@ class ControllerIT {
     }
   }
 
+  @Test
+  void jsonLogsAreOneObjectPerLineNamingEnvironmentAndRevisionAndNoSecret() throws Exception {
+    Path token = Files.writeString(tmp.resolve("api-token"), "json-log-token\n");
+    io.langconnect.gitops.controller.LogFormat.use(new ControllerConfig.Logging("json"));
+    try (LogCapture log = LogCapture.start();
+         Controller controller = new Controller(vertx, admin, config(repo.gitUrl(), false, token))) {
+      controller.start().await();
+      eventually("dev synced", () -> controller.board().get("dev")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false));
+      String revision = controller.board().get("dev").get().revision();
+      assertThat(get(controller, "/api/v1/environments", "json-log-token").statusCode()).isEqualTo(200);
+      List<JsonObject> lines = log.text().lines().filter(line -> !line.isBlank()).map(JsonObject::new).toList();
+      assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(line.fieldNames())
+          .contains("timestamp", "level", "loggerName", "formattedMessage"));
+      assertThat(lines).anySatisfy(line -> {
+        assertThat(line.getString("loggerName")).endsWith("SyncService");
+        assertThat(line.getJsonObject("mdc").getMap()).containsEntry("environment", "dev")
+            .containsEntry("revision", revision).containsEntry("cluster", "in-cluster");
+      });
+      assertThat(log.text()).doesNotContain("dev-password").doesNotContain("json-log-token");
+    } finally {
+      io.langconnect.gitops.controller.LogFormat.use(new ControllerConfig.Logging("text"));
+    }
+  }
+
   private ControllerConfig hourlyPolls() {
     return config(repo.gitUrl(), true, null).withGit(new ControllerConfig.Git(repo.gitUrl(), "main", ".",
         Duration.ofHours(1), Duration.ofSeconds(5), tmp.resolve("clone-" + System.nanoTime()).toString(), null));

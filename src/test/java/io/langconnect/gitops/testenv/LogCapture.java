@@ -6,7 +6,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What the controller logs while it is open (slf4j-simple writes to {@code System.err}); the output still reaches
+ * What the controller logs while it is open (Logback writes to {@code System.err}, looked up at each write); the output still reaches
  * the console as well.
  */
 public final class LogCapture implements AutoCloseable {
