@@ -13,5 +13,6 @@ RUN useradd --system --uid 10001 --home-dir /var/lib/langconnect-gitops langconn
 COPY --from=build /src/target/langconnect-gitops.jar /opt/langconnect-gitops/langconnect-gitops.jar
 USER 10001:10001
 EXPOSE 8080
-ENTRYPOINT ["java", "-jar", "/opt/langconnect-gitops/langconnect-gitops.jar"]
+# JVM options here, not in JAVA_TOOL_OPTIONS: the JVM announces those on stderr, a line no JSON log reader parses.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Djava.io.tmpdir=/tmp", "-jar", "/opt/langconnect-gitops/langconnect-gitops.jar"]
 CMD ["serve", "--config", "/etc/langconnect-gitops/config/controller.yaml"]

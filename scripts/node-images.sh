@@ -181,7 +181,7 @@ controller_image_archive() {
   local root; root="$(mktemp -d)"
   install -D -m 0644 "$jar" "$root/opt/langconnect-gitops/langconnect-gitops.jar"
   local out="$STATE/controller-image.tar"
-  docker_archive "$root" "$CONTROLLER_IMAGE" "$out" '{"Entrypoint":["java","-jar","/opt/langconnect-gitops/langconnect-gitops.jar"],
+  docker_archive "$root" "$CONTROLLER_IMAGE" "$out" '{"Entrypoint":["java","-XX:MaxRAMPercentage=75","-Djava.io.tmpdir=/tmp","-jar","/opt/langconnect-gitops/langconnect-gitops.jar"],
     "Cmd":["serve","--config","/etc/langconnect-gitops/config/controller.yaml"],
     "Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"User":"10001:10001",
     "ExposedPorts":{"8080/tcp":{}}}' "$JRE_LAYER"

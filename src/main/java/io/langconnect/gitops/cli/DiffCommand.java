@@ -106,8 +106,10 @@ final class DiffCommand implements Callable<Integer> {
       return true;
     }
     boolean moving = !previous.objects().isEmpty() && !previous.cluster().equals(values.cluster());
+    boolean keptRunning = moving && cluster.service.leavesData(previous);
     if (moving) out.println("# " + environment.name() + ": moves from cluster " + previous.cluster() + " to "
-        + values.cluster() + "; there:");
+        + values.cluster() + (keptRunning ? "; its database keeps running there with its data until `langconnect-gitops"
+        + " prune --env " + environment.name() + " --cluster " + previous.cluster() + " --confirm`:" : "; there:"));
     Optional<ObjectRef> successor = desiredRefs.stream().filter(ref -> ref.kind().equals("StatefulSet")).findFirst();
     for (ObjectRef ref : previous.objects().keySet()) {
       if (moving || !desiredRefs.contains(ref)) {
@@ -115,7 +117,9 @@ final class DiffCommand implements Callable<Integer> {
         boolean replaced = !moving && ref.kind().equals("Deployment") && successor.isPresent()
             && successor.get().name().equals(ref.name());
         out.println(replaced ? "# " + environment.name() + ": " + ref + " (would be stopped first, its pod gone before "
-            + successor.get() + " starts on the same claim)" : pruneLine(environment.name(), ref));
+            + successor.get() + " starts on the same claim)"
+            : keptRunning ? "# " + environment.name() + ": " + ref + " (kept until that prune)"
+            : pruneLine(environment.name(), ref));
       }
     }
     return differs;

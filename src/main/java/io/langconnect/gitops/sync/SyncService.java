@@ -160,7 +160,7 @@ public final class SyncService {
       Inventory here = moving ? Inventory.empty(run.name) : previous;
       Optional<Outcome> held = guard(run, values, here, preview);
       if (held.isPresent()) return finish(held.get());
-      if (moving && values.postgres().persistence().enabled() && Guards.dataClaim(previous).isPresent()) {
+      if (moving && values.postgres().persistence().enabled() && leavesData(previous)) {
         Optional<String> move = Guards.move(values, previous.cluster(), run.controls.newDatabaseConfirmedFor());
         if (move.isEmpty() && !preview) move = finalBackup(run, values, previous);
         if (move.isPresent()) return finish(held(run, values.namespace(), Result.HELD, "MoveHeld", move.get(), preview));
@@ -181,7 +181,7 @@ public final class SyncService {
       String retention = preview ? "" : retainVolumes(run, values, desired);
       String moved = "";
       List<String> notPruned = new ArrayList<>();
-      if (moving && Guards.dataClaim(previous).isPresent()) {
+      if (moving && leavesData(previous)) {
         // The old database keeps running with its data (and its backups) until the user prunes it.
         if (!preview) inventories.writeDeparted(previous);
         moved = "; moved from cluster " + previous.cluster() + (preview ? ", its database would keep running there"
@@ -237,12 +237,9 @@ public final class SyncService {
     } catch (SyncFailedException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
       if (!run.preview()) recordPartial(previous, values.namespace(), values.cluster(), e.partial(), revision);
-      if (e.getCause() instanceof KubernetesClientException api && api.getCode() == 403
-          && String.valueOf(api.getMessage()).contains("is being terminated")) {
-        // Deleted under the sync: once it is gone, the next sync holds a lost claim, or makes it again.
+      if (e.getCause() instanceof KubernetesClientException api && namespaceGoing(run, values.namespace(), api)) {
         run.objects = e.partial().stream().map(ObjectStatus::of).toList();
-        return finish(run.outcome(values.namespace(), Result.PROGRESSING, run.target.where() + "namespace "
-            + values.namespace() + " is being deleted: nothing more is applied until it is gone"));
+        return finish(namespaceBeingDeleted(run, values.namespace()));
       }
       if (!run.preview()) run.target.events().warning(values.namespace(), switch (e.reason()) {
         case DATABASE_NOT_READY -> "WaitingForDatabase";
@@ -262,6 +259,7 @@ public final class SyncService {
     } catch (KubernetesClientException e) {
       // A read before the apply (the guards' live state, the controls, the inventory) or a step after it failed.
       if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
+      if (namespaceGoing(run, values.namespace(), e)) return finish(namespaceBeingDeleted(run, values.namespace()));
       return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + Applier.describe(e) + (run.applied
           ? "; the objects were applied, the inventory may lag: tried again at the next sync"
           : "; nothing applied, tried again at the next sync")));
@@ -387,7 +385,7 @@ public final class SyncService {
         }
         continue;
       }
-      if (Guards.dataClaim(old).isPresent() && !confirmed) {
+      if (!confirmed && leavesData(old)) {
         run.leftRunning.add(leftRunning(run.name, old));
         continue;
       }
@@ -427,6 +425,27 @@ public final class SyncService {
 
   private static String abbreviated(String revision) {
     return revision.length() > 12 ? revision.substring(0, 12) : revision;
+  }
+
+  /**
+   * A request refused because the environment's namespace is being deleted (the API server says so, or its Secret
+   * grant went first): that ends by itself, so the sync is Progressing and looked at again within seconds, not
+   * backed off as a failure; once the namespace is gone, the next sync holds a lost claim or makes it again.
+   */
+  private static boolean namespaceGoing(Sync run, String namespace, KubernetesClientException e) {
+    if (e.getCode() != 403 || run.target == null) return false;
+    if (String.valueOf(e.getMessage()).contains("is being terminated")) return true;
+    try {
+      var live = run.target.client().namespaces().withName(namespace).get();
+      return live == null || live.getMetadata().getDeletionTimestamp() != null;
+    } catch (KubernetesClientException unreadable) {
+      return false;
+    }
+  }
+
+  private Outcome namespaceBeingDeleted(Sync run, String namespace) {
+    return run.outcome(namespace, Result.PROGRESSING, run.target.where() + "namespace " + namespace
+        + " is being deleted: nothing more is applied until it is gone");
   }
 
   /** What the status says of a database a move left running on its old cluster, and how to end it. */
@@ -493,6 +512,23 @@ public final class SyncService {
     Optional<String> major = Guards.majorUpgrade(values, running, source);
     if (major.isPresent()) return Optional.of(held(run, namespace, Result.HELD, "MajorUpgradeRefused", major.get(), preview));
     return Optional.empty();
+  }
+
+  /**
+   * Whether what an environment holds (or left) on a cluster includes data: its inventory names the database's claim,
+   * or its database runs on one (an existingClaim); a cluster that cannot be asked is taken to hold data.
+   */
+  public boolean leavesData(Inventory left) {
+    if (Guards.dataClaim(left).isPresent()) return true;
+    if (left.objects().keySet().stream().noneMatch(ref -> Workloads.isWorkloadKind(ref.kind()))) return false;
+    try {
+      return dataClaimInUse(clusters.get(left.cluster()), left).isPresent();
+    } catch (Clusters.UnavailableException e) {
+      return true;
+    } catch (KubernetesClientException e) {
+      if (Interruptions.isInterruption(e)) throw e;
+      return true;
+    }
   }
 
   /** The claim the environment's running database uses now (found through its live workload), if any. */

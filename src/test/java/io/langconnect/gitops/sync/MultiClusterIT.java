@@ -238,6 +238,17 @@ class MultiClusterIT {
           && s.revision().equals(move) && s.message().contains("cluster: second would start an empty database of qa"))
           .orElse(false));
       assertThat(replicas(there, stagingNs)).as("nothing applied there yet").isEmpty();
+      // diff says what the move will do: the old database is not among what it prunes.
+      Path config = Files.writeString(tmp.resolve("controller.yaml"), "clusters:\n  second:\n    kubeconfigFile: "
+          + kubeconfig + "\n");
+      io.langconnect.gitops.cli.CliTest.Run diff = io.langconnect.gitops.cli.CliTest.run("diff", "--values",
+          tmp.resolve("work").toString(), "--env", "qa", "--config", config.toString(), "--kubeconfig",
+          plane.kubeconfig(), "--state-namespace", stateNs);
+      assertThat(diff.out()).as(diff.err())
+          .contains("# qa: moves from cluster in-cluster to second; its database keeps running there with its data until"
+              + " `langconnect-gitops prune --env qa --cluster in-cluster --confirm`:")
+          .contains("# qa: StatefulSet/langconnect-postgres (kept until that prune)")
+          .doesNotContain("would be pruned");
       new ControlStore(here, stateNs, new Retry(1, Duration.ZERO, Duration.ZERO))
           .confirmNewDatabase("qa", stagingNs + "/langconnect");
       // The final backup runs here first: its Job's pod ended as a kubelet would end it.
