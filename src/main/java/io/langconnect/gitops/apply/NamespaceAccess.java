@@ -52,6 +52,7 @@ public final class NamespaceAccess {
     }
     Namespace live = client.namespaces().withName(namespace).get();
     if (live == null) return false;
+    if (live.getMetadata().getDeletionTimestamp() != null) throw terminating(namespace);
     Map<String, String> labels = live.getMetadata().getLabels() == null ? Map.of() : live.getMetadata().getLabels();
     if (!Labels.MANAGER.equals(labels.get(Labels.MANAGED_BY))) throw new NotManagedException(namespace);
     try {
@@ -76,9 +77,18 @@ public final class NamespaceAccess {
     granted.remove(namespace);
   }
 
-  /** The authorizer learns of a new binding a moment after it is stored: asked, not probed with refused reads. */
+  /** Refused as the API server refuses a write there (403, "being terminated"): nothing is granted in it now. */
+  private static KubernetesClientException terminating(String namespace) {
+    return new KubernetesClientException("namespace " + namespace + " is being terminated: no Secret grant is made in it",
+        403, null);
+  }
+
+  /**
+   * The authorizer learns of a new binding a moment after it is stored: asked, not probed with refused reads. A
+   * binding that does not take effect (its namespace deleted meanwhile) is a refusal, not a transient failure.
+   */
   private void awaitEffective(String namespace) {
-    for (int attempt = 0; attempt < 100; attempt++) {
+    for (int attempt = 0; attempt < 50; attempt++) {
       var review = client.authorization().v1().selfSubjectAccessReview().create(new SelfSubjectAccessReviewBuilder()
           .withNewSpec().withNewResourceAttributes().withNamespace(namespace).withVerb("get").withResource("secrets")
           .endResourceAttributes().endSpec().build());
@@ -90,8 +100,10 @@ public final class NamespaceAccess {
         throw new KubernetesClientException("interrupted while the Secret grant in " + namespace + " took effect", e);
       }
     }
+    Namespace live = client.namespaces().withName(namespace).get();
+    if (live == null || live.getMetadata().getDeletionTimestamp() != null) throw terminating(namespace);
     throw new KubernetesClientException("the Secret grant in namespace " + namespace + " (RoleBinding " + BINDING
-        + " to ClusterRole " + ROLE + ") did not take effect within 10 s");
+        + " to ClusterRole " + ROLE + ") did not take effect within 5 s", 403, null);
   }
 
   /**

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -101,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
       vertx.close().await();
       stopped.countDown();
     }));
-    spec.commandLine().getErr().println("serving on port " + controller.httpPort() + "; syncing " + GitUrls.redact(config.git().url())
+    // Through the logger, so that it is a JSON line too when the logs are.
+    LoggerFactory.getLogger(ServeCommand.class).info("serving on port " + controller.httpPort() + "; syncing " + GitUrls.redact(config.git().url())
         + " (" + config.git().branch() + ", " + config.git().path() + ")" + (config.shard().clusters().isEmpty() ? ""
         : "; environments on " + String.join(", ", config.shard().clusters()) + " only (Lease " + config.leaseName() + ")"));
     stopped.await();

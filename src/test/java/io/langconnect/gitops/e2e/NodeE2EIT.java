@@ -124,11 +124,25 @@ class NodeE2EIT {
   void removeEverything() throws InterruptedException {
     if (repo != null) repo.close();
     if (admin == null) return;
+    keepControllerLogs();
     List<String> namespaces = Stream.of(CONTROLLER_NS, stagingNs, prodNs).filter(java.util.Objects::nonNull).toList();
     namespaces.forEach(ns -> admin.namespaces().withName(ns).delete());
     admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
     admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
     for (String ns : namespaces) plane.awaitNamespaceGone(ns); // the node is free for the next test
+  }
+
+  /** The controllers' whole logs, kept in target/e2e-logs for whoever looks into a slow or failed run. */
+  private void keepControllerLogs() {
+    try {
+      Path dir = Files.createDirectories(Path.of("target", "e2e-logs"));
+      for (Pod pod : admin.pods().inNamespace(CONTROLLER_NS).list().getItems()) {
+        Files.writeString(dir.resolve(pod.getMetadata().getName() + ".log"),
+            admin.pods().inNamespace(CONTROLLER_NS).withName(pod.getMetadata().getName()).getLog());
+      }
+    } catch (Exception e) {
+      System.out.println("controller logs not kept: " + e.getMessage());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -401,13 +415,16 @@ class NodeE2EIT {
     assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
         .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("VolumeReclaimPolicySet"));
 
+    long deleted = System.nanoTime();
     admin.namespaces().withName(prodNs).delete();
     plane.awaitNamespaceGone(prodNs);
+    long gone = System.nanoTime();
     assertThat(admin.persistentVolumes().withName(volume).get().getStatus().getPhase()).isEqualTo("Released");
     eventually("the controller holds prod instead of starting it empty", STARTUP, () -> {
       JsonObject status = api("/api/v1/environments/prod");
       return "Held".equals(status.getString("result")) && status.getString("message", "").contains("is gone");
     });
+    long held = System.nanoTime();
     assertThat(admin.namespaces().withName(prodNs).get()).as("nothing applied while held").isNull();
 
     // The README's steps: bind the retained volume to the claim again, then let the sync make the claim.
@@ -417,6 +434,8 @@ class NodeE2EIT {
         "--kubeconfig", plane.kubeconfig());
     assertThat(confirm.exit()).as(confirm.err()).isZero();
     onNode(prodNs, "prod's database back, on the same volume", () -> databaseAvailable(prodNs));
+    System.out.printf("deleted namespace: gone after %d ms, held %d ms later, the database back %d ms after that%n",
+        (gone - deleted) / 1_000_000, (held - gone) / 1_000_000, (System.nanoTime() - held) / 1_000_000);
     assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get().getSpec()
         .getVolumeName()).isEqualTo(volume);
     assertThat(query(prodNs, "SELECT note FROM migration_marker").getString(0)).isEqualTo("written under the Deployment");
