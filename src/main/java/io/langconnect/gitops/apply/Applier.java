@@ -132,7 +132,7 @@ public final class Applier {
         results.add(result);
         if (object instanceof Secret) {
           secretVersions.put(ref.name(), secretVersion(result.action() == Action.UNCHANGED || options.dryRun() ? current
-              : retry.call(() -> client.secrets().inNamespace(ref.namespace()).withName(ref.name()).get())));
+              : liveSecret(ref.namespace(), ref.name())));
         }
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
         if (database && !awaitAvailable(object, options.databaseReadyTimeout())) {
@@ -352,18 +352,16 @@ public final class Applier {
     String namespace = rendered.getMetadata().getNamespace();
     StringBuilder content = new StringBuilder();
     for (String name : placeholder.substring(Labels.SECRETS_PREFIX.length()).split(",")) {
-      String version = versions.computeIfAbsent(name, secret ->
-          secretVersion(retry.call(() -> client.secrets().inNamespace(namespace).withName(secret).get())));
+      String version = versions.computeIfAbsent(name, secret -> secretVersion(liveSecret(namespace, secret)));
       content.append(name).append('=').append(version).append('\n');
     }
     HasMetadata resolved = JSON.clone(rendered);
-    try {
-      podAnnotations(resolved).put(Labels.SECRET_CHECKSUM_ANNOTATION, HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(content.toString().getBytes(StandardCharsets.UTF_8)), 0, 16));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    podAnnotations(resolved).put(Labels.SECRET_CHECKSUM_ANNOTATION, sha256Hex(content.toString(), 16));
     return resolved;
+  }
+
+  private Secret liveSecret(String namespace, String name) {
+    return retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get());
   }
 
   private static String secretVersion(HasMetadata secret) {
@@ -458,7 +456,7 @@ public final class Applier {
   }
 
   private boolean isGeneratedPassword(ObjectRef ref) {
-    Secret live = retry.call(() -> client.secrets().inNamespace(ref.namespace()).withName(ref.name()).get());
+    Secret live = liveSecret(ref.namespace(), ref.name());
     return live != null && live.getMetadata().getAnnotations() != null
         && live.getMetadata().getAnnotations().containsKey(Labels.GENERATE_PASSWORD_ANNOTATION);
   }
@@ -473,11 +471,16 @@ public final class Applier {
 
   /** The content hash of a rendered object (its revision annotation excluded, so a new commit alone changes nothing). */
   static String hash(HasMetadata object) {
+    return sha256Hex(JSON.asJson(object), 12);
+  }
+
+  /** The first {@code bytes} bytes of the SHA-256 of {@code content}, in hex. */
+  private static String sha256Hex(String content, int bytes) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(JSON.asJson(object).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 12);
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, bytes);
     } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
     }
   }
 

@@ -80,7 +80,7 @@ public final class InventoryStore {
   }
 
   public Optional<Inventory> read(String environment) throws InvalidInventoryException {
-    ConfigMap cm = retry.call(() -> client.configMaps().inNamespace(namespace()).withName(configMapName(environment)).get());
+    ConfigMap cm = fetch(configMapName(environment));
     saw(configMapName(environment), cm);
     return cm == null ? Optional.empty() : Optional.of(decode(environment, cm));
   }
@@ -147,10 +147,7 @@ public final class InventoryStore {
         .endMetadata()
         .withData(data)
         .build();
-    if (!seen.containsKey(name)) { // never read here (a departed record replaced): as it is now
-      saw(name, retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get()));
-    }
-    String expected = seen.getOrDefault(name, "");
+    String expected = expectedVersion(name);
     if (!expected.isEmpty()) cm.getMetadata().setResourceVersion(expected);
     ConfigMap written;
     try {
@@ -159,7 +156,7 @@ public final class InventoryStore {
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       if (e.getCode() != 409) throw e;
       // A write whose answer was lost and that was sent again finds itself: that is no conflict.
-      ConfigMap now = retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get());
+      ConfigMap now = fetch(name);
       if (now == null || !data.equals(now.getData())) throw conflict(name, e);
       written = now;
     }
@@ -172,8 +169,7 @@ public final class InventoryStore {
 
   /** Deleted only as this store last saw it: a record another controller rewrote meanwhile stays. */
   private void deleteRecord(String name) {
-    if (!seen.containsKey(name)) saw(name, retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get()));
-    String expected = seen.getOrDefault(name, "");
+    String expected = expectedVersion(name);
     try {
       retry.run(() -> {
         var resource = client.configMaps().inNamespace(namespace()).withName(name);
@@ -182,9 +178,7 @@ public final class InventoryStore {
       });
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       if (e.getCode() != 409) throw e;
-      if (retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get()) != null) {
-        throw conflict(name, e);
-      }
+      if (fetch(name) != null) throw conflict(name, e);
     }
     seen.remove(name);
   }
@@ -194,6 +188,16 @@ public final class InventoryStore {
     return new ConflictException("inventory " + namespace() + "/" + name + " changed since this sync read it (another"
         + " controller wrote it: " + cause.getStatus().getMessage() + "); this sync's record was not written over it,"
         + " tried again from a fresh read");
+  }
+
+  private ConfigMap fetch(String name) {
+    return retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get());
+  }
+
+  /** The version a write or delete of {@code name} is made over ("" for none): as last seen, else as it is now. */
+  private String expectedVersion(String name) {
+    if (!seen.containsKey(name)) saw(name, fetch(name)); // never read here (a departed record replaced)
+    return seen.getOrDefault(name, "");
   }
 
   private void saw(String name, ConfigMap cm) {

@@ -53,16 +53,19 @@ public final class LiveState {
   }
 
   public Optional<Secret> secret(String namespace, String name) {
-    if (!retry.call(() -> access.grant(namespace))) return Optional.empty(); // no namespace, no Secret
     try {
-      return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
+      return grantedSecret(namespace, name);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 403) throw e;
       // Granted to a namespace of that name since deleted and made again: granted anew, asked once more.
       access.forget(namespace);
-      if (!retry.call(() -> access.grant(namespace))) return Optional.empty();
-      return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
+      return grantedSecret(namespace, name);
     }
+  }
+
+  private Optional<Secret> grantedSecret(String namespace, String name) {
+    if (!retry.call(() -> access.grant(namespace))) return Optional.empty(); // no namespace, no Secret
+    return Optional.ofNullable(retry.call(() -> client.secrets().inNamespace(namespace).withName(name).get()));
   }
 
   /** The environment's database workload of that name: its StatefulSet, or the Deployment of an earlier release. */

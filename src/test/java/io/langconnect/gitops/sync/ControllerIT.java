@@ -239,11 +239,7 @@ class ControllerIT {
         new ControllerConfig.WebhookSecret(secret.toString(), null), null, null, null, Duration.ofMillis(200), 64 * 1024);
     try (Controller first = new Controller(vertx, admin, hourlyPolls().withWebhooks(github));
          Controller second = new Controller(vertx, admin, hourlyPolls().withWebhooks(github))) {
-      first.start().await();
-      second.start().await();
-      eventually("dev synced by the leader", () -> List.of(first, second).stream().anyMatch(c -> c.board().get("dev")
-          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)));
-      Controller leader = first.board().leader() ? first : second;
+      Controller leader = startAndAwaitTheLeadersSync(first, second);
       Controller standby = leader == first ? second : first;
       eventually("both replicas ready, the standby too", () -> status(first, "/readyz") == 200 && status(second, "/readyz") == 200);
 
@@ -285,11 +281,7 @@ class ControllerIT {
     ControllerConfig withToken = hourlyPolls().withHttp(new ControllerConfig.Http(0, "127.0.0.1", token.toString()));
     try (Controller first = new Controller(vertx, admin, withToken);
          Controller second = new Controller(vertx, admin, withToken)) {
-      first.start().await();
-      second.start().await();
-      eventually("dev synced by the leader", () -> List.of(first, second).stream().anyMatch(c -> c.board().get("dev")
-          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)));
-      Controller leader = first.board().leader() ? first : second;
+      Controller leader = startAndAwaitTheLeadersSync(first, second);
       Controller standby = leader == first ? second : first;
       eventually("the standby serves the leader's status", () -> {
         try {
@@ -356,6 +348,15 @@ class ControllerIT {
     } finally {
       io.langconnect.gitops.controller.LogFormat.use(new ControllerConfig.Logging("text"));
     }
+  }
+
+  /** Starts both replicas and returns the one that took the Lease, once it synced dev. */
+  private static Controller startAndAwaitTheLeadersSync(Controller first, Controller second) throws Exception {
+    first.start().await();
+    second.start().await();
+    eventually("dev synced by the leader", () -> List.of(first, second).stream().anyMatch(c -> c.board().get("dev")
+        .map(s -> s.result() == EnvironmentStatus.Result.SYNCED).orElse(false)));
+    return first.board().leader() ? first : second;
   }
 
   private ControllerConfig hourlyPolls() {
