@@ -6,6 +6,8 @@
 #   langconnect-app  a LangConnect stand-in made with langchain-postgres (test-support/images/langconnect-app)
 #   jre              Debian bookworm's Java 17 runtime: the controller's image is this plus the built jar
 #   backup-uploader  Debian bookworm's rclone: uploads backups to the S3 server, as the upstream rclone image does
+#   postgres-client  Debian bookworm's PostgreSQL 15 client tools: pg_dump and friends of the test environment's own
+#                    server's major version, for the environment whose database is that server (engine external)
 # Test infrastructure only; never shipped.
 
 IMAGES="$CACHE/images"
@@ -159,6 +161,23 @@ build_uploader_image() {
   keep_only "$out"
 }
 
+# The client tools of the test environment's own PostgreSQL major version (pg_restore of a newer major writes
+# settings an older server refuses): the tools image of an environment whose external database is that server.
+build_postgres_client_image() {
+  local hash; hash="$(recipe_hash build_postgres_client_image)"
+  local out="$IMAGES/postgres-client-$hash.tar"
+  POSTGRES_CLIENT_IMAGE="langconnect-test/postgres-client:$PG_VERSION-$hash"
+  POSTGRES_CLIENT_ARCHIVE="$out"
+  [ -f "$out" ] && return 0
+  log "building the PostgreSQL $PG_VERSION client tools image from Debian bookworm (once per machine)"
+  local root="$IMAGES/postgres-client.rootfs"
+  ROOTFS_PREPARE='true' debian_rootfs bookworm "$root" "postgresql-client-$PG_VERSION"
+  docker_archive "$root" "$POSTGRES_CLIENT_IMAGE" "$out" "{\"Env\":[\"PATH=/usr/lib/postgresql/$PG_VERSION/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",
+    \"LANG=C.UTF-8\"],\"User\":\"999:999\"}"
+  rm -rf "$root"
+  keep_only "$out"
+}
+
 # The controller's image follows the Dockerfile's layout: a Java 17 runtime, the jar at
 # /opt/langconnect-gitops/langconnect-gitops.jar, user 10001. The runtime layer is built once; the jar is added
 # as a second layer whenever the controller image is asked for.
@@ -196,5 +215,6 @@ build_images() {
   build_postgres_image
   build_langconnect_image
   build_uploader_image
+  build_postgres_client_image
   build_jre_layer
 }

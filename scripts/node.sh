@@ -205,6 +205,7 @@ import_images() {
   import_image "$POSTGRES_ARCHIVE" "$POSTGRES_IMAGE"
   import_image "$LANGCONNECT_ARCHIVE" "$LANGCONNECT_IMAGE"
   import_image "$UPLOADER_ARCHIVE" "$UPLOADER_IMAGE"
+  import_image "$POSTGRES_CLIENT_ARCHIVE" "$POSTGRES_CLIENT_IMAGE"
 }
 
 # The controller's image, from a built jar; imported again each time (same reference, new content).

@@ -292,8 +292,12 @@ pg_run() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# On loopback for the tests (trust), and on the node's address for pods (password: the external-engine tests).
 start_postgres() {
-  alive postgres && return 0
+  if alive postgres; then
+    "$PG_BIN/pg_isready" -q -h "$NODE_IP" -p "$(cat "$STATE/postgres.port")" && return 0
+    stop_postgres # started before it listened for pods
+  fi
   local data="$STATE/pg"
   if [ ! -f "$data/PG_VERSION" ]; then
     mkdir -p "$data"
@@ -303,7 +307,11 @@ start_postgres() {
   local port; port="$(free_port)"
   echo "$port" > "$STATE/postgres.port"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$STATE" 2>/dev/null || true
-  pg_run "$PG_BIN/postgres" -D "$data" -c "listen_addresses=127.0.0.1" -c "port=$port" \
+  printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 trust" "host all all ::1/128 trust" \
+    "host all all $POD_CIDR scram-sha-256" > "$STATE/pg_hba.conf"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$STATE/pg_hba.conf"
+  pg_run "$PG_BIN/postgres" -D "$data" -c "listen_addresses=127.0.0.1,$NODE_IP" -c "port=$port" \
+    -c "hba_file=$STATE/pg_hba.conf" \
     -c "unix_socket_directories=$data" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
     -c max_connections=200 -c log_min_messages=warning \
     > "$STATE/postgres.log" 2>&1 &
@@ -384,6 +392,7 @@ NODE_POSTGRES_IMAGE=$POSTGRES_IMAGE
 NODE_LANGCONNECT_IMAGE=$LANGCONNECT_IMAGE
 NODE_CONTROLLER_IMAGE=$CONTROLLER_IMAGE
 NODE_BACKUP_UPLOADER_IMAGE=$UPLOADER_IMAGE
+NODE_POSTGRES_CLIENT_IMAGE=$POSTGRES_CLIENT_IMAGE
 S3_ENDPOINT=http://$NODE_IP:$(cat "$STATE/versitygw.port")
 S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID
 S3_SECRET_ACCESS_KEY=$(cat "$STATE/s3.secret")

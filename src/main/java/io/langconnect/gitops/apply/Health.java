@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+import io.langconnect.gitops.render.Labels;
 
 /**
  * Whether what was applied actually runs, read the way kstatus and Argo CD's health checks read it: a Deployment or
@@ -52,8 +53,10 @@ public record Health(State state, String message) {
     List<String> progressing = new ArrayList<>();
     for (HasMetadata workload : observed.workloads()) {
       String name = workload.getKind() + " " + workload.getMetadata().getName();
-      podsOf(Workloads.selector(workload), observed.pods())
-          .forEach(pod -> stuck(pod).ifPresent(reason -> degraded.add(name + ": " + reason)));
+      for (Pod pod : podsOf(Workloads.selector(workload), observed.pods())) {
+        stuck(pod).ifPresent(reason -> degraded.add(name + ": " + reason));
+        databaseUnanswered(pod, now).ifPresent(down -> (down.lasting() ? degraded : progressing).add(name + ": " + down.reason()));
+      }
       if (workload instanceof Deployment deployment) {
         deadlineExceeded(deployment).ifPresent(reason -> degraded.add(name + ": " + reason));
       }
@@ -82,6 +85,27 @@ public record Health(State state, String message) {
     if (!degraded.isEmpty()) return new Health(State.DEGRADED, String.join("; ", degraded.stream().distinct().toList()));
     if (!progressing.isEmpty()) return new Health(State.PROGRESSING, String.join("; ", progressing));
     return new Health(State.READY, observed.workloads().size() + " workload(s) rolled out and available");
+  }
+
+  /** An external database that does not answer: for how long decides Progressing (a start) or Degraded. */
+  record Unanswered(String reason, boolean lasting) {}
+
+  /** How long an external database may not answer after its probe container started before it counts as down. */
+  static final Duration DATABASE_GRACE = Duration.ofMinutes(1);
+
+  /** The probe container beside LangConnect runs but is not ready: the external database does not answer pg_isready. */
+  static Optional<Unanswered> databaseUnanswered(Pod pod, Instant now) {
+    if (pod.getStatus() == null) return Optional.empty();
+    return statuses(pod.getStatus().getContainerStatuses())
+        .filter(s -> Labels.DATABASE_PROBE_CONTAINER.equals(s.getName()) && !Boolean.TRUE.equals(s.getReady())
+            && s.getState() != null && s.getState().getRunning() != null)
+        .findFirst()
+        .map(s -> {
+          Instant started = instant(s.getState().getRunning().getStartedAt());
+          boolean lasting = started != null && Duration.between(started, now).compareTo(DATABASE_GRACE) > 0;
+          return new Unanswered("pod " + pod.getMetadata().getName() + ": the external database does not answer"
+              + " pg_isready (container " + s.getName() + " not ready)", lasting);
+        });
   }
 
   /** Why a pod cannot get going by itself: the container's waiting reason, or why it cannot be scheduled. */

@@ -74,6 +74,12 @@ public final class LiveState {
         .or(() -> database(new ObjectRef("apps/v1", "Deployment", namespace, name)));
   }
 
+  /** The workload {@code ref} names, of its own kind, if it exists and is ours. */
+  public Optional<HasMetadata> workload(ObjectRef ref) {
+    return Optional.ofNullable(retry.call(() -> Workloads.get(client, ref)))
+        .filter(w -> w.getMetadata().getLabels() != null && Labels.MANAGER.equals(w.getMetadata().getLabels().get(Labels.MANAGED_BY)));
+  }
+
   /** The database workload {@code ref} names, of its own kind: one request. */
   public Optional<HasMetadata> database(ObjectRef ref) {
     return Optional.ofNullable(retry.call(() -> Workloads.get(client, ref))).filter(Workloads::isDatabase);

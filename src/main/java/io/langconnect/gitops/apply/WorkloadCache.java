@@ -86,6 +86,15 @@ public final class WorkloadCache implements AutoCloseable {
         .filter(d -> Labels.POSTGRES.equals(label(d, Labels.COMPONENT))).map(HasMetadata.class::cast).toList();
   }
 
+  /** LangConnect Deployments whose database is not one of ours: their variables say where it is. */
+  public List<HasMetadata> externalDatabaseClients() {
+    return deployments.getStore().list().stream()
+        .filter(d -> Labels.LANGCONNECT.equals(label(d, Labels.COMPONENT)))
+        .filter(d -> d.getMetadata().getAnnotations() != null
+            && d.getMetadata().getAnnotations().containsKey(Labels.ENGINE_ANNOTATION))
+        .map(HasMetadata.class::cast).toList();
+  }
+
   /** The Deployments and StatefulSets of one release. */
   public List<HasMetadata> workloads(String namespace, String release) {
     return workloads(namespace).stream().filter(d -> release.equals(label(d, Labels.INSTANCE))).toList();

@@ -165,27 +165,58 @@ public final class BackupService {
    * writes it) through psql, custom format through pg_restore. Returns what the tool printed.
    */
   public String restoreFromFile(EnvironmentValues values, Path dump) throws BackupException, IOException {
+    if (!values.postgres().bundled()) {
+      Pod importer = startImportPod(values);
+      try {
+        return restoreFromFile(values, dump, importer, "import", "");
+      } finally {
+        client.pods().inNamespace(values.namespace()).withName(importer.getMetadata().getName()).delete();
+      }
+    }
     Pod pod = client.pods().inNamespace(values.namespace())
         .withLabel(Labels.INSTANCE, values.release()).withLabel(Labels.COMPONENT, Labels.POSTGRES).list().getItems()
         .stream().filter(BackupService::serving).findFirst()
         .orElseThrow(() -> new BackupException("no ready PostgreSQL pod of " + values.environment() + " in "
             + values.namespace() + "; the import streams into the database pod"));
+    String user = values.postgres().auth().username();
+    return restoreFromFile(values, dump, pod, "postgres", " -U " + user + " -d " + values.postgres().auth().database());
+  }
+
+  /** An external database has no pod of ours: a client pod is started to stream through, and waited for. */
+  private Pod startImportPod(EnvironmentValues values) throws BackupException {
+    String name = truncate(new Names(values.release()).postgres() + "-import-" + STAMP.format(Instant.now()));
+    client.resource(BackupJobs.importPod(values, name)).create();
+    try {
+      return client.pods().inNamespace(values.namespace()).withName(name).waitUntilCondition(
+          pod -> pod != null && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase()), 5, TimeUnit.MINUTES);
+    } catch (KubernetesClientException e) {
+      client.pods().inNamespace(values.namespace()).withName(name).delete();
+      throw new BackupException("the import pod " + name + " in " + values.namespace() + " did not start within 5m: "
+          + e.getMessage());
+    }
+  }
+
+  /** Streams {@code dump} into {@code container} of {@code pod}; {@code target} adds how the tools reach the database. */
+  private String restoreFromFile(EnvironmentValues values, Path dump, Pod pod, String container, String target)
+      throws BackupException, IOException {
     boolean custom;
     try (InputStream in = Files.newInputStream(dump)) {
       custom = new String(in.readNBytes(5), StandardCharsets.US_ASCII).equals("PGDMP");
     }
-    String user = values.postgres().auth().username();
-    String database = values.postgres().auth().database();
     // An exec's stdin is not closed on the pod's side when the client closes it (the API server's websocket
     // protocol has no end-of-input before v5, so psql would wait forever): head reads exactly the file's size.
-    String tool = custom
-        ? "pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error -U " + user + " -d " + database
-        : "psql -v ON_ERROR_STOP=1 --single-transaction -U " + user + " -d " + database;
-    String command = "head -c " + Files.size(dump) + " | " + tool;
+    String size = Long.toString(Files.size(dump));
+    // Into the import pod of an external database, a custom dump is saved first and restored as a restore Job does
+    // (extensions it has are left alone: its owner may not be superuser); into our own pod, straight from stdin.
+    String[] command = !custom ? new String[] {"sh", "-c", "head -c " + size + " | psql -v ON_ERROR_STOP=1 --single-transaction" + target}
+        : target.isEmpty() ? new String[] {"sh", "-c", "head -c " + size + " > /backups/import.dump && BACKUP_FILE=/backups/import.dump"
+            + " exec sh -c \"$0\"", BackupJobs.restoreScript()}
+        : new String[] {"sh", "-c", "head -c " + size + " | pg_restore --clean --if-exists --no-owner --single-transaction"
+            + " --exit-on-error" + target};
     ByteArrayOutputStream output = new ByteArrayOutputStream();
     try (ExecWatch exec = client.pods().inNamespace(values.namespace()).withName(pod.getMetadata().getName())
-        .inContainer("postgres").redirectingInput().writingOutput(output).writingError(output)
-        .exec("sh", "-c", command)) {
+        .inContainer(container).redirectingInput().writingOutput(output).writingError(output)
+        .exec(command)) {
       try (OutputStream stdin = exec.getInput(); InputStream file = Files.newInputStream(dump)) {
         file.transferTo(stdin);
       }

@@ -128,7 +128,16 @@ final class DatabaseCollector {
         .addProperty("application_name", "langconnect-gitops")
         .addProperty("statement_timeout", Long.toString(queryTimeout.toMillis()));
     target.password().ifPresent(options::setPassword);
-    if (target.ssl()) options.setSslMode(io.vertx.pgclient.SslMode.REQUIRE);
+    if (target.sslMode().equals("disable")) return options;
+    options.setSslMode(io.vertx.pgclient.SslMode.of(target.sslMode()));
+    io.vertx.core.net.ClientSSLOptions tls = new io.vertx.core.net.ClientSSLOptions();
+    // As libpq: require checks no certificate unless a CA is given; verify-full also checks the host name.
+    target.caPem().ifPresentOrElse(
+        pem -> tls.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertValue(io.vertx.core.buffer.Buffer.buffer(pem))),
+        () -> tls.setTrustAll(!target.sslMode().startsWith("verify")));
+    if (target.sslMode().equals("verify-full")) tls.setHostnameVerificationAlgorithm("HTTPS");
+    else tls.setHostnameVerificationAlgorithm("");
+    options.setSslOptions(tls);
     return options;
   }
 

@@ -80,7 +80,9 @@ final class TargetDiscovery {
     if (!cache.synced()) return List.of();
     List<DatabaseTarget> targets = new ArrayList<>();
     Map<String, Resolved> seen = new HashMap<>();
-    for (HasMetadata deployment : cache.databases()) {
+    List<HasMetadata> observed = new ArrayList<>(cache.databases());
+    observed.addAll(cache.externalDatabaseClients());
+    for (HasMetadata deployment : observed) {
       String uid = deployment.getMetadata().getUid();
       String versions = versions(deployment);
       Resolved known = resolved.get(uid);
@@ -116,22 +118,32 @@ final class TargetDiscovery {
         .map(s -> s.getMetadata().getResourceVersion()).orElse("-");
   }
 
-  private DatabaseTarget target(HasMetadata deployment) {
-    Map<String, String> labels = deployment.getMetadata().getLabels();
+  /**
+   * The database a workload names: a bundled database's own pod template, or, for an external database, the
+   * variables of the LangConnect Deployment that connects to it (host, port, TLS and CA included).
+   */
+  private DatabaseTarget target(HasMetadata workload) {
+    Map<String, String> labels = workload.getMetadata().getLabels();
     String environment = labels.get(Labels.ENVIRONMENT);
     String release = labels.get(Labels.INSTANCE);
-    String namespace = deployment.getMetadata().getNamespace();
-    Container container = Workloads.podSpec(deployment).getContainers().get(0);
+    String namespace = workload.getMetadata().getNamespace();
+    boolean external = Labels.LANGCONNECT.equals(labels.get(Labels.COMPONENT));
+    Container container = Workloads.podSpec(workload).getContainers().get(0);
     String user = literal(container, "POSTGRES_USER").orElse("postgres");
     String database = literal(container, "POSTGRES_DB").orElse(user);
     Names names = new Names(release);
-    int port = cache.service(namespace, names.postgres()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(5432);
+    int port = external ? literal(container, "POSTGRES_PORT").map(Integer::parseInt).orElse(5432)
+        : cache.service(namespace, names.postgres()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(5432);
+    String host = external ? literal(container, "POSTGRES_HOST").orElseThrow(() -> new IllegalStateException(
+        "its LangConnect Deployment names no POSTGRES_HOST")) : address(namespace, names.postgres());
     ControllerConfig.DatabaseEndpoint override = overrides.get(environment);
     if (override != null) bound(environment, namespace);
     Optional<String> password = override != null && override.passwordFile() != null
         ? Optional.of(readFile(override.passwordFile()))
         : secretPassword(container, namespace);
-    String host = address(namespace, names.postgres());
+    String sslMode = override != null && override.ssl() != null ? (override.ssl() ? "require" : "disable")
+        : literal(container, "PGSSLMODE").orElse("disable");
+    Optional<String> caPem = external ? caPem(workload, namespace) : Optional.empty();
     // The port is a value (langconnect.service.port): read from the Service, as the database's is.
     int appPort = cache.service(namespace, names.langconnect()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(8080);
     String langconnectUrl = "http://" + address(namespace, names.langconnect()) + ":" + appPort + "/health";
@@ -140,9 +152,19 @@ final class TargetDiscovery {
         override != null && override.port() != null ? override.port() : port,
         override != null && override.database() != null ? override.database() : database,
         override != null && override.username() != null ? override.username() : user,
-        password,
-        override != null && Boolean.TRUE.equals(override.ssl()),
+        password, sslMode, caPem,
         override != null && override.langconnectUrl() != null ? override.langconnectUrl() : langconnectUrl);
+  }
+
+  /** The CA an external database's clients verify it with: the Secret behind their CA volume, if they mount one. */
+  private Optional<String> caPem(HasMetadata workload, String namespace) {
+    return Workloads.podSpec(workload).getVolumes().stream()
+        .filter(v -> v.getSecret() != null && v.getName().equals(Labels.DATABASE_CA_VOLUME))
+        .findFirst()
+        .filter(v -> access.grant(namespace))
+        .flatMap(v -> Optional.ofNullable(client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName()).get()))
+        .flatMap(secret -> Optional.ofNullable(secret.getData()).map(data -> data.get("ca.crt")))
+        .map(value -> new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8));
   }
 
   /** Configured credentials go only to the environment where its inventory places it: else NotBoundException. */

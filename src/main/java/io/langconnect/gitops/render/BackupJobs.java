@@ -6,7 +6,7 @@ import io.langconnect.gitops.values.EnvironmentValues;
 import java.util.List;
 import java.util.Optional;
 
-/** The restore Job, rendered from an environment's values. Pure. */
+/** The restore Job and the import pod, rendered from an environment's values. Pure. */
 public final class BackupJobs {
 
   private BackupJobs() {}
@@ -28,6 +28,20 @@ public final class BackupJobs {
         .withSpec(model.restorePodSpec(backup))
         .endTemplate()
         .endSpec()
+        .build();
+  }
+
+  /** The restore Job's script: restores BACKUP_FILE (a path, or a name in BACKUP_DIR) into PGDATABASE. */
+  public static String restoreScript() {
+    return BackupModel.RESTORE_SCRIPT;
+  }
+
+  /** A pod to stream a local dump through into an external database (see {@code BackupModel#importPodSpec}). */
+  public static io.fabric8.kubernetes.api.model.Pod importPod(EnvironmentValues values, String name) {
+    BackupModel model = new BackupModel(values, Optional.empty(), new PostgresModel(values, Optional.empty()));
+    return new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withMetadata(PodParts.metadata(name, values, Labels.BACKUP, Optional.empty()))
+        .withSpec(model.importPodSpec())
         .build();
   }
 }

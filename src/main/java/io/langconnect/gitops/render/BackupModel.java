@@ -63,9 +63,24 @@ final class BackupModel {
       fi
       [ -n "$file" ] || { echo "no backup of $PGDATABASE in $dir" >&2; exit 1; }
       case "$file" in /*) path="$file" ;; *) path="$dir/$file" ;; esac
-      pg_restore --list "$path" > /dev/null
+      server="$(( $(psql -XAt -c 'SHOW server_version_num') / 10000 ))"
+      tools="$(pg_restore --version | sed -E 's/^[^0-9]*([0-9]+).*/\\1/')"
+      if [ "$tools" -gt "$server" ]; then
+        echo "pg_restore $tools cannot restore into PostgreSQL $server (it writes settings an older server refuses);" \
+          "expected postgres.image of PostgreSQL $server; nothing was restored" >&2
+        exit 1
+      fi
+      list="$dir/.restore-$$.list"
+      trap 'rm -f "$list"' EXIT
+      pg_restore --list "$path" > "$list.all"
+      # Extensions the database has already are left alone: an owner who is not superuser (a managed database's)
+      # may not drop, create or comment on them.
+      present="$(psql -XAt -c "SELECT string_agg(extname, '|') FROM pg_extension")"
+      grep -v -E "^[0-9]+; [0-9]+ [0-9]+ (EXTENSION - |COMMENT - EXTENSION )($present) " "$list.all" > "$list" || true
+      rm -f "$list.all"
       echo "restoring $path into $PGDATABASE in one transaction: a failure half way leaves the database as it was"
-      pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --dbname="$PGDATABASE" "$path"
+      pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --use-list="$list" \
+        --dbname="$PGDATABASE" "$path"
       echo "restored $path"
       """;
 
@@ -191,20 +206,33 @@ final class BackupModel {
         PodParts.literal("BACKUP_DIR", MOUNT), PodParts.literal("BACKUP_FILE", MOUNT + "/" + DOWNLOADED))));
   }
 
+  /**
+   * A pod that only waits, for a local dump to be streamed through it into an external database (which has no pod
+   * of ours to stream into); TERM ends it at once. Its scratch space is an emptyDir, never the backups claim.
+   */
+  PodSpec importPodSpec() {
+    Container client = databaseContainer("import", "trap 'exit 0' TERM; while :; do sleep 5 & wait $!; done", List.of());
+    PodSpec pod = podSpec(List.of(), client, false);
+    pod.setActiveDeadlineSeconds(6 * 3600L);
+    return pod;
+  }
+
   /** A container of the database's image that reaches the database as its own user. */
   private Container databaseContainer(String name, String script, List<EnvVar> extraEnv) {
     EnvironmentValues.Auth auth = values.postgres().auth();
     List<EnvVar> env = new java.util.ArrayList<>(List.of(
-        PodParts.literal("PGHOST", names.postgres()),
-        PodParts.literal("PGPORT", Integer.toString(values.postgres().service().port())),
+        PodParts.literal("PGHOST", postgres.host()),
+        PodParts.literal("PGPORT", Integer.toString(postgres.port())),
         PodParts.literal("PGUSER", auth.username()),
         PodParts.fromSecret("PGPASSWORD", postgres.secretName(), PostgresModel.PASSWORD_KEY),
         PodParts.literal("PGDATABASE", auth.database())));
+    env.addAll(postgres.clientTlsEnv());
     env.addAll(extraEnv);
-    return PodParts.container(name, values.postgres().image(), env, backup.resources(), PostgresModel.UID)
+    ContainerBuilder container = PodParts.container(name, values.postgres().image(), env, backup.resources(), PostgresModel.UID)
         .withCommand("/bin/sh", "-c", script)
-        .addNewVolumeMount().withName("backups").withMountPath(MOUNT).endVolumeMount()
-        .build();
+        .addNewVolumeMount().withName("backups").withMountPath(MOUNT).endVolumeMount();
+    postgres.mountCa(container);
+    return container.build();
   }
 
   /**
@@ -241,6 +269,10 @@ final class BackupModel {
 
   /** The pod around them: the backups claim (or, without a local copy, an emptyDir), as the database's pods are placed. */
   private PodSpec podSpec(List<Container> init, Container main) {
+    return podSpec(init, main, backup.localCopy());
+  }
+
+  private PodSpec podSpec(List<Container> init, Container main, boolean backupsClaim) {
     PodSpecBuilder pod = new PodSpecBuilder()
         .withRestartPolicy("Never")
         .withAutomountServiceAccountToken(false)
@@ -250,12 +282,13 @@ final class BackupModel {
         .addToContainers(main)
         .withNodeSelector(PodParts.nodeSelector(values.postgres().scheduling()))
         .withTolerations(PodParts.tolerations(values.postgres().scheduling()));
-    if (backup.localCopy()) {
+    if (backupsClaim) {
       pod.addNewVolume().withName("backups").withNewPersistentVolumeClaim().withClaimName(names.backupClaim())
           .endPersistentVolumeClaim().endVolume();
     } else {
       pod.addNewVolume().withName("backups").withNewEmptyDir().endEmptyDir().endVolume();
     }
+    postgres.caVolume().ifPresent(pod::addToVolumes);
     backup.objectStore().ifPresent(store -> {
       pod.addNewVolume().withName("scratch").withNewEmptyDir().endEmptyDir().endVolume();
       store.endpointCA().ifPresent(ca -> pod.addNewVolume().withName("store-ca").withNewSecret()

@@ -16,6 +16,12 @@ public final class Labels {
   public static final String MANAGER = "langconnect-gitops";
   public static final String APP_NAME = "langconnect";
 
+  /** On a LangConnect Deployment whose database is not bundled: its engine (external). */
+  public static final String ENGINE_ANNOTATION = "langconnect-gitops.io/postgres-engine";
+  /** The container beside LangConnect that is ready only while an external database answers pg_isready. */
+  public static final String DATABASE_PROBE_CONTAINER = "database-probe";
+  /** The volume of an external database's CA in the pods that connect to it. */
+  public static final String DATABASE_CA_VOLUME = "postgres-ca";
   public static final String REVISION_ANNOTATION = "langconnect-gitops.io/revision";
   public static final String SECRET_CHECKSUM_ANNOTATION = "langconnect-gitops.io/secret-checksum";
   /**

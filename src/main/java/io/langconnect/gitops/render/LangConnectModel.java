@@ -44,8 +44,14 @@ final class LangConnectModel {
   Deployment deployment() {
     // With autoscaling on, the autoscaler owns replicas; leaving them out keeps apply from fighting it.
     Integer replicas = langconnect.autoscaling().enabled() ? null : langconnect.replicas();
+    var metadata = PodParts.metadata(names.langconnect(), values, Labels.LANGCONNECT, revision);
+    // Tells discovery that this Deployment's variables say where its database is (no database workload does).
+    if (!values.postgres().bundled()) {
+      metadata.setAnnotations(new TreeMap<>(Optional.ofNullable(metadata.getAnnotations()).orElse(Map.of())));
+      metadata.getAnnotations().put(Labels.ENGINE_ANNOTATION, values.postgres().engine().key());
+    }
     return new DeploymentBuilder()
-        .withMetadata(PodParts.metadata(names.langconnect(), values, Labels.LANGCONNECT, revision))
+        .withMetadata(metadata)
         .withNewSpec()
         .withReplicas(replicas)
         .withNewSelector().withMatchLabels(Labels.selector(values.release(), Labels.LANGCONNECT)).endSelector()
@@ -58,7 +64,9 @@ final class LangConnectModel {
         .withAutomountServiceAccountToken(false)
         .withImagePullSecrets(PodParts.pullSecrets(values))
         .withSecurityContext(PodParts.podSecurity(UID))
-        .withContainers(container())
+        .withContainers(java.util.stream.Stream.of(container(), postgres.externalProbe(UID))
+            .filter(java.util.Objects::nonNull).toList())
+        .withVolumes(postgres.caVolume().stream().toList())
         .withNodeSelector(PodParts.nodeSelector(langconnect.scheduling()))
         .withTolerations(PodParts.tolerations(langconnect.scheduling()))
         .withAffinity(PodParts.affinity(langconnect.scheduling()))
@@ -71,17 +79,19 @@ final class LangConnectModel {
   private Container container() {
     EnvironmentValues.Auth auth = values.postgres().auth();
     List<EnvVar> env = new ArrayList<>(List.of(
-        PodParts.literal("POSTGRES_HOST", names.postgres()),
-        PodParts.literal("POSTGRES_PORT", Integer.toString(values.postgres().service().port())),
+        PodParts.literal("POSTGRES_HOST", postgres.host()),
+        PodParts.literal("POSTGRES_PORT", Integer.toString(postgres.port())),
         PodParts.literal("POSTGRES_USER", auth.username()),
         PodParts.fromSecret("POSTGRES_PASSWORD", postgres.secretName(), PostgresModel.PASSWORD_KEY),
         PodParts.literal("POSTGRES_DB", auth.database()),
         // LangConnect runs under uv, which needs a writable cache when the user is not root.
         PodParts.literal("UV_CACHE_DIR", "/tmp/.uv-cache")));
+    env.addAll(postgres.clientTlsEnv());
     env.addAll(PodParts.extraEnv(langconnect.env()));
     langconnect.secrets().keySet().forEach(name -> env.add(PodParts.fromSecret(name, names.langconnect(), name)));
     ContainerBuilder container = PodParts.container("langconnect", langconnect.image(), "http", CONTAINER_PORT, env,
         langconnect.resources(), UID);
+    postgres.mountCa(container);
     if (langconnect.livenessProbe().enabled()) container.withLivenessProbe(health(langconnect.livenessProbe()));
     if (langconnect.readinessProbe().enabled()) container.withReadinessProbe(health(langconnect.readinessProbe()));
     return container.build();
@@ -99,10 +109,11 @@ final class LangConnectModel {
         .build();
   }
 
-  /** The database's Secret, and LangConnect's own when it has secrets: a rewrite of either rolls the pods. */
+  /** The database's Secrets, and LangConnect's own when it has secrets: a rewrite of any rolls the pods. */
   private String secretChecksum() {
-    if (langconnect.secrets().isEmpty()) return postgres.secretChecksum();
-    return Labels.secretsPlaceholder(java.util.List.of(postgres.secretName(), names.langconnect()));
+    List<String> secrets = new ArrayList<>(postgres.clientSecrets());
+    if (!langconnect.secrets().isEmpty()) secrets.add(names.langconnect());
+    return Labels.secretsPlaceholder(secrets);
   }
 
   private static io.fabric8.kubernetes.api.model.Probe health(EnvironmentValues.Probe probe) {

@@ -26,7 +26,8 @@ import java.util.TreeMap;
 /**
  * The PostgreSQL + pgvector half of the stack: Secret, data claim, Service and a StatefulSet of one. A StatefulSet,
  * not a Deployment: it makes pod-0 again only once the old pod-0 is gone, so two postmasters never share the data
- * directory (a Deployment's ReplicaSet starts the replacement while the old pod still shuts down).
+ * directory (a Deployment's ReplicaSet starts the replacement while the old pod still shuts down). With an external
+ * database none of these is rendered: this model then only says where clients connect and how.
  */
 final class PostgresModel {
 
@@ -35,6 +36,9 @@ final class PostgresModel {
   static final String DATA_MOUNT = "/var/lib/postgresql/data";
   static final int CONTAINER_PORT = 5432;
   static final long UID = 999;
+  static final String CA_VOLUME = Labels.DATABASE_CA_VOLUME;
+  static final String CA_MOUNT = "/etc/postgres-ca";
+  static final String CA_KEY = "ca.crt";
 
   private final EnvironmentValues values;
   private final EnvironmentValues.Postgres postgres;
@@ -53,9 +57,9 @@ final class PostgresModel {
     return postgres.auth().existingSecret().orElse(names.secret());
   }
 
-  /** Null when the user brings their own Secret. */
+  /** Null when the user brings their own Secret (always with an external database). */
   Secret secret() {
-    if (postgres.auth().existingSecret().isPresent()) return null;
+    if (postgres.auth().existingSecret().isPresent() || !postgres.bundled()) return null;
     SecretBuilder secret = new SecretBuilder()
         .withMetadata(PodParts.metadata(names.secret(), values, Labels.POSTGRES, revision))
         .withType("Opaque");
@@ -65,9 +69,68 @@ final class PostgresModel {
     return secret.build();
   }
 
-  /** The Secret the pods read: a rewrite of it rolls them (see {@link Labels#SECRETS_PREFIX}). */
+  /** The Secrets the database's clients read (password, CA): a rewrite of one rolls them (see {@link Labels#SECRETS_PREFIX}). */
+  List<String> clientSecrets() {
+    List<String> secrets = new ArrayList<>(List.of(secretName()));
+    external().flatMap(EnvironmentValues.External::caSecret).ifPresent(secrets::add);
+    return secrets;
+  }
+
   String secretChecksum() {
-    return Labels.secretsPlaceholder(java.util.List.of(secretName()));
+    return Labels.secretsPlaceholder(clientSecrets());
+  }
+
+  private Optional<EnvironmentValues.External> external() {
+    return postgres.external();
+  }
+
+  /** Where clients connect: the bundled database's Service, or the external server. */
+  String host() {
+    return external().map(EnvironmentValues.External::host).orElse(names.postgres());
+  }
+
+  int port() {
+    return external().map(EnvironmentValues.External::port).orElse(postgres.service().port());
+  }
+
+  /** libpq's TLS settings for a client of an external server (LangConnect, pg_dump), read from the environment. */
+  List<EnvVar> clientTlsEnv() {
+    List<EnvVar> env = new ArrayList<>();
+    external().flatMap(EnvironmentValues.External::sslMode).ifPresent(mode -> env.add(PodParts.literal("PGSSLMODE", mode)));
+    external().flatMap(EnvironmentValues.External::caSecret)
+        .ifPresent(ca -> env.add(PodParts.literal("PGSSLROOTCERT", CA_MOUNT + "/" + CA_KEY)));
+    return env;
+  }
+
+  /** The volume of the server's CA, when there is one; clients mount it at {@link #CA_MOUNT}. */
+  Optional<Volume> caVolume() {
+    return external().flatMap(EnvironmentValues.External::caSecret).map(ca -> new VolumeBuilder().withName(CA_VOLUME)
+        .withNewSecret().withSecretName(ca).withItems(new io.fabric8.kubernetes.api.model.KeyToPathBuilder()
+            .withKey(CA_KEY).withPath(CA_KEY).build()).endSecret().build());
+  }
+
+  /** Mounts {@link #caVolume()} into a client container, when there is one. */
+  void mountCa(ContainerBuilder container) {
+    if (caVolume().isPresent()) {
+      container.addNewVolumeMount().withName(CA_VOLUME).withMountPath(CA_MOUNT).withReadOnly(true).endVolumeMount();
+    }
+  }
+
+  /**
+   * Null unless the database is external: a container beside LangConnect that is ready only while the server
+   * answers pg_isready, so the environment is Ready only when LangConnect is and its database answers.
+   */
+  Container externalProbe(long uid) {
+    if (external().isEmpty()) return null;
+    EnvironmentValues.Probe probe = new EnvironmentValues.Probe(true, "", 0, 10, 5, 1, 3);
+    EnvironmentValues.Resources small = new EnvironmentValues.Resources(Map.of("memory", "32Mi"),
+        Map.of("cpu", "5m", "memory", "16Mi"));
+    return PodParts.container(Labels.DATABASE_PROBE_CONTAINER, postgres.image(), new ArrayList<>(clientTlsEnv()), small, uid)
+        // Waits in the shell so that TERM ends it at once (a plain sleep as PID 1 ignores it).
+        .withCommand("/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 5 & wait $!; done")
+        .withReadinessProbe(pgIsReady(probe, postgres.auth().username(),
+            "-h " + host() + " -p " + port() + " -d " + postgres.auth().database() + " "))
+        .build();
   }
 
   /** Null unless persistence is enabled and the claim is the controller's to make (no existingClaim). */
@@ -84,7 +147,9 @@ final class PostgresModel {
         .build();
   }
 
+  /** Null unless the database is bundled. */
   Service service() {
+    if (!postgres.bundled()) return null;
     return PodParts.service(names.postgres(), values, Labels.POSTGRES, "ClusterIP", "postgresql",
         postgres.service().port(), revision);
   }
@@ -95,6 +160,7 @@ final class PostgresModel {
    * The data claim is mounted as a plain volume, not a volumeClaimTemplate, so an existing claim is kept as it is.
    */
   StatefulSet statefulSet() {
+    if (!postgres.bundled()) return null;
     Volume data = postgres.persistence().enabled()
         ? new VolumeBuilder().withName("data").withNewPersistentVolumeClaim()
             .withClaimName(postgres.persistence().existingClaim().orElse(names.dataClaim()))

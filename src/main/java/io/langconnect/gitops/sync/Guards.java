@@ -5,6 +5,7 @@ import io.langconnect.gitops.apply.Inventory;
 import io.langconnect.gitops.apply.ObjectRef;
 import io.langconnect.gitops.render.Names;
 import io.langconnect.gitops.values.EnvironmentValues;
+import io.langconnect.gitops.values.EnvironmentValues.Engine;
 import io.langconnect.gitops.values.PostgresVersions;
 import java.util.Optional;
 
@@ -15,6 +16,7 @@ import java.util.Optional;
 final class Guards {
 
   static final String PASSWORD_KEY = "postgres-password";
+  static final String CA_KEY = "ca.crt";
 
   private Guards() {}
 
@@ -35,6 +37,42 @@ final class Guards {
       return Optional.of(where + " has no key " + PASSWORD_KEY + ", so neither pod could start; nothing was applied");
     }
     return Optional.empty();
+  }
+
+  /** An external database's CA Secret that is missing (or has no ca.crt) would keep LangConnect from starting. */
+  static Optional<String> missingCaSecret(EnvironmentValues values, Optional<Secret> secret) {
+    Optional<String> name = values.postgres().external().flatMap(EnvironmentValues.External::caSecret);
+    if (name.isEmpty()) return Optional.empty();
+    String where = values.origin("") + ": postgres.external.caSecret: Secret " + name.get() + " in namespace "
+        + values.namespace();
+    if (secret.isEmpty()) {
+      return Optional.of(where + " does not exist, so LangConnect could not start; nothing was applied. Create it with"
+          + " `kubectl -n " + values.namespace() + " create secret generic " + name.get() + " --from-file=ca.crt=CA.pem`");
+    }
+    boolean hasKey = (secret.get().getData() != null && secret.get().getData().containsKey(CA_KEY))
+        || (secret.get().getStringData() != null && secret.get().getStringData().containsKey(CA_KEY));
+    return hasKey ? Optional.empty()
+        : Optional.of(where + " has no key " + CA_KEY + ", so LangConnect could not start; nothing was applied");
+  }
+
+  /**
+   * A new engine points LangConnect at another database: its data does not move by itself. Refused while the old
+   * engine holds data ({@code heldData}: a bundled database on a claim; an external server always), unless the
+   * operator confirmed the new database for this target.
+   */
+  static Optional<String> engineChange(EnvironmentValues values, Engine before, boolean heldData,
+                                       Optional<String> confirmedFor) {
+    Engine after = values.postgres().engine();
+    if (after == before || !heldData) return Optional.empty();
+    if (confirmedFor.filter(target(values)::equals).isPresent()) return Optional.empty();
+    String env = values.environment();
+    String stays = before == Engine.BUNDLED ? "the bundled database's claim" : "the external database it used";
+    return Optional.of(values.origin("postgres.engine") + ": postgres.engine: " + after.key() + " would point "
+        + env + " at another, empty database, while its data stays in " + stays + " (engine " + before.key()
+        + "); refused, nothing was applied. Data does not move by itself: back up (`langconnect-gitops backup --env "
+        + env + "`) and copy the dump out, confirm with `langconnect-gitops confirm-new-database --env " + env
+        + "` (a bundled database's claim and Secret are kept), then `langconnect-gitops restore --env " + env
+        + " --from-file DUMP --confirm` (README: \"Change the database engine\")");
   }
 
   /**

@@ -486,6 +486,17 @@ public final class SyncService {
     Optional<String> missing = Guards.missingSecret(values,
         values.postgres().auth().existingSecret().flatMap(secret -> run.target.live().secret(namespace, secret)));
     if (missing.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missing.get(), preview));
+    Optional<String> missingCa = Guards.missingCaSecret(values, values.postgres().external()
+        .flatMap(EnvironmentValues.External::caSecret).flatMap(secret -> run.target.live().secret(namespace, secret)));
+    if (missingCa.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missingCa.get(), preview));
+    Optional<EnvironmentValues.Engine> before = engineBefore(run.target, previous);
+    if (before.isPresent()) {
+      boolean heldData = before.get() != EnvironmentValues.Engine.BUNDLED || dataClaimInUse(run.target, previous).isPresent();
+      Optional<String> change = Guards.engineChange(values, before.get(), heldData, run.controls.newDatabaseConfirmedFor());
+      if (change.isPresent()) return Optional.of(held(run, namespace, Result.HELD, "EngineChangeRefused", change.get(), preview));
+    }
+    // The guards below protect the bundled database's volume; another engine keeps its data elsewhere.
+    if (!values.postgres().bundled()) return Optional.empty();
     // The other guards protect data on a volume: without persistence there is none, unless the database runs on one.
     if (!values.postgres().persistence().enabled()) {
       Optional<String> off = Guards.persistenceOff(values, dataClaimInUse(run.target, previous),
@@ -529,6 +540,24 @@ public final class SyncService {
       if (Interruptions.isInterruption(e)) throw e;
       return true;
     }
+  }
+
+  /**
+   * The engine the environment ran on, as its live LangConnect Deployment says (its annotation, or none for bundled);
+   * empty when there is none yet.
+   */
+  private Optional<EnvironmentValues.Engine> engineBefore(Clusters.Target target, Inventory previous) {
+    for (ObjectRef ref : previous.objects().keySet()) {
+      if (!ref.kind().equals("Deployment")) continue;
+      Optional<HasMetadata> langconnect = target.live().workload(ref)
+          .filter(w -> Labels.LANGCONNECT.equals(w.getMetadata().getLabels().get(Labels.COMPONENT)));
+      if (langconnect.isPresent()) {
+        return Optional.of(Optional.ofNullable(langconnect.get().getMetadata().getAnnotations())
+            .map(a -> a.get(Labels.ENGINE_ANNOTATION)).map(EnvironmentValues.Engine::of)
+            .orElse(EnvironmentValues.Engine.BUNDLED));
+      }
+    }
+    return Optional.empty();
   }
 
   /** The claim the environment's running database uses now (found through its live workload), if any. */

@@ -116,13 +116,47 @@ public record EnvironmentValues(
     }
   }
 
-  /** {@code allowMajorUpgrade}: the user read the README's upgrade procedure and lets a new major version start. */
+  /** Who runs the database: the controller's own StatefulSet, or a server the team already runs. */
+  public enum Engine {
+    BUNDLED, EXTERNAL;
+
+    /** As the values spell it. */
+    public String key() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public static Engine of(String key) {
+      return valueOf(key.toUpperCase(java.util.Locale.ROOT));
+    }
+  }
+
+  /**
+   * A database the team already runs (managed or not). Its user, database and password Secret are {@link Auth}'s;
+   * {@code sslMode} is libpq's, {@code caSecret} a Secret whose key {@code ca.crt} verifies the server.
+   */
+  public record External(String host, int port, Optional<String> sslMode, Optional<String> caSecret) {}
+
+  /**
+   * {@code allowMajorUpgrade}: the user read the README's upgrade procedure and lets a new major version start.
+   * With the external engine, {@code image} is only the client tools' (pg_dump, pg_isready) and {@code external} is set.
+   */
   public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,
                          Probe startupProbe, Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,
-                         Map<String, String> podAnnotations, Scheduling scheduling, boolean allowMajorUpgrade) {
+                         Map<String, String> podAnnotations, Scheduling scheduling, boolean allowMajorUpgrade,
+                         Engine engine, Optional<External> external) {
     public Postgres {
       env = List.copyOf(env);
       podAnnotations = Map.copyOf(podAnnotations);
+    }
+
+    /** Whether the controller runs this database itself (its pod, Service, claim and Secret). */
+    public boolean bundled() {
+      return engine == Engine.BUNDLED;
+    }
+
+    /** Whether the database keeps its data beyond its pod: on a claim, or wherever an external server keeps it. */
+    public boolean keepsData() {
+      return bundled() ? persistence.enabled() : true;
     }
   }
 

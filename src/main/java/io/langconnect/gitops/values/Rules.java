@@ -25,6 +25,9 @@ final class Rules {
   private static final Pattern POSTGRES_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
+  private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])");
+  static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+  static final Set<String> ENGINES = Set.of("bundled", "external");
   static final Set<String> PULL_POLICIES = Set.of("Always", "IfNotPresent", "Never");
   static final Set<String> ACCESS_MODES = Set.of("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod");
   static final Set<String> SERVICE_TYPES = Set.of("ClusterIP", "NodePort", "LoadBalancer");
@@ -101,6 +104,21 @@ final class Rules {
 
   static String secretKey(String value) {
     return SECRET_KEY.matcher(value).matches() ? null : "a Secret key: letters, digits, '-', '_' and '.'";
+  }
+
+  /** A host name (DNS-1123, as managed databases' endpoints are) or an IPv4 address; it reaches probe command lines. */
+  static String host(String value) {
+    return value.length() <= 253 && (DNS_1123_SUBDOMAIN.matcher(value).matches() || IPV4.matcher(value).matches())
+        ? null
+        : "a host name (lowercase letters, digits, '-' and '.') or an IPv4 address";
+  }
+
+  static String sslMode(String value) {
+    return SSL_MODES.contains(value) ? null : "one of disable, allow, prefer, require, verify-ca, verify-full (libpq's sslmode)";
+  }
+
+  static String engine(String value) {
+    return ENGINES.contains(value) ? null : "one of bundled, external";
   }
 
   static String accessMode(String value) {

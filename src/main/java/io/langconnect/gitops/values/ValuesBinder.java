@@ -6,6 +6,8 @@ import io.langconnect.gitops.values.EnvironmentValues.Backup;
 import io.langconnect.gitops.values.EnvironmentValues.ObjectStore;
 import io.langconnect.gitops.values.EnvironmentValues.SecretKey;
 import io.langconnect.gitops.values.EnvironmentValues.EnvVar;
+import io.langconnect.gitops.values.EnvironmentValues.Engine;
+import io.langconnect.gitops.values.EnvironmentValues.External;
 import io.langconnect.gitops.values.EnvironmentValues.Image;
 import io.langconnect.gitops.values.EnvironmentValues.LangConnect;
 import io.langconnect.gitops.values.EnvironmentValues.Persistence;
@@ -83,12 +85,12 @@ public final class ValuesBinder {
     List<String> pullSecrets = bindPullSecrets();
     Postgres postgres = bindPostgres(production);
     LangConnect langconnect = bindLangConnect(production);
-    Backup backup = bindBackup(postgres.persistence().enabled(), production);
+    Backup backup = bindBackup(postgres.keepsData(), production);
     ignoreReferenceChartExtras();
     in.reportUnknownKeys();
     warnOnUnversionedTag(postgres, production);
     return new EnvironmentValues(environment, release, namespace, cluster, production, podAnnotations, podLabels,
-        pullSecrets, postgres, langconnect, backup, origins("release", "namespace", "postgres.image.tag"));
+        pullSecrets, postgres, langconnect, backup, origins("release", "namespace", "postgres.image.tag", "postgres.engine"));
   }
 
   /** The cluster the environment is applied to: the controller's own unless the config names another. */
@@ -115,6 +117,7 @@ public final class ValuesBinder {
    * by itself: fine for a throwaway database, worth a warning where the data is production's.
    */
   private void warnOnUnversionedTag(Postgres postgres, boolean production) {
+    if (!postgres.bundled()) return; // the image is only the client tools'
     if (production && !postgres.persistence().enabled()) {
       in.warning(in.find("postgres.persistence.enabled").orElse(null), "postgres.persistence.enabled", "is false for a"
           + " production environment: its database lives in an emptyDir and starts empty whenever its pod does;"
@@ -161,8 +164,14 @@ public final class ValuesBinder {
   }
 
   private Postgres bindPostgres(boolean production) {
+    Engine engine = in.checked("postgres.engine", in.optionalString("postgres.engine"), Rules::engine).map(Engine::of)
+        .orElse(Engine.BUNDLED);
     Image image = bindImage("postgres.image", Optional.of("pgvector/pgvector"), "pg16");
-    Auth auth = bindAuth(production);
+    Optional<External> external = engine == Engine.EXTERNAL ? Optional.of(bindExternal()) : Optional.empty();
+    if (engine != Engine.EXTERNAL) {
+      in.ignore("postgres.external", "ignored: postgres.engine is " + engine.key() + "; set postgres.engine: external to use it");
+    }
+    Auth auth = engine == Engine.EXTERNAL ? externalAuth() : bindAuth(production);
     Service service = bindService("postgres.service", 5432);
     if (!service.type().equals("ClusterIP")) {
       in.error(in.find("postgres.service.type").orElse(null), "postgres.service.type",
@@ -198,8 +207,53 @@ public final class ValuesBinder {
     in.ignore("postgres.podSecurityContext", SECURITY_CONTEXT_IGNORED);
     in.ignore("postgres.securityContext", SECURITY_CONTEXT_IGNORED);
     boolean allowMajor = in.bool("postgres.upgrade.allowMajor", false);
+    if (engine == Engine.EXTERNAL && persistence.enabled()) {
+      in.error(in.find("postgres.persistence.enabled").orElse(null), "postgres.persistence.enabled", "is true but"
+          + " postgres.engine is external, whose server keeps its own data; expected it left out (no claim is made)");
+    }
     return new Postgres(image, auth, service, persistence, resources, startup, liveness, readiness, env, podAnnotations,
-        scheduling, allowMajor);
+        scheduling, allowMajor, engine, external);
+  }
+
+  /** Where the external database is; {@link #externalAuth} reads who connects to it. */
+  private External bindExternal() {
+    String path = "postgres.external";
+    if (!in.isSet(path + ".host")) {
+      in.error(in.nearest(path + ".host"), path + ".host", "is required with postgres.engine external; expected the"
+          + " database server's host name or address, as pods reach it");
+    }
+    String host = in.checked(path + ".host", in.optionalString(path + ".host"), Rules::host).orElse("");
+    int port = in.integer(path + ".port", 5432, 1, 65535);
+    Optional<String> sslMode = in.checked(path + ".sslMode", in.optionalString(path + ".sslMode"), Rules::sslMode);
+    Optional<String> caSecret = in.checked(path + ".caSecret", in.optionalString(path + ".caSecret")
+        .filter(s -> !s.isEmpty()), Rules::dns1123Subdomain);
+    if (caSecret.isPresent() && sslMode.filter(Set.of("require", "verify-ca", "verify-full")::contains).isEmpty()) {
+      in.error(in.find(path + ".caSecret").orElse(null), path + ".caSecret", "is set but sslMode is "
+          + sslMode.orElse("unset") + ", which verifies no certificate; expected sslMode verify-full (or verify-ca)");
+    }
+    return new External(host, port, sslMode, caSecret);
+  }
+
+  /** The external database's user, database and password Secret; postgres.auth says nothing about that server. */
+  private Auth externalAuth() {
+    String path = "postgres.external";
+    for (String key : List.of("username", "password", "database", "existingSecret")) {
+      if (in.isSet("postgres.auth." + key)) {
+        in.warning(in.find("postgres.auth." + key).orElse(null), "postgres.auth." + key, "ignored: with postgres.engine"
+            + " external the connection comes from postgres.external" + (key.equals("password") ? ".existingSecret" : "." + key));
+      }
+    }
+    String username = in.checked(path + ".username", in.optionalString(path + ".username"), Rules::postgresName)
+        .orElse("postgres");
+    String database = in.checked(path + ".database", in.optionalString(path + ".database"), Rules::postgresName)
+        .orElse("postgres");
+    if (!in.isSet(path + ".existingSecret")) {
+      in.error(in.nearest(path + ".existingSecret"), path + ".existingSecret", "is required with postgres.engine"
+          + " external; expected the name of a Secret in the environment's namespace with key postgres-password");
+    }
+    Optional<String> secret = in.checked(path + ".existingSecret", in.optionalString(path + ".existingSecret"),
+        Rules::dns1123Subdomain);
+    return new Auth(username, Optional.empty(), database, secret);
   }
 
   private Auth bindAuth(boolean production) {

@@ -143,4 +143,26 @@ class HealthTest {
         .withMessage(condition.equals("Failed") ? "Job has reached the specified backoff limit" : null)
         .endCondition().endStatus().build();
   }
+
+  private static Pod withDatabaseProbe(boolean ready, Instant started) {
+    return new PodBuilder().withNewMetadata().withName("app-abc").addToLabels("app", "app").endMetadata()
+        .withNewStatus().addNewContainerStatus().withName("langconnect").withReady(true).withNewState().withNewRunning()
+        .endRunning().endState().endContainerStatus()
+        .addNewContainerStatus().withName("database-probe").withReady(ready).withNewState().withNewRunning()
+        .withStartedAt(started.toString()).endRunning().endState().endContainerStatus().endStatus().build();
+  }
+
+  @Test
+  void anExternalDatabaseThatDoesNotAnswerIsProgressingAtFirstThenDegraded() {
+    Health starting = assess(List.of(deployment("app", 1, 1, 1, 0)), List.of(withDatabaseProbe(false, NOW.minusSeconds(20))),
+        List.of(), List.of());
+    assertThat(starting).isEqualTo(new Health(Health.State.PROGRESSING, "Deployment app: pod app-abc: the external"
+        + " database does not answer pg_isready (container database-probe not ready); Deployment app: 0 of 1 replica(s) available"));
+    Health down = assess(List.of(deployment("app", 1, 1, 1, 0)), List.of(withDatabaseProbe(false, NOW.minusSeconds(600))),
+        List.of(), List.of());
+    assertThat(down).isEqualTo(new Health(Health.State.DEGRADED, "Deployment app: pod app-abc: the external database"
+        + " does not answer pg_isready (container database-probe not ready)"));
+    assertThat(assess(List.of(deployment("app", 1, 1, 1, 1)), List.of(withDatabaseProbe(true, NOW.minusSeconds(600))),
+        List.of(), List.of()).state()).isEqualTo(Health.State.READY);
+  }
 }

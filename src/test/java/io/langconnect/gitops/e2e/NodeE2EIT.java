@@ -71,7 +71,7 @@ class NodeE2EIT {
   final TestWatcher diagnostics = new TestWatcher() {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      for (String ns : Stream.of(CONTROLLER_NS, stagingNs, prodNs).filter(java.util.Objects::nonNull).toList()) {
+      for (String ns : Stream.of(CONTROLLER_NS, stagingNs, prodNs, analyticsNs).filter(java.util.Objects::nonNull).toList()) {
         System.out.println("---- " + ns + " after " + context.getDisplayName() + "\n" + describe(ns));
       }
     }
@@ -86,6 +86,12 @@ class NodeE2EIT {
   private String stagingExtra = "";
   private String stagingPostgres = "postgres:\n  auth: {password: staging-password}\n";
   private String prodBackup = "backup:\n  retention: 2\n  storage: {size: 1Gi}\n";
+  private static final String EXTERNAL_PASSWORD = "external-password-1";
+  private String analyticsNs;
+  private String analyticsPort;
+  private String analyticsImage;
+  private String externalDatabase;
+  private String externalRole;
 
   @BeforeAll
   void installTheControllerAndTwoEnvironments(@TempDir Path tmp) throws Exception {
@@ -125,11 +131,21 @@ class NodeE2EIT {
     if (repo != null) repo.close();
     if (admin == null) return;
     keepControllerLogs();
-    List<String> namespaces = Stream.of(CONTROLLER_NS, stagingNs, prodNs).filter(java.util.Objects::nonNull).toList();
+    List<String> namespaces = Stream.of(CONTROLLER_NS, stagingNs, prodNs, analyticsNs).filter(java.util.Objects::nonNull)
+        .toList();
     namespaces.forEach(ns -> admin.namespaces().withName(ns).delete());
     admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
     admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
     for (String ns : namespaces) plane.awaitNamespaceGone(ns); // the node is free for the next test
+    if (externalRole != null) {
+      Pool superuser = plane.pool("postgres");
+      try {
+        await(superuser.query("DROP DATABASE IF EXISTS " + externalDatabase + " WITH (FORCE)").execute());
+        await(superuser.query("DROP ROLE IF EXISTS " + externalRole).execute());
+      } finally {
+        superuser.close();
+      }
+    }
   }
 
   /** The controllers' whole logs, kept in target/e2e-logs for whoever looks into a slow or failed run. */
@@ -581,9 +597,133 @@ class NodeE2EIT {
 
   @Test
   @Order(13)
+  void anExternalDatabaseServesLangConnectAndIsObservedBackedUpAndRestoredWithNoDatabaseOfOurs() throws Exception {
+    // The test environment's PostgreSQL (pgvector built in), which pods reach on the node's address: a database the
+    // team runs, owned by a role that is not superuser, as on a managed service.
+    externalDatabase = plane.newDatabase();
+    externalRole = externalDatabase + "_app";
+    Pool superuser = plane.pool(externalDatabase);
+    try {
+      await(superuser.query("CREATE ROLE " + externalRole + " LOGIN PASSWORD '" + EXTERNAL_PASSWORD + "'").execute());
+      await(superuser.query("ALTER DATABASE " + externalDatabase + " OWNER TO " + externalRole).execute());
+      await(superuser.query("ALTER SCHEMA public OWNER TO " + externalRole).execute());
+    } finally {
+      superuser.close();
+    }
+    analyticsNs = plane.uniqueNamespace("e2e-analytics");
+    admin.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(analyticsNs)
+        .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata().build()).create();
+    admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("analytics-db")
+        .withNamespace(analyticsNs).endMetadata().addToStringData("postgres-password", EXTERNAL_PASSWORD).build()).create();
+    analyticsPort = plane.setting("PGPORT");
+    writeValues();
+    copyValuesToRepo();
+    repo.commitAndPush("analytics on the team's own PostgreSQL");
+    onNode(analyticsNs, "analytics' LangConnect available, its database answering", () ->
+        available(analyticsNs, "langconnect-langconnect", 1));
+    eventually("analytics Ready in the status API", STARTUP, () -> api("/api/v1/environments/analytics")
+        .getJsonObject("health", new JsonObject()).getString("status", "").equals("Ready"));
+    assertThat(admin.apps().statefulSets().inNamespace(analyticsNs).list().getItems()).as("no database of ours").isEmpty();
+    assertThat(admin.services().inNamespace(analyticsNs).withName("langconnect-postgres").get()).isNull();
+    assertThat(admin.persistentVolumeClaims().inNamespace(analyticsNs).withName("langconnect-postgres").get()).isNull();
+
+    eventually("analytics' LangConnect answers through its Service", () -> answersThroughService(analyticsNs));
+    addDocuments(analyticsNs, "external", 6);
+    assertThat(externalQuery("SELECT count(*) FROM langchain_pg_embedding").getLong(0)).as("rows in the team's database")
+        .isEqualTo(6);
+    eventually("every replica observes the external database", STARTUP, () -> everyReplica(scrape ->
+        value(scrape, "langconnect_postgres_up", analyticsNs) == 1 && value(scrape, "langconnect_api_up", analyticsNs) == 1
+            && value(scrape, "langconnect_vector_collection_embeddings", analyticsNs, "collection=\"external\"") == 6));
+
+    // A scheduled-style backup against the external host, and a restore from it after the table is gone.
+    String checksum = externalChecksum();
+    CliTest.Run backup = CliTest.run("backup", "--env", "analytics", "--values", values.toString(), "--kubeconfig",
+        plane.kubeconfig());
+    assertThat(backup.exit()).as(backup.err()).isZero();
+    awaitJob(analyticsNs, backup.out().strip());
+    try (Stream<Path> files = Files.list(hostFolderOf(analyticsNs, "langconnect-postgres-backups"))) {
+      assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".dump")).toList())
+          .singleElement().asString().matches(externalDatabase + "-\\d{8}T\\d{6}Z\\.dump");
+    }
+    // pg_restore 17 (the shared postgres.image) writes a setting PostgreSQL 15 refuses: said before anything is touched.
+    CliTest.Run refused = CliTest.run("restore", "--env", "analytics", "--backup", "latest", "--confirm", "--values",
+        values.toString(), "--kubeconfig", plane.kubeconfig());
+    assertThat(refused.exit()).isNotZero();
+    String job = refused.out().strip();
+    assertThat(kubectl("-n", analyticsNs, "logs", "job/" + job, "--all-containers")).contains("pg_restore 17 cannot"
+        + " restore into PostgreSQL 15 (it writes settings an older server refuses); expected postgres.image of"
+        + " PostgreSQL 15; nothing was restored");
+    assertThat(externalChecksum()).as("untouched by the refused restore").isEqualTo(checksum);
+    analyticsImage = plane.setting("NODE_POSTGRES_CLIENT_IMAGE");
+    writeValues();
+    copyValuesToRepo();
+    String revision = repo.commitAndPush("analytics' client tools of its server's major version");
+    eventually("analytics synced with its server's client tools", STARTUP, () -> revision.equals(
+        api("/api/v1/environments/analytics").getString("revision")) && available(analyticsNs, "langconnect-langconnect", 1));
+    CliTest.Run again = CliTest.run("backup", "--env", "analytics", "--values", values.toString(), "--kubeconfig",
+        plane.kubeconfig());
+    assertThat(again.exit()).as(again.err()).isZero();
+    awaitJob(analyticsNs, again.out().strip());
+    Thread.sleep(1_100); // dumps are named to the second
+    externalQuery("DROP TABLE langchain_pg_embedding");
+    CliTest.Run restore = CliTest.run("restore", "--env", "analytics", "--backup", "latest", "--confirm", "--values",
+        values.toString(), "--kubeconfig", plane.kubeconfig());
+    assertThat(restore.exit()).as(restore.err()).isZero();
+    awaitJob(analyticsNs, restore.out().strip());
+    assertThat(externalChecksum()).as("ids, vectors, documents and metadata").isEqualTo(checksum);
+
+    // A dump made elsewhere (custom format, its vector extension in it) streams in through a client pod of ours.
+    Path dump = tmp.resolve("external.dump");
+    var pg = plane.postgres(externalDatabase);
+    run(List.of("pg_dump", "--format=custom", "-h", pg.getHost(), "-p", String.valueOf(pg.getPort()), "-U", pg.getUser(),
+        "-f", dump.toString(), externalDatabase));
+    externalQuery("DROP TABLE langchain_pg_embedding");
+    CliTest.Run imported = CliTest.run("restore", "--env", "analytics", "--from-file", dump.toString(), "--confirm",
+        "--values", values.toString(), "--kubeconfig", plane.kubeconfig());
+    assertThat(imported.exit()).as(imported.out() + imported.err()).isZero();
+    assertThat(externalChecksum()).as("imported through the client pod").isEqualTo(checksum);
+    assertThat(admin.pods().inNamespace(analyticsNs).list().getItems()).as("the import pod is removed")
+        .noneMatch(p -> p.getMetadata().getName().contains("-import-") && p.getMetadata().getDeletionTimestamp() == null);
+
+    // A database that does not answer: the environment says so, and is Ready again once it does.
+    analyticsPort = "1";
+    writeValues();
+    copyValuesToRepo();
+    repo.commitAndPush("analytics pointed at a port nothing listens on");
+    eventually("analytics says its database does not answer", STARTUP, () -> api("/api/v1/environments/analytics")
+        .getJsonObject("health", new JsonObject()).getString("message", "").contains("the external database does not"
+            + " answer pg_isready"));
+    analyticsPort = plane.setting("PGPORT");
+    writeValues();
+    copyValuesToRepo();
+    repo.commitAndPush("analytics back on its database");
+    eventually("analytics Ready again", STARTUP, () -> api("/api/v1/environments/analytics")
+        .getJsonObject("health", new JsonObject()).getString("status", "").equals("Ready"));
+    addDocuments(analyticsNs, "external", 1);
+    assertThat(externalQuery("SELECT count(*) FROM langchain_pg_embedding").getLong(0)).isEqualTo(7);
+  }
+
+  /** A statement on the external database, as its superuser over loopback. */
+  private Row externalQuery(String sql) {
+    Pool pool = plane.pool(externalDatabase);
+    try {
+      var rows = await(pool.query(sql).execute());
+      return rows.size() == 0 ? null : rows.iterator().next();
+    } finally {
+      pool.close();
+    }
+  }
+
+  private String externalChecksum() {
+    return externalQuery("SELECT md5(string_agg(id || '|' || embedding::text || '|' || document || '|' || cmetadata::text,"
+        + " ',' ORDER BY id)) AS sum FROM langchain_pg_embedding").getString(0);
+  }
+
+  @Test
+  @Order(14)
   void theControllersLogsAreJsonLinesWithoutASecret() throws Exception {
     List<String> secrets = List.of(API_TOKEN, prodPassword, "prod-password-1", stagingPassword(),
-        plane.setting("S3_SECRET_ACCESS_KEY"));
+        plane.setting("S3_SECRET_ACCESS_KEY"), EXTERNAL_PASSWORD);
     int lines = 0;
     for (Pod pod : admin.pods().inNamespace(CONTROLLER_NS).withLabel("app.kubernetes.io/name", "langconnect-gitops")
         .list().getItems()) {
@@ -652,11 +792,24 @@ class NodeE2EIT {
           auth: {password: %s}
           persistence: {enabled: true, size: 1Gi}
         """.formatted(prodNs, prodPassword) + prodBackup);
+    if (analyticsNs != null) {
+      Files.writeString(values.resolve("values-analytics.yaml"), """
+          namespace: %s
+          backup:
+            retention: 3
+            storage: {size: 1Gi}
+          postgres:
+            engine: external
+            external: {host: %s, port: %s, database: %s, username: %s, existingSecret: analytics-db}
+          """.formatted(analyticsNs, plane.setting("NODE_IP"), analyticsPort, externalDatabase, externalRole)
+          + (analyticsImage == null ? "" : "  image: {repository: %s, tag: \"%s\", pullPolicy: IfNotPresent}\n"
+              .formatted(analyticsImage.split(":")[0], analyticsImage.split(":")[1])));
+    }
   }
 
   private void copyValuesToRepo() throws Exception {
-    for (String file : List.of("values.yaml", "values-staging.yaml", "values-prod.yaml")) {
-      repo.write(file, Files.readString(values.resolve(file)));
+    for (String file : List.of("values.yaml", "values-staging.yaml", "values-prod.yaml", "values-analytics.yaml")) {
+      if (Files.exists(values.resolve(file))) repo.write(file, Files.readString(values.resolve(file)));
     }
   }
 

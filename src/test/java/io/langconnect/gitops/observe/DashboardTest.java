@@ -37,7 +37,7 @@ class DashboardTest {
         ((GaugeTable) field.get(observer)).set("e", List.of(new GaugeTable.Row(Tags.of("environment", "e"), 1)));
       }
     }
-    observer.query(new DatabaseTarget("e", "ns", "r", "h", 5432, "d", "u", java.util.Optional.empty(), false, "http://h"),
+    observer.query(new DatabaseTarget("e", "ns", "r", "h", 5432, "d", "u", java.util.Optional.empty(), "disable", java.util.Optional.empty(), "http://h"),
         "probe", Duration.ofMillis(1), false);
     SyncMetrics sync = new SyncMetrics(registry);
     sync.syncFinished("e", EnvironmentStatus.Result.SYNCED, Duration.ofMillis(5));

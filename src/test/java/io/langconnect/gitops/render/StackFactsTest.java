@@ -402,4 +402,56 @@ class StackFactsTest {
     assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("backups"))
         .singleElement().satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
   }
+
+  private static final String EXTERNAL = """
+      langconnect:
+        image:
+          repository: registry.example.com/langconnect
+      postgres:
+        engine: external
+        external:
+          host: rag.db.example.com
+          port: 6432
+          database: ragdb
+          username: rag
+          existingSecret: rag-db
+          sslMode: verify-full
+          caSecret: rag-db-ca
+      """;
+
+  @Test
+  void anExternalDatabaseRendersNoDatabaseOfItsOwnAndItsClientsConnectThereOverVerifiedTls() {
+    List<HasMetadata> objects = render(EXTERNAL);
+    assertThat(objects).extracting(o -> o.getKind() + " " + o.getMetadata().getName()).containsExactly(
+        "PersistentVolumeClaim langconnect-postgres-backups", "Deployment langconnect-langconnect",
+        "Service langconnect-langconnect", "CronJob langconnect-postgres-backup");
+    Deployment langconnect = only(objects, Deployment.class, "langconnect-langconnect");
+    assertThat(langconnect.getMetadata().getAnnotations()).containsEntry(Labels.ENGINE_ANNOTATION, "external");
+    PodSpec pod = langconnect.getSpec().getTemplate().getSpec();
+    Map<String, EnvVar> env = env(pod.getContainers().get(0));
+    assertThat(env.get("POSTGRES_HOST").getValue()).isEqualTo("rag.db.example.com");
+    assertThat(env.get("POSTGRES_PORT").getValue()).isEqualTo("6432");
+    assertThat(env.get("POSTGRES_USER").getValue()).isEqualTo("rag");
+    assertThat(env.get("POSTGRES_DB").getValue()).isEqualTo("ragdb");
+    assertThat(env.get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("rag-db");
+    assertThat(env.get("PGSSLMODE").getValue()).isEqualTo("verify-full");
+    assertThat(env.get("PGSSLROOTCERT").getValue()).isEqualTo("/etc/postgres-ca/ca.crt");
+    assertThat(pod.getContainers().get(0).getVolumeMounts()).extracting(m -> m.getMountPath()).containsExactly("/etc/postgres-ca");
+    assertThat(pod.getVolumes()).singleElement().satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("rag-db-ca"));
+    Container probe = pod.getContainers().get(1);
+    assertThat(probe.getName()).isEqualTo("database-probe");
+    assertThat(probe.getReadinessProbe().getExec().getCommand()).containsExactly("/bin/sh", "-c",
+        "pg_isready -h rag.db.example.com -p 6432 -d ragdb -U rag");
+    assertThat(langconnect.getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsEntry(Labels.SECRET_CHECKSUM_ANNOTATION, "secrets:rag-db,rag-db-ca");
+
+    PodSpec backup = only(objects, CronJob.class, "langconnect-postgres-backup").getSpec().getJobTemplate().getSpec()
+        .getTemplate().getSpec();
+    Map<String, EnvVar> dump = env(backup.getContainers().get(0));
+    assertThat(dump.get("PGHOST").getValue()).isEqualTo("rag.db.example.com");
+    assertThat(dump.get("PGPORT").getValue()).isEqualTo("6432");
+    assertThat(dump.get("PGSSLMODE").getValue()).isEqualTo("verify-full");
+    assertThat(dump.get("PGPASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("rag-db");
+    assertThat(backup.getVolumes()).extracting(v -> v.getName()).containsExactly("backups", "postgres-ca");
+  }
 }

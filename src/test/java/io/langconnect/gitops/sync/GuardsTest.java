@@ -117,4 +117,37 @@ class GuardsTest {
     assertThat(Guards.persistenceOff(prod(""), Optional.empty(), Optional.empty())).as("never had a claim").isEmpty();
     assertThat(Guards.persistenceOff(prod(PERSISTENT), claim, Optional.empty())).as("still persistent").isEmpty();
   }
+
+  @Test
+  void anEngineChangeIsRefusedWhileTheOldEngineHoldsDataUnlessANewDatabaseIsConfirmed() {
+    EnvironmentValues external = prod("postgres:\n  engine: external\n  external:\n    host: db.example.com\n"
+        + "    existingSecret: rag-db\n");
+    assertThat(Guards.engineChange(external, EnvironmentValues.Engine.BUNDLED, true, Optional.empty())).hasValue(
+        "values-prod.yaml:2: postgres.engine: external would point prod at another, empty database, while its data stays"
+            + " in the bundled database's claim (engine bundled); refused, nothing was applied. Data does not move by"
+            + " itself: back up (`langconnect-gitops backup --env prod`) and copy the dump out, confirm with"
+            + " `langconnect-gitops confirm-new-database --env prod` (a bundled database's claim and Secret are kept),"
+            + " then `langconnect-gitops restore --env prod --from-file DUMP --confirm` (README: \"Change the database"
+            + " engine\")");
+    assertThat(Guards.engineChange(external, EnvironmentValues.Engine.BUNDLED, false, Optional.empty()))
+        .as("an emptyDir database held nothing").isEmpty();
+    assertThat(Guards.engineChange(external, EnvironmentValues.Engine.BUNDLED, true, Optional.of("langconnect-prod/langconnect")))
+        .as("confirmed").isEmpty();
+    assertThat(Guards.engineChange(external, EnvironmentValues.Engine.EXTERNAL, true, Optional.empty())).isEmpty();
+    assertThat(Guards.engineChange(prod(PERSISTENT), EnvironmentValues.Engine.EXTERNAL, true, Optional.empty()))
+        .hasValueSatisfying(m -> assertThat(m).contains("postgres.engine: bundled would point prod at another, empty"
+            + " database, while its data stays in the external database it used (engine external)"));
+  }
+
+  @Test
+  void aMissingCaSecretOfAnExternalDatabaseIsReportedBeforeAnythingIsApplied() {
+    EnvironmentValues values = prod("postgres:\n  engine: external\n  external:\n    host: db.example.com\n"
+        + "    existingSecret: rag-db\n    sslMode: verify-full\n    caSecret: rag-db-ca\n");
+    assertThat(Guards.missingCaSecret(values, Optional.empty())).hasValueSatisfying(m -> assertThat(m).startsWith(
+        "values-prod.yaml: postgres.external.caSecret: Secret rag-db-ca in namespace langconnect-prod does not exist,"
+            + " so LangConnect could not start; nothing was applied"));
+    assertThat(Guards.missingCaSecret(values, Optional.of(new SecretBuilder().addToData("ca.pem", "eA==").build())))
+        .hasValueSatisfying(m -> assertThat(m).contains("has no key ca.crt"));
+    assertThat(Guards.missingCaSecret(values, Optional.of(new SecretBuilder().addToData("ca.crt", "eA==").build()))).isEmpty();
+  }
 }

@@ -295,6 +295,46 @@ class SyncIT {
   }
 
   @Test
+  void anEngineChangeIsRefusedWhileTheBundledDatabaseHoldsDataAndGoesAheadOnceConfirmedKeepingItsClaim()
+      throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("rag-db")
+          .withNamespace(prodNs).endMetadata().addToStringData("postgres-password", "managed-password").build()).create();
+      repo.write("values-prod.yaml", """
+          namespace: %s
+          postgres:
+            engine: external
+            external: {host: rag.db.example.com, existingSecret: rag-db}
+          """.formatted(prodNs)).commitAndPush("prod on the managed database");
+      EnvironmentStatus refused = sync.syncAll().get("prod");
+      assertThat(refused.result()).isEqualTo(Result.HELD);
+      assertThat(refused.message()).startsWith("values-prod.yaml:3: postgres.engine: external would point prod at"
+          + " another, empty database, while its data stays in the bundled database's claim (engine bundled)");
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get()).isNotNull();
+
+      new ControlStore(admin, stateNs, new io.langconnect.gitops.apply.Retry(3, Duration.ofMillis(50),
+          Duration.ofMillis(200))).confirmNewDatabase("prod", prodNs + "/langconnect");
+      EnvironmentStatus moved = sync.syncAll().get("prod");
+      assertThat(moved.result()).as(moved.message()).isEqualTo(Result.SYNCED);
+      assertThat(admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get()).isNull();
+      assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres").get())
+          .as("the bundled database's data is kept").isNotNull();
+      assertThat(admin.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect").get().getSpec()
+          .getTemplate().getSpec().getContainers().get(0).getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("POSTGRES_HOST");
+            assertThat(e.getValue()).isEqualTo("rag.db.example.com");
+          });
+
+      repo.write("values-prod.yaml", "namespace: " + prodNs + "\npostgres:\n  persistence: {enabled: true, size: 1Gi}\n")
+          .commitAndPush("back to the bundled database");
+      assertThat(sync.syncAll().get("prod").message()).as("the external database holds data too")
+          .contains("postgres.engine: bundled would point prod at another, empty database, while its data stays in the"
+              + " external database it used (engine external)");
+    }
+  }
+
+  @Test
   void aRemovedEnvironmentThatComesBackLogsInToItsKeptDataWithItsGeneratedPassword() throws Exception {
     String qaNs = plane.uniqueNamespace("it-qa");
     String qa = "namespace: " + qaNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";

@@ -242,4 +242,53 @@ class ValidationTest {
         + " a cluster the controller knows; expected one of: eu-prod, in-cluster (clusters: in the controller config"
         + " names the others)");
   }
+
+  private static final String EXTERNAL = """
+      postgres:
+        engine: external
+        external:
+          host: rag.cluster-abc.eu-west-1.rds.amazonaws.com
+          database: rag
+          username: rag_app
+          existingSecret: rag-db
+      """;
+
+  @Test
+  void anExternalDatabaseBindsItsConnectionAndKeepsItsDataWithBackupsOn() {
+    EnvironmentValues values = ValuesFixture.folder().shared(MINIMAL).env("dev", EXTERNAL + "    sslMode: verify-full\n"
+        + "    caSecret: rds-ca\n").valid("dev");
+    assertThat(values.postgres().engine()).isEqualTo(EnvironmentValues.Engine.EXTERNAL);
+    assertThat(values.postgres().external()).hasValue(new EnvironmentValues.External(
+        "rag.cluster-abc.eu-west-1.rds.amazonaws.com", 5432, java.util.Optional.of("verify-full"),
+        java.util.Optional.of("rds-ca")));
+    assertThat(values.postgres().auth()).isEqualTo(new EnvironmentValues.Auth("rag_app", java.util.Optional.empty(), "rag",
+        java.util.Optional.of("rag-db")));
+    assertThat(values.backup().enabled()).as("its data is persistent: backups on by default").isTrue();
+    assertThat(ValuesFixture.folder().shared(MINIMAL).env("dev", "").valid("dev").postgres().engine())
+        .isEqualTo(EnvironmentValues.Engine.BUNDLED);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "postgres:\\n  engine: rds | values-dev.yaml:2: postgres.engine: \"rds\" is not valid; expected one of bundled, external",
+      "postgres:\\n  engine: external\\n  external:\\n    existingSecret: db | values-dev.yaml:3: postgres.external.host: is required with postgres.engine external",
+      "postgres:\\n  engine: external\\n  external:\\n    host: db.example.com | values-dev.yaml:3: postgres.external.existingSecret: is required with postgres.engine external",
+      "postgres:\\n  engine: external\\n  external:\\n    host: db_1;rm -rf /\\n    existingSecret: db | values-dev.yaml:4: postgres.external.host: \"db_1;rm -rf /\" is not valid; expected a host name",
+      "postgres:\\n  engine: external\\n  external:\\n    host: db.example.com\\n    port: 70000\\n    existingSecret: db | values-dev.yaml:5: postgres.external.port: 70000 is out of range; expected a whole number from 1 to 65535",
+      "postgres:\\n  engine: external\\n  external:\\n    host: db.example.com\\n    sslMode: strict\\n    existingSecret: db | values-dev.yaml:5: postgres.external.sslMode: \"strict\" is not valid; expected one of disable, allow, prefer, require, verify-ca, verify-full",
+      "postgres:\\n  engine: external\\n  external:\\n    host: db.example.com\\n    caSecret: ca\\n    existingSecret: db | values-dev.yaml:5: postgres.external.caSecret: is set but sslMode is unset, which verifies no certificate",
+      "postgres:\\n  engine: external\\n  external:\\n    host: db.example.com\\n    existingSecret: db\\n  persistence:\\n    enabled: true | values-dev.yaml:7: postgres.persistence.enabled: is true but postgres.engine is external",
+  })
+  void aBadExternalDatabaseIsNamedWithItsKeyAndWhatWasExpected(String yaml, String expected) {
+    assertThat(problemsOf(yaml.replace("\\n", "\n"))).anySatisfy(line -> assertThat(line).startsWith(expected));
+  }
+
+  @Test
+  void theBundledDatabasesCredentialsAreIgnoredForAnExternalOneAndTheExternalKeysForTheBundledOne() {
+    assertThat(problemsOf(EXTERNAL + "  auth:\n    password: hunter2\n")).containsExactly("values-dev.yaml:9: warning:"
+        + " postgres.auth.password: ignored: with postgres.engine external the connection comes from"
+        + " postgres.external.existingSecret");
+    assertThat(problemsOf(EXTERNAL.replace("engine: external", "engine: bundled"))).singleElement().asString()
+        .endsWith("postgres.external: ignored: postgres.engine is bundled; set postgres.engine: external to use it");
+  }
 }
