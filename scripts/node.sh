@@ -206,6 +206,8 @@ import_images() {
   import_image "$LANGCONNECT_ARCHIVE" "$LANGCONNECT_IMAGE"
   import_image "$UPLOADER_ARCHIVE" "$UPLOADER_IMAGE"
   import_image "$POSTGRES_CLIENT_ARCHIVE" "$POSTGRES_CLIENT_IMAGE"
+  import_image "$CNPG_OPERATOR_ARCHIVE" "$CNPG_OPERATOR_IMAGE"
+  import_image "$CNPG_POSTGRES_ARCHIVE" "$CNPG_POSTGRES_IMAGE"
 }
 
 # The controller's image, from a built jar; imported again each time (same reference, new content).

@@ -160,6 +160,9 @@ install_all() {
   install_versitygw
   build_kubernetes
   install_node
+  build_cnpg
+  build_cnpg_operator_image
+  build_cnpg_postgres_image
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -393,6 +396,9 @@ NODE_LANGCONNECT_IMAGE=$LANGCONNECT_IMAGE
 NODE_CONTROLLER_IMAGE=$CONTROLLER_IMAGE
 NODE_BACKUP_UPLOADER_IMAGE=$UPLOADER_IMAGE
 NODE_POSTGRES_CLIENT_IMAGE=$POSTGRES_CLIENT_IMAGE
+CNPG_VERSION=$CNPG_VERSION
+NODE_CNPG_OPERATOR_IMAGE=$CNPG_OPERATOR_IMAGE
+NODE_CNPG_POSTGRES_IMAGE=$CNPG_POSTGRES_IMAGE
 S3_ENDPOINT=http://$NODE_IP:$(cat "$STATE/versitygw.port")
 S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID
 S3_SECRET_ACCESS_KEY=$(cat "$STATE/s3.secret")
@@ -416,6 +422,7 @@ up() {
   start_git_daemon
   node_up
   start_object_store
+  start_cnpg
   write_env
   log "up in $((SECONDS - started))s: API $(grep "^KUBE_API_URL=" "$STATE/env" | cut -d= -f2), second cluster $(grep "^REMOTE_KUBE_API_URL=" "$STATE/env" | cut -d= -f2), PostgreSQL 127.0.0.1:$(cat "$STATE/postgres.port"); env in $STATE/env"
 }
@@ -454,6 +461,7 @@ status() {
 
 source "$ROOT/scripts/node-images.sh"
 source "$ROOT/scripts/node.sh"
+source "$ROOT/scripts/cnpg.sh"
 
 case "${1:-}" in
   up) up ;;

@@ -60,7 +60,8 @@ public record Health(State state, String message) {
       if (workload instanceof Deployment deployment) {
         deadlineExceeded(deployment).ifPresent(reason -> degraded.add(name + ": " + reason));
       }
-      rollout(workload).ifPresent(reason -> progressing.add(name + ": " + reason));
+      (workload instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource cluster ? clusterHealth(cluster)
+          : rollout(workload)).ifPresent(reason -> progressing.add(name + ": " + reason));
     }
     // A claim counts only once a pod mounts it: the backups claim binds at its first Job (WaitForFirstConsumer),
     // which may be a day away, and is no reason for the environment not to be Ready until then.
@@ -134,6 +135,32 @@ public record Health(State state, String message) {
         .filter(c -> "Progressing".equals(c.getType()) && "False".equals(c.getStatus())
             && "ProgressDeadlineExceeded".equals(c.getReason()))
         .findFirst().map(DeploymentCondition::getMessage);
+  }
+
+  /** CloudNativePG's words for a Cluster with every instance ready and nothing under way. */
+  static final String CLUSTER_HEALTHY = "Cluster in healthy state";
+
+  /**
+   * Empty once a CloudNativePG Cluster is healthy as its operator reports it: the current generation observed, every
+   * instance ready, its phase the healthy one; else what it says (a failover, a replica being made) and how many.
+   */
+  @SuppressWarnings("unchecked")
+  static Optional<String> clusterHealth(io.fabric8.kubernetes.api.model.GenericKubernetesResource cluster) {
+    Map<String, Object> spec = (Map<String, Object>) cluster.getAdditionalProperties().getOrDefault("spec", Map.of());
+    Map<String, Object> status = (Map<String, Object>) cluster.getAdditionalProperties().get("status");
+    int wanted = spec.get("instances") instanceof Number n ? n.intValue() : 1;
+    if (status == null) return Optional.of("0 of " + wanted + " instance(s) ready (the operator has not reported yet:"
+        + " is CloudNativePG running?)");
+    int ready = status.get("readyInstances") instanceof Number n ? n.intValue() : 0;
+    String phase = String.valueOf(status.getOrDefault("phase", "no phase reported"));
+    long generation = Optional.ofNullable(cluster.getMetadata().getGeneration()).orElse(0L);
+    boolean observed = ((List<Map<String, Object>>) status.getOrDefault("conditions", List.of())).stream()
+        .filter(c -> "Ready".equals(c.get("type")))
+        .anyMatch(c -> "True".equals(c.get("status")) && (!(c.get("observedGeneration") instanceof Number g)
+            || g.longValue() >= generation));
+    if (ready >= wanted && CLUSTER_HEALTHY.equals(phase) && observed) return Optional.empty();
+    return Optional.of(ready + " of " + wanted + " instance(s) ready (" + phase
+        + (status.get("phaseReason") instanceof String reason && !reason.isEmpty() ? ": " + reason : "") + ")");
   }
 
   /** Empty once the current generation is rolled out: observed, every replica updated and available. */

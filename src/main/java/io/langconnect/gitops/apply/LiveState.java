@@ -32,7 +32,8 @@ public final class LiveState {
    * change triggers. Read from the API server when there is no cache (or it has not listed yet).
    */
   public Health recentHealth(String namespace, String environment) {
-    return cache.filter(WorkloadCache::synced)
+    // A cache started before CloudNativePG was installed does not watch Clusters: read them from the API server.
+    return cache.filter(WorkloadCache::synced).filter(c -> c.watchesClusters() || !cloudnativePgServed())
         .map(c -> Health.assess(c.observed(namespace, environment), Instant.now()))
         .orElseGet(() -> health(namespace, environment));
   }
@@ -88,6 +89,25 @@ public final class LiveState {
   private List<HasMetadata> workloads(String namespace, Map<String, String> ours) {
     List<HasMetadata> all = new ArrayList<>(client.apps().deployments().inNamespace(namespace).withLabels(ours).list().getItems());
     all.addAll(client.apps().statefulSets().inNamespace(namespace).withLabels(ours).list().getItems());
+    if (cloudnativePgServed()) {
+      all.addAll(client.genericKubernetesResources(CloudnativePg.API_VERSION, "Cluster").inNamespace(namespace)
+          .withLabels(ours).list().getItems());
+    }
     return all;
+  }
+
+  /** How long a cluster found without CloudNativePG is taken to stay so before it is asked again. */
+  private static final java.time.Duration DISCOVERY_AGAIN = java.time.Duration.ofMinutes(1);
+  private volatile Instant cloudnativePgAbsentSince;
+  private volatile boolean cloudnativePg;
+
+  /** Whether this cluster serves CloudNativePG's Clusters: asked once, and again a minute after it did not. */
+  public boolean cloudnativePgServed() {
+    if (cloudnativePg) return true;
+    Instant absent = cloudnativePgAbsentSince;
+    if (absent != null && Instant.now().isBefore(absent.plus(DISCOVERY_AGAIN))) return false;
+    cloudnativePg = retry.call(() -> CloudnativePg.served(client));
+    cloudnativePgAbsentSince = cloudnativePg ? null : Instant.now();
+    return cloudnativePg;
   }
 }

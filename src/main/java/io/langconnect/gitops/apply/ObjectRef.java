@@ -14,9 +14,16 @@ public record ObjectRef(String apiVersion, String kind, String namespace, String
         object.getMetadata().getName());
   }
 
-  /** Kinds that hold data; pruning never deletes them. */
+  /**
+   * Kinds that hold data; pruning never deletes them. A CloudNativePG Cluster owns its instances' claims: deleting
+   * it deletes them, so it is kept (and keeps running) until its owner deletes it.
+   */
   public boolean isRetainedOnPrune() {
-    return kind.equals("PersistentVolumeClaim") || kind.equals("Namespace");
+    return kind.equals("PersistentVolumeClaim") || kind.equals("Namespace") || isCloudnativePgCluster();
+  }
+
+  public boolean isCloudnativePgCluster() {
+    return kind.equals("Cluster") && apiVersion.equals(CloudnativePg.API_VERSION);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.apply;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -38,6 +39,7 @@ public final class WorkloadCache implements AutoCloseable {
   private final SharedIndexInformer<CronJob> cronJobs;
   private final SharedIndexInformer<Job> jobs;
   private final SharedIndexInformer<HorizontalPodAutoscaler> autoscalers;
+  private final SharedIndexInformer<GenericKubernetesResource> clusters;
   private CompletableFuture<Void> started;
 
   public WorkloadCache(KubernetesClient client) {
@@ -55,6 +57,25 @@ public final class WorkloadCache implements AutoCloseable {
     jobs = inform("Jobs", client.batch().v1().jobs().inAnyNamespace().withLabel(Labels.COMPONENT, Labels.BACKUP));
     autoscalers = inform("HorizontalPodAutoscalers", client.autoscaling().v2().horizontalPodAutoscalers().inAnyNamespace()
         .withLabel(Labels.MANAGED_BY, Labels.MANAGER));
+    // CloudNativePG's Clusters, where its API is served when this starts (a cluster without the operator has none).
+    clusters = servesClusters(client)
+        ? inform("CloudNativePG Clusters", client.genericKubernetesResources(CloudnativePg.API_VERSION, "Cluster")
+            .inAnyNamespace().withLabel(Labels.MANAGED_BY, Labels.MANAGER))
+        : null;
+  }
+
+  private static boolean servesClusters(KubernetesClient client) {
+    try {
+      return CloudnativePg.served(client);
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      LOG.warn("cannot tell whether CloudNativePG's API is served ({}); its Clusters are read when asked", e.getMessage());
+      return false;
+    }
+  }
+
+  /** Whether CloudNativePG's Clusters are watched (their API was served when this started). */
+  public boolean watchesClusters() {
+    return clusters != null;
   }
 
   private static <T extends HasMetadata> SharedIndexInformer<T> inform(String what, Informable<T> source) {
@@ -103,6 +124,7 @@ public final class WorkloadCache implements AutoCloseable {
   private List<HasMetadata> workloads(String namespace) {
     List<HasMetadata> all = new java.util.ArrayList<>(inNamespace(deployments, namespace));
     all.addAll(inNamespace(statefulSets, namespace));
+    if (clusters != null) all.addAll(inNamespace(clusters, namespace));
     return all;
   }
 
@@ -156,11 +178,16 @@ public final class WorkloadCache implements AutoCloseable {
   }
 
   private List<SharedIndexInformer<? extends HasMetadata>> applied() {
-    return List.of(deployments, statefulSets, services, claims, cronJobs, autoscalers);
+    List<SharedIndexInformer<? extends HasMetadata>> applied = new java.util.ArrayList<>(
+        List.of(deployments, statefulSets, services, claims, cronJobs, autoscalers));
+    if (clusters != null) applied.add(clusters);
+    return applied;
   }
 
   private List<SharedIndexInformer<? extends HasMetadata>> all() {
-    return List.of(deployments, statefulSets, services, pods, claims, cronJobs, jobs, autoscalers);
+    List<SharedIndexInformer<? extends HasMetadata>> all = new java.util.ArrayList<>(applied());
+    all.addAll(List.of(pods, jobs));
+    return all;
   }
 
   @Override

@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
 final class TargetDiscovery {
 
   private static final Logger LOG = LoggerFactory.getLogger(TargetDiscovery.class);
+  private static final String CLOUDNATIVE_PG = io.langconnect.gitops.values.EnvironmentValues.Engine.CLOUDNATIVE_PG.key();
 
   /** A target and the versions of the objects it was worked out from (generation, resourceVersions). */
   private record Resolved(String versions, DatabaseTarget target) {}
@@ -127,15 +128,17 @@ final class TargetDiscovery {
     String environment = labels.get(Labels.ENVIRONMENT);
     String release = labels.get(Labels.INSTANCE);
     String namespace = workload.getMetadata().getNamespace();
-    boolean external = Labels.LANGCONNECT.equals(labels.get(Labels.COMPONENT));
+    boolean viaClient = Labels.LANGCONNECT.equals(labels.get(Labels.COMPONENT)); // no database workload of ours
     Container container = Workloads.podSpec(workload).getContainers().get(0);
     String user = literal(container, "POSTGRES_USER").orElse("postgres");
     String database = literal(container, "POSTGRES_DB").orElse(user);
     Names names = new Names(release);
-    int port = external ? literal(container, "POSTGRES_PORT").map(Integer::parseInt).orElse(5432)
+    int port = viaClient ? literal(container, "POSTGRES_PORT").map(Integer::parseInt).orElse(5432)
         : cache.service(namespace, names.postgres()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(5432);
-    String host = external ? literal(container, "POSTGRES_HOST").orElseThrow(() -> new IllegalStateException(
-        "its LangConnect Deployment names no POSTGRES_HOST")) : address(namespace, names.postgres());
+    String named = literal(container, "POSTGRES_HOST").orElse(names.postgres());
+    // An external host as written; a Service of the namespace (CloudNativePG's -rw) by an address any namespace reaches.
+    String host = viaClient && !CLOUDNATIVE_PG.equals(workload.getMetadata().getAnnotations().get(Labels.ENGINE_ANNOTATION))
+        ? named : address(namespace, named);
     ControllerConfig.DatabaseEndpoint override = overrides.get(environment);
     if (override != null) bound(environment, namespace);
     Optional<String> password = override != null && override.passwordFile() != null
@@ -143,7 +146,7 @@ final class TargetDiscovery {
         : secretPassword(container, namespace);
     String sslMode = override != null && override.ssl() != null ? (override.ssl() ? "require" : "disable")
         : literal(container, "PGSSLMODE").orElse("disable");
-    Optional<String> caPem = external ? caPem(workload, namespace) : Optional.empty();
+    Optional<String> caPem = viaClient ? caPem(workload, namespace) : Optional.empty();
     // The port is a value (langconnect.service.port): read from the Service, as the database's is.
     int appPort = cache.service(namespace, names.langconnect()).map(s -> s.getSpec().getPorts().get(0).getPort()).orElse(8080);
     String langconnectUrl = "http://" + address(namespace, names.langconnect()) + ":" + appPort + "/health";

@@ -144,9 +144,17 @@ final class BackupModel {
     this.postgres = postgres;
   }
 
-  /** Null unless backups are enabled and kept on the cluster (no object store, or keepLocalCopy). */
+  /**
+   * Whether the pg_dump CronJob runs: with backups on, unless CloudNativePG backs up to the object store itself
+   * (base backups and WAL: point-in-time recovery instead of dumps).
+   */
+  private boolean dumps() {
+    return backup.enabled() && !(values.postgres().cloudnativePg() && backup.objectStore().isPresent());
+  }
+
+  /** Null unless dumps are made and kept on the cluster (no object store, or keepLocalCopy). */
   PersistentVolumeClaim backupClaim() {
-    if (!backup.enabled() || !backup.localCopy()) return null;
+    if (!dumps() || !backup.localCopy()) return null;
     return new PersistentVolumeClaimBuilder()
         .withMetadata(PodParts.metadata(names.backupClaim(), values, Labels.BACKUP, revision))
         .withNewSpec()
@@ -157,9 +165,9 @@ final class BackupModel {
         .build();
   }
 
-  /** Null unless backups are enabled. */
+  /** Null unless dumps are made (see {@link #dumps()}). */
   CronJob cronJob() {
-    if (!backup.enabled()) return null;
+    if (!dumps()) return null;
     return new CronJobBuilder()
         .withMetadata(PodParts.metadata(names.backupCronJob(), values, Labels.BACKUP, revision))
         .withNewSpec()
@@ -224,7 +232,7 @@ final class BackupModel {
         PodParts.literal("PGHOST", postgres.host()),
         PodParts.literal("PGPORT", Integer.toString(postgres.port())),
         PodParts.literal("PGUSER", auth.username()),
-        PodParts.fromSecret("PGPASSWORD", postgres.secretName(), PostgresModel.PASSWORD_KEY),
+        PodParts.fromSecret("PGPASSWORD", postgres.secretName(), postgres.passwordKey()),
         PodParts.literal("PGDATABASE", auth.database())));
     env.addAll(postgres.clientTlsEnv());
     env.addAll(extraEnv);

@@ -82,7 +82,7 @@ final class LangConnectModel {
         PodParts.literal("POSTGRES_HOST", postgres.host()),
         PodParts.literal("POSTGRES_PORT", Integer.toString(postgres.port())),
         PodParts.literal("POSTGRES_USER", auth.username()),
-        PodParts.fromSecret("POSTGRES_PASSWORD", postgres.secretName(), PostgresModel.PASSWORD_KEY),
+        PodParts.fromSecret("POSTGRES_PASSWORD", postgres.secretName(), postgres.passwordKey()),
         PodParts.literal("POSTGRES_DB", auth.database()),
         // LangConnect runs under uv, which needs a writable cache when the user is not root.
         PodParts.literal("UV_CACHE_DIR", "/tmp/.uv-cache")));

@@ -52,9 +52,17 @@ final class PostgresModel {
     this.revision = revision;
   }
 
-  /** The Secret the stack uses: the user's existingSecret, or the one rendered here. */
+  /**
+   * The Secret the stack's clients read the password from: the user's existingSecret, the one rendered here, or,
+   * with CloudNativePG, the application user's Secret the operator makes.
+   */
   String secretName() {
-    return postgres.auth().existingSecret().orElse(names.secret());
+    return postgres.auth().existingSecret().orElse(postgres.cloudnativePg() ? names.postgres() + "-app" : names.secret());
+  }
+
+  /** The password's key in {@link #secretName()}: CloudNativePG's Secrets are basic-auth ({@code password}). */
+  String passwordKey() {
+    return postgres.cloudnativePg() ? "password" : PASSWORD_KEY;
   }
 
   /** Null when the user brings their own Secret (always with an external database). */
@@ -86,10 +94,12 @@ final class PostgresModel {
 
   /** Where clients connect: the bundled database's Service, or the external server. */
   String host() {
+    if (postgres.cloudnativePg()) return names.postgres() + "-rw"; // the primary, wherever it is now
     return external().map(EnvironmentValues.External::host).orElse(names.postgres());
   }
 
   int port() {
+    if (postgres.cloudnativePg()) return CONTAINER_PORT;
     return external().map(EnvironmentValues.External::port).orElse(postgres.service().port());
   }
 

@@ -15,7 +15,8 @@ public final class StackRenderer {
 
   /** Every kind a render can hold, as {@code apiVersion/kind}: the only kinds the controller manages. */
   public static final java.util.Set<String> KINDS = java.util.Set.of("v1/Secret", "v1/PersistentVolumeClaim", "v1/Service",
-      "apps/v1/Deployment", "apps/v1/StatefulSet", "autoscaling/v2/HorizontalPodAutoscaler", "batch/v1/CronJob");
+      "apps/v1/Deployment", "apps/v1/StatefulSet", "autoscaling/v2/HorizontalPodAutoscaler", "batch/v1/CronJob",
+      CloudnativePgModel.API_VERSION + "/Cluster", CloudnativePgModel.API_VERSION + "/ScheduledBackup");
 
   private StackRenderer() {}
 
@@ -23,12 +24,15 @@ public final class StackRenderer {
     PostgresModel postgres = new PostgresModel(values, revision);
     LangConnectModel langconnect = new LangConnectModel(values, revision, postgres);
     BackupModel backup = new BackupModel(values, revision, postgres);
+    CloudnativePgModel cloudnativePg = new CloudnativePgModel(values, revision);
     return Stream.<HasMetadata>of(
             postgres.secret(),
             postgres.dataClaim(),
             backup.backupClaim(),
             postgres.service(),
             postgres.statefulSet(),
+            cloudnativePg.cluster(),
+            cloudnativePg.scheduledBackup(),
             langconnect.secret(),
             langconnect.deployment(),
             langconnect.service(),

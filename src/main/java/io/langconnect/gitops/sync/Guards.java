@@ -7,6 +7,7 @@ import io.langconnect.gitops.render.Names;
 import io.langconnect.gitops.values.EnvironmentValues;
 import io.langconnect.gitops.values.EnvironmentValues.Engine;
 import io.langconnect.gitops.values.PostgresVersions;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -31,10 +32,12 @@ final class Guards {
           + " `kubectl create namespace " + values.namespace() + "` and `kubectl -n " + values.namespace()
           + " create secret generic " + name.get() + " --from-literal=" + PASSWORD_KEY + "=...`");
     }
-    boolean hasKey = (secret.get().getData() != null && secret.get().getData().containsKey(PASSWORD_KEY))
-        || (secret.get().getStringData() != null && secret.get().getStringData().containsKey(PASSWORD_KEY));
-    if (!hasKey) {
-      return Optional.of(where + " has no key " + PASSWORD_KEY + ", so neither pod could start; nothing was applied");
+    // CloudNativePG reads a basic-auth Secret (username and password); the other engines, postgres-password.
+    List<String> keys = values.postgres().cloudnativePg() ? List.of("username", "password") : List.of(PASSWORD_KEY);
+    for (String key : keys) {
+      boolean hasKey = (secret.get().getData() != null && secret.get().getData().containsKey(key))
+          || (secret.get().getStringData() != null && secret.get().getStringData().containsKey(key));
+      if (!hasKey) return Optional.of(where + " has no key " + key + ", so neither pod could start; nothing was applied");
     }
     return Optional.empty();
   }

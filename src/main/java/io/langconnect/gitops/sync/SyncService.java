@@ -160,7 +160,7 @@ public final class SyncService {
       Inventory here = moving ? Inventory.empty(run.name) : previous;
       Optional<Outcome> held = guard(run, values, here, preview);
       if (held.isPresent()) return finish(held.get());
-      if (moving && values.postgres().persistence().enabled() && leavesData(previous)) {
+      if (moving && values.postgres().keepsData() && leavesData(previous)) {
         Optional<String> move = Guards.move(values, previous.cluster(), run.controls.newDatabaseConfirmedFor());
         if (move.isEmpty() && !preview) move = finalBackup(run, values, previous);
         if (move.isPresent()) return finish(held(run, values.namespace(), Result.HELD, "MoveHeld", move.get(), preview));
@@ -489,6 +489,12 @@ public final class SyncService {
     Optional<String> missingCa = Guards.missingCaSecret(values, values.postgres().external()
         .flatMap(EnvironmentValues.External::caSecret).flatMap(secret -> run.target.live().secret(namespace, secret)));
     if (missingCa.isPresent()) return Optional.of(held(run, namespace, Result.FAILED, "MissingSecret", missingCa.get(), preview));
+    if (values.postgres().cloudnativePg() && !run.target.live().cloudnativePgServed()) {
+      return Optional.of(held(run, namespace, Result.FAILED, "CloudNativePGMissing", values.origin("postgres.engine")
+          + ": postgres.engine: cloudnative-pg needs CloudNativePG's operator on cluster " + values.cluster() + ", whose"
+          + " API server does not serve postgresql.cnpg.io/v1 Clusters; install CloudNativePG 1.27 to 1.29 (README:"
+          + " Database engines), nothing was applied", preview));
+    }
     Optional<EnvironmentValues.Engine> before = engineBefore(run.target, previous);
     if (before.isPresent()) {
       boolean heldData = before.get() != EnvironmentValues.Engine.BUNDLED || dataClaimInUse(run.target, previous).isPresent();
@@ -531,6 +537,7 @@ public final class SyncService {
    */
   public boolean leavesData(Inventory left) {
     if (Guards.dataClaim(left).isPresent()) return true;
+    if (left.objects().keySet().stream().anyMatch(ObjectRef::isCloudnativePgCluster)) return true;
     if (left.objects().keySet().stream().noneMatch(ref -> Workloads.isWorkloadKind(ref.kind()))) return false;
     try {
       return dataClaimInUse(clusters.get(left.cluster()), left).isPresent();

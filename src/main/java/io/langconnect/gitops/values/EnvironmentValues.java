@@ -116,17 +116,20 @@ public record EnvironmentValues(
     }
   }
 
-  /** Who runs the database: the controller's own StatefulSet, or a server the team already runs. */
+  /**
+   * Who runs the database: the controller's own StatefulSet, a server the team already runs, or a CloudNativePG
+   * Cluster (replicas, failover, point-in-time recovery) that the controller renders and the operator runs.
+   */
   public enum Engine {
-    BUNDLED, EXTERNAL;
+    BUNDLED, EXTERNAL, CLOUDNATIVE_PG;
 
     /** As the values spell it. */
     public String key() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
     public static Engine of(String key) {
-      return valueOf(key.toUpperCase(java.util.Locale.ROOT));
+      return valueOf(key.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     }
   }
 
@@ -139,11 +142,12 @@ public record EnvironmentValues(
   /**
    * {@code allowMajorUpgrade}: the user read the README's upgrade procedure and lets a new major version start.
    * With the external engine, {@code image} is only the client tools' (pg_dump, pg_isready) and {@code external} is set.
+   * {@code instances}: the CloudNativePG Cluster's (a primary and its replicas); 1 for the other engines.
    */
   public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,
                          Probe startupProbe, Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,
                          Map<String, String> podAnnotations, Scheduling scheduling, boolean allowMajorUpgrade,
-                         Engine engine, Optional<External> external) {
+                         Engine engine, Optional<External> external, int instances) {
     public Postgres {
       env = List.copyOf(env);
       podAnnotations = Map.copyOf(podAnnotations);
@@ -154,9 +158,14 @@ public record EnvironmentValues(
       return engine == Engine.BUNDLED;
     }
 
-    /** Whether the database keeps its data beyond its pod: on a claim, or wherever an external server keeps it. */
+    /** Whether the database keeps its data beyond its pod: on a claim, or wherever another engine keeps it. */
     public boolean keepsData() {
       return bundled() ? persistence.enabled() : true;
+    }
+
+    /** Whether CloudNativePG runs it: a Cluster of {@code instances}. */
+    public boolean cloudnativePg() {
+      return engine == Engine.CLOUDNATIVE_PG;
     }
   }
 

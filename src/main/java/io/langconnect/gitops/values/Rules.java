@@ -27,7 +27,7 @@ final class Rules {
 
   private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])");
   static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
-  static final Set<String> ENGINES = Set.of("bundled", "external");
+  static final Set<String> ENGINES = Set.of("bundled", "external", "cloudnative-pg");
   static final Set<String> PULL_POLICIES = Set.of("Always", "IfNotPresent", "Never");
   static final Set<String> ACCESS_MODES = Set.of("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod");
   static final Set<String> SERVICE_TYPES = Set.of("ClusterIP", "NodePort", "LoadBalancer");
@@ -118,7 +118,7 @@ final class Rules {
   }
 
   static String engine(String value) {
-    return ENGINES.contains(value) ? null : "one of bundled, external";
+    return ENGINES.contains(value) ? null : "one of bundled, external, cloudnative-pg";
   }
 
   static String accessMode(String value) {

@@ -171,7 +171,11 @@ public final class ValuesBinder {
     if (engine != Engine.EXTERNAL) {
       in.ignore("postgres.external", "ignored: postgres.engine is " + engine.key() + "; set postgres.engine: external to use it");
     }
-    Auth auth = engine == Engine.EXTERNAL ? externalAuth() : bindAuth(production);
+    Auth auth = switch (engine) {
+      case EXTERNAL -> externalAuth();
+      case CLOUDNATIVE_PG -> cloudnativePgAuth();
+      case BUNDLED -> bindAuth(production);
+    };
     Service service = bindService("postgres.service", 5432);
     if (!service.type().equals("ClusterIP")) {
       in.error(in.find("postgres.service.type").orElse(null), "postgres.service.type",
@@ -211,8 +215,57 @@ public final class ValuesBinder {
       in.error(in.find("postgres.persistence.enabled").orElse(null), "postgres.persistence.enabled", "is true but"
           + " postgres.engine is external, whose server keeps its own data; expected it left out (no claim is made)");
     }
+    int instances = in.integer("postgres.instances", 1, 1, 9);
+    if (engine == Engine.CLOUDNATIVE_PG) {
+      checkCloudnativePg(image, persistence);
+    } else if (in.isSet("postgres.instances")) {
+      in.warning(in.find("postgres.instances").orElse(null), "postgres.instances", "ignored: only postgres.engine"
+          + " cloudnative-pg runs replicas; the " + engine.key() + " engine runs one server");
+    }
     return new Postgres(image, auth, service, persistence, resources, startup, liveness, readiness, env, podAnnotations,
-        scheduling, allowMajor, engine, external);
+        scheduling, allowMajor, engine, external, engine == Engine.CLOUDNATIVE_PG ? instances : 1);
+  }
+
+  /** What CloudNativePG needs of the shared keys: a major version in the tag, data always on its own claims. */
+  private void checkCloudnativePg(Image image, Persistence persistence) {
+    if (!image.tag().matches("[0-9]+([._-].*)?")) {
+      in.error(in.find("postgres.image.tag").orElse(null), "postgres.image.tag", "\"" + image.tag() + "\" does not start"
+          + " with a PostgreSQL major version, which CloudNativePG reads from the tag; expected a tag such as 17 or 17.6");
+    }
+    if (in.isSet("postgres.persistence.enabled") && !persistence.enabled()) {
+      in.error(in.find("postgres.persistence.enabled").orElse(null), "postgres.persistence.enabled", "is false but"
+          + " CloudNativePG always keeps each instance's data on a claim of its own; expected it left out");
+    }
+    if (persistence.existingClaim().isPresent()) {
+      in.error(in.find("postgres.persistence.existingClaim").orElse(null), "postgres.persistence.existingClaim",
+          "is set but CloudNativePG makes each instance's claim itself; expected it left out (bring data in with restore)");
+    }
+    if (in.isSet("postgres.persistence.reclaimPolicy")) {
+      in.warning(in.find("postgres.persistence.reclaimPolicy").orElse(null), "postgres.persistence.reclaimPolicy",
+          "ignored: CloudNativePG's claims keep the StorageClass's reclaim policy; choose a StorageClass with Retain");
+    }
+  }
+
+  /**
+   * CloudNativePG's application user and database: the operator makes both and generates the password (Secret
+   * {@code <release>-postgres-app}), or takes it from existingSecret (a basic-auth Secret).
+   */
+  private Auth cloudnativePgAuth() {
+    String username = in.checked("postgres.auth.username", in.optionalString("postgres.auth.username"),
+        Rules::postgresName).orElse("app");
+    if (username.equals("postgres")) {
+      in.error(in.find("postgres.auth.username").orElse(null), "postgres.auth.username", "\"postgres\" is CloudNativePG's"
+          + " superuser; expected the application's own owner, such as app (the default)");
+    }
+    String database = in.checked("postgres.auth.database", in.optionalString("postgres.auth.database"),
+        Rules::postgresName).orElse("app");
+    if (in.isSet("postgres.auth.password")) {
+      in.warning(in.find("postgres.auth.password").orElse(null), "postgres.auth.password", "ignored: CloudNativePG"
+          + " generates the password (Secret <release>-postgres-app), or reads postgres.auth.existingSecret (basic-auth)");
+    }
+    Optional<String> existingSecret = in.checked("postgres.auth.existingSecret",
+        in.optionalString("postgres.auth.existingSecret").filter(s -> !s.isEmpty()), Rules::dns1123Subdomain);
+    return new Auth(username, Optional.empty(), database, existingSecret);
   }
 
   /** Where the external database is; {@link #externalAuth} reads who connects to it. */

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Health as a user reads it: Ready only when everything rolled out; otherwise the object and its own reason. */
@@ -164,5 +165,26 @@ class HealthTest {
         + " does not answer pg_isready (container database-probe not ready)"));
     assertThat(assess(List.of(deployment("app", 1, 1, 1, 1)), List.of(withDatabaseProbe(true, NOW.minusSeconds(600))),
         List.of(), List.of()).state()).isEqualTo(Health.State.READY);
+  }
+
+  private static io.fabric8.kubernetes.api.model.GenericKubernetesResource cluster(int instances, Map<String, Object> status) {
+    var cluster = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("postgresql.cnpg.io/v1")
+        .withKind("Cluster").withNewMetadata().withName("db").withGeneration(2L).endMetadata().build();
+    cluster.setAdditionalProperty("spec", Map.of("instances", instances));
+    if (status != null) cluster.setAdditionalProperty("status", status);
+    return cluster;
+  }
+
+  @Test
+  void aCloudnativePgClusterIsReadyOnceEveryInstanceIsAndItsOperatorSaysItIsHealthy() {
+    Map<String, Object> ready = Map.of("type", "Ready", "status", "True", "observedGeneration", 2);
+    assertThat(assess(List.of(cluster(2, Map.of("readyInstances", 2, "phase", "Cluster in healthy state",
+        "conditions", List.of(ready)))), List.of(), List.of(), List.of()).state()).isEqualTo(Health.State.READY);
+    assertThat(assess(List.of(cluster(2, Map.of("readyInstances", 1, "phase", "Failing over",
+        "phaseReason", "Failing over from db-1 to db-2", "conditions", List.of()))), List.of(), List.of(), List.of()))
+        .isEqualTo(new Health(Health.State.PROGRESSING,
+            "Cluster db: 1 of 2 instance(s) ready (Failing over: Failing over from db-1 to db-2)"));
+    assertThat(assess(List.of(cluster(1, null)), List.of(), List.of(), List.of()).message())
+        .isEqualTo("Cluster db: 0 of 1 instance(s) ready (the operator has not reported yet: is CloudNativePG running?)");
   }
 }

@@ -34,6 +34,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -71,7 +72,7 @@ class NodeE2EIT {
   final TestWatcher diagnostics = new TestWatcher() {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      for (String ns : Stream.of(CONTROLLER_NS, stagingNs, prodNs, analyticsNs).filter(java.util.Objects::nonNull).toList()) {
+      for (String ns : Stream.of(CONTROLLER_NS, stagingNs, prodNs, analyticsNs, vectorsNs).filter(java.util.Objects::nonNull).toList()) {
         System.out.println("---- " + ns + " after " + context.getDisplayName() + "\n" + describe(ns));
       }
     }
@@ -88,6 +89,7 @@ class NodeE2EIT {
   private String prodBackup = "backup:\n  retention: 2\n  storage: {size: 1Gi}\n";
   private static final String EXTERNAL_PASSWORD = "external-password-1";
   private String analyticsNs;
+  private String vectorsNs;
   private String analyticsPort;
   private String analyticsImage;
   private String externalDatabase;
@@ -131,7 +133,7 @@ class NodeE2EIT {
     if (repo != null) repo.close();
     if (admin == null) return;
     keepControllerLogs();
-    List<String> namespaces = Stream.of(CONTROLLER_NS, stagingNs, prodNs, analyticsNs).filter(java.util.Objects::nonNull)
+    List<String> namespaces = Stream.of(CONTROLLER_NS, stagingNs, prodNs, analyticsNs, vectorsNs).filter(java.util.Objects::nonNull)
         .toList();
     namespaces.forEach(ns -> admin.namespaces().withName(ns).delete());
     admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
@@ -721,6 +723,71 @@ class NodeE2EIT {
 
   @Test
   @Order(14)
+  void cloudnativePgRunsTwoInstancesAndAFailoverLosesNoCommittedRow() throws Exception {
+    vectorsNs = plane.uniqueNamespace("e2e-vectors");
+    writeValues();
+    copyValuesToRepo();
+    long started = System.nanoTime();
+    repo.commitAndPush("vectors on CloudNativePG, two instances");
+    eventually("vectors Ready: both instances and LangConnect", STARTUP, () -> api("/api/v1/environments/vectors")
+        .getJsonObject("health", new JsonObject()).getString("status", "").equals("Ready"));
+    System.out.printf("cloudnative-pg: %d ms from the commit to a healthy Cluster of two and LangConnect Ready%n",
+        (System.nanoTime() - started) / 1_000_000);
+    eventually("vectors' LangConnect answers through its Service", () -> answersThroughService(vectorsNs));
+    addDocuments(vectorsNs, "replicated", 5);
+    assertThat(vectorsQuery("SELECT count(*) FROM langchain_pg_embedding").getLong(0)).isEqualTo(5);
+    eventually("every replica observes the Cluster's primary", STARTUP, () -> everyReplica(scrape ->
+        value(scrape, "langconnect_postgres_up", vectorsNs) == 1
+            && value(scrape, "langconnect_vector_collection_embeddings", vectorsNs, "collection=\"replicated\"") == 5));
+
+    // The primary's pod deleted: a replica is promoted, -rw follows it, LangConnect writes again.
+    String primary = clusterStatus().getString("currentPrimary");
+    long deleted = System.nanoTime();
+    admin.pods().inNamespace(vectorsNs).withName(primary).delete();
+    eventually("a new primary", STARTUP, () -> !primary.equals(clusterStatus().getString("currentPrimary", primary)));
+    eventually("LangConnect writes again", STARTUP, () -> {
+      try {
+        addDocuments(vectorsNs, "replicated", 1);
+        return true;
+      } catch (Exception | AssertionError e) {
+        return false;
+      }
+    });
+    long writing = System.nanoTime();
+    System.out.printf("cloudnative-pg failover: %d ms from deleting the primary %s to LangConnect's next write"
+        + " (new primary %s)%n", (writing - deleted) / 1_000_000, primary, clusterStatus().getString("currentPrimary"));
+    assertThat(vectorsQuery("SELECT count(*) FROM langchain_pg_embedding").getLong(0)).as("no committed row lost")
+        .isEqualTo(6);
+    eventually("vectors Ready again, two instances", STARTUP, () -> api("/api/v1/environments/vectors")
+        .getJsonObject("health", new JsonObject()).getString("status", "").equals("Ready"));
+  }
+
+  private JsonObject clusterStatus() {
+    var cluster = admin.genericKubernetesResources("postgresql.cnpg.io/v1", "Cluster").inNamespace(vectorsNs)
+        .withName("langconnect-postgres").get();
+    Object status = cluster == null ? null : cluster.getAdditionalProperties().get("status");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> fields = status == null ? Map.of() : (Map<String, Object>) status;
+    return new JsonObject(fields);
+  }
+
+  /** A statement on vectors' primary, as its application user (CloudNativePG's generated password). */
+  private Row vectorsQuery(String sql) throws InterruptedException {
+    var secret = admin.secrets().inNamespace(vectorsNs).withName("langconnect-postgres-app").get();
+    String password = new String(java.util.Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(new PgConnectOptions()
+        .setHost(serviceIp(vectorsNs, "langconnect-postgres-rw")).setPort(5432).setUser("app").setPassword(password)
+        .setDatabase("app")).using(LocalControlPlane.vertx()).build();
+    try {
+      var rows = await(pool.query(sql).execute());
+      return rows.size() == 0 ? null : rows.iterator().next();
+    } finally {
+      pool.close();
+    }
+  }
+
+  @Test
+  @Order(15)
   void theControllersLogsAreJsonLinesWithoutASecret() throws Exception {
     List<String> secrets = List.of(API_TOKEN, prodPassword, "prod-password-1", stagingPassword(),
         plane.setting("S3_SECRET_ACCESS_KEY"), EXTERNAL_PASSWORD);
@@ -792,6 +859,17 @@ class NodeE2EIT {
           auth: {password: %s}
           persistence: {enabled: true, size: 1Gi}
         """.formatted(prodNs, prodPassword) + prodBackup);
+    if (vectorsNs != null) {
+      String image = plane.setting("NODE_CNPG_POSTGRES_IMAGE");
+      Files.writeString(values.resolve("values-vectors.yaml"), """
+          namespace: %s
+          postgres:
+            engine: cloudnative-pg
+            instances: 2
+            image: {repository: %s, tag: "%s", pullPolicy: IfNotPresent}
+            persistence: {size: 1Gi}
+          """.formatted(vectorsNs, image.split(":")[0], image.split(":")[1]));
+    }
     if (analyticsNs != null) {
       Files.writeString(values.resolve("values-analytics.yaml"), """
           namespace: %s
@@ -808,7 +886,8 @@ class NodeE2EIT {
   }
 
   private void copyValuesToRepo() throws Exception {
-    for (String file : List.of("values.yaml", "values-staging.yaml", "values-prod.yaml", "values-analytics.yaml")) {
+    for (String file : List.of("values.yaml", "values-staging.yaml", "values-prod.yaml", "values-analytics.yaml",
+        "values-vectors.yaml")) {
       if (Files.exists(values.resolve(file))) repo.write(file, Files.readString(values.resolve(file)));
     }
   }

@@ -352,8 +352,10 @@ class StackFactsTest {
         postgres:
           persistence: {enabled: true}
         """);
-    assertThat(everything.stream().map(o -> o.getApiVersion() + "/" + o.getKind()).collect(java.util.stream.Collectors.toSet()))
-        .isEqualTo(StackRenderer.KINDS);
+    java.util.Set<String> kinds = new java.util.HashSet<>();
+    everything.forEach(o -> kinds.add(o.getApiVersion() + "/" + o.getKind()));
+    render(CLOUDNATIVE_PG).forEach(o -> kinds.add(o.getApiVersion() + "/" + o.getKind()));
+    assertThat(kinds).isEqualTo(StackRenderer.KINDS);
   }
 
   @Test
@@ -453,5 +455,72 @@ class StackFactsTest {
     assertThat(dump.get("PGSSLMODE").getValue()).isEqualTo("verify-full");
     assertThat(dump.get("PGPASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("rag-db");
     assertThat(backup.getVolumes()).extracting(v -> v.getName()).containsExactly("backups", "postgres-ca");
+  }
+
+  private static final String CLOUDNATIVE_PG = """
+      langconnect:
+        image:
+          repository: registry.example.com/langconnect
+      postgres:
+        engine: cloudnative-pg
+        instances: 3
+        image: {repository: ghcr.io/cloudnative-pg/postgresql, tag: "17.6"}
+        persistence: {size: 20Gi, storageClass: fast}
+        auth: {username: rag, database: ragdb}
+        tolerations:
+          - {key: dedicated, operator: Exists, effect: NoSchedule}
+      backup:
+        schedule: "30 2 * * *"
+        keepDays: 14
+        objectStore:
+          destinationPath: s3://backups/rag
+          endpointURL: http://s3.example.com
+          s3Credentials:
+            accessKeyId: {name: s3, key: id}
+            secretAccessKey: {name: s3, key: secret}
+      """;
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void cloudnativePgRendersAClusterItsScheduledBackupAndLangConnectOnTheCurrentPrimary() {
+    List<HasMetadata> objects = render(CLOUDNATIVE_PG);
+    assertThat(objects).extracting(o -> o.getKind() + " " + o.getMetadata().getName()).containsExactly(
+        "Cluster langconnect-postgres", "ScheduledBackup langconnect-postgres", "Deployment langconnect-langconnect",
+        "Service langconnect-langconnect");
+    var cluster = (io.fabric8.kubernetes.api.model.GenericKubernetesResource) objects.get(0);
+    assertThat(cluster.getApiVersion()).isEqualTo("postgresql.cnpg.io/v1");
+    Map<String, Object> spec = (Map<String, Object>) cluster.getAdditionalProperties().get("spec");
+    assertThat(spec).containsEntry("instances", 3).containsEntry("imageName", "ghcr.io/cloudnative-pg/postgresql:17.6")
+        .containsEntry("storage", Map.of("size", "20Gi", "storageClass", "fast"));
+    assertThat(spec.get("bootstrap")).isEqualTo(Map.of("initdb", Map.of("database", "ragdb", "owner", "rag",
+        "postInitApplicationSQL", List.of("CREATE EXTENSION IF NOT EXISTS vector"))));
+    assertThat((Map<String, Object>) spec.get("affinity")).containsKey("tolerations");
+    Map<String, Object> backup = (Map<String, Object>) spec.get("backup");
+    assertThat(backup).containsEntry("retentionPolicy", "14d");
+    assertThat((Map<String, Object>) backup.get("barmanObjectStore"))
+        .containsEntry("destinationPath", "s3://backups/rag/staging")
+        .containsEntry("endpointURL", "http://s3.example.com");
+    var scheduled = (io.fabric8.kubernetes.api.model.GenericKubernetesResource) objects.get(1);
+    assertThat((Map<String, Object>) scheduled.getAdditionalProperties().get("spec")).containsEntry("schedule", "0 30 2 * * *")
+        .containsEntry("method", "barmanObjectStore").containsEntry("immediate", true)
+        .containsEntry("cluster", Map.of("name", "langconnect-postgres"));
+
+    Deployment langconnect = only(objects, Deployment.class, "langconnect-langconnect");
+    assertThat(langconnect.getMetadata().getAnnotations()).containsEntry(Labels.ENGINE_ANNOTATION, "cloudnative-pg");
+    Map<String, EnvVar> env = env(langconnect.getSpec().getTemplate().getSpec().getContainers().get(0));
+    assertThat(env.get("POSTGRES_HOST").getValue()).isEqualTo("langconnect-postgres-rw");
+    assertThat(env.get("POSTGRES_USER").getValue()).isEqualTo("rag");
+    assertThat(env.get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("langconnect-postgres-app");
+    assertThat(env.get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
+    assertThat(langconnect.getSpec().getTemplate().getSpec().getContainers()).hasSize(1);
+
+    // Without an object store, CloudNativePG takes no backups: the pg_dump CronJob does, against the primary.
+    List<HasMetadata> dumped = render(CLOUDNATIVE_PG.substring(0, CLOUDNATIVE_PG.indexOf("  keepDays")));
+    assertThat(dumped).extracting(HasMetadata::getKind).containsExactly("PersistentVolumeClaim", "Cluster", "Deployment",
+        "Service", "CronJob");
+    Map<String, EnvVar> dump = env(only(dumped, CronJob.class, "langconnect-postgres-backup").getSpec().getJobTemplate()
+        .getSpec().getTemplate().getSpec().getContainers().get(0));
+    assertThat(dump.get("PGHOST").getValue()).isEqualTo("langconnect-postgres-rw");
+    assertThat(dump.get("PGPASSWORD").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
   }
 }

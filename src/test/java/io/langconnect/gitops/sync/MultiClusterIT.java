@@ -154,6 +154,23 @@ class MultiClusterIT {
   }
 
   @Test
+  void cloudnativePgOnAClusterWithoutTheOperatorIsFailedInOneLineAndNothingIsApplied() throws Exception {
+    repo.write("values-live.yaml", "namespace: " + prodNs + "\ncluster: second\n" + IMAGE
+        + "postgres:\n  engine: cloudnative-pg\n  image: {repository: ghcr.io/cloudnative-pg/postgresql, tag: \"17\"}\n")
+        .commitAndPush("live on CloudNativePG, which the second cluster does not run");
+    try (Controller controller = new Controller(vertx, here, config())) {
+      controller.start().await();
+      eventually("live failed", () -> controller.board().get("live")
+          .map(s -> s.result() == EnvironmentStatus.Result.FAILED).orElse(false));
+      assertThat(controller.board().get("live").get().message()).isEqualTo("values-live.yaml:8: postgres.engine:"
+          + " cloudnative-pg needs CloudNativePG's operator on cluster second, whose API server does not serve"
+          + " postgresql.cnpg.io/v1 Clusters; install CloudNativePG 1.27 to 1.29 (README: Database engines), nothing"
+          + " was applied");
+      assertThat(replicas(there, prodNs)).as("nothing applied").isEmpty();
+    }
+  }
+
+  @Test
   void qaHereLiveThereCreatedUpdatedCorrectedAndPrunedEachOnItsOwnCluster() throws Exception {
     try (Controller controller = new Controller(vertx, here, config())) {
       controller.start().await();

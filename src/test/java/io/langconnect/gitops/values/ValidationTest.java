@@ -270,7 +270,7 @@ class ValidationTest {
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
-      "postgres:\\n  engine: rds | values-dev.yaml:2: postgres.engine: \"rds\" is not valid; expected one of bundled, external",
+      "postgres:\\n  engine: rds | values-dev.yaml:2: postgres.engine: \"rds\" is not valid; expected one of bundled, external, cloudnative-pg",
       "postgres:\\n  engine: external\\n  external:\\n    existingSecret: db | values-dev.yaml:3: postgres.external.host: is required with postgres.engine external",
       "postgres:\\n  engine: external\\n  external:\\n    host: db.example.com | values-dev.yaml:3: postgres.external.existingSecret: is required with postgres.engine external",
       "postgres:\\n  engine: external\\n  external:\\n    host: db_1;rm -rf /\\n    existingSecret: db | values-dev.yaml:4: postgres.external.host: \"db_1;rm -rf /\" is not valid; expected a host name",
@@ -290,5 +290,25 @@ class ValidationTest {
         + " postgres.external.existingSecret");
     assertThat(problemsOf(EXTERNAL.replace("engine: external", "engine: bundled"))).singleElement().asString()
         .endsWith("postgres.external: ignored: postgres.engine is bundled; set postgres.engine: external to use it");
+  }
+
+  @Test
+  void cloudnativePgDefaultsToItsOwnApplicationUserAndRefusesWhatItCannotRun() {
+    EnvironmentValues values = ValuesFixture.folder().shared(MINIMAL).env("dev", "postgres:\n  engine: cloudnative-pg\n"
+        + "  image: {repository: ghcr.io/cloudnative-pg/postgresql, tag: \"17\"}\n").valid("dev");
+    assertThat(values.postgres().auth()).isEqualTo(new EnvironmentValues.Auth("app", java.util.Optional.empty(), "app",
+        java.util.Optional.empty()));
+    assertThat(values.postgres().instances()).isEqualTo(1);
+    assertThat(values.backup().enabled()).isTrue();
+    assertThat(problemsOf("postgres:\n  engine: cloudnative-pg\n  image:\n    tag: pg17\n")).containsExactly(
+        "values-dev.yaml:4: postgres.image.tag: \"pg17\" does not start with a PostgreSQL major version, which"
+            + " CloudNativePG reads from the tag; expected a tag such as 17 or 17.6");
+    assertThat(problemsOf("postgres:\n  engine: cloudnative-pg\n  image: {tag: \"17\"}\n  persistence:\n"
+        + "    enabled: false\n")).singleElement().asString().startsWith("values-dev.yaml:5: postgres.persistence.enabled:"
+        + " is false but CloudNativePG always keeps each instance's data on a claim of its own");
+    assertThat(problemsOf("postgres:\n  engine: cloudnative-pg\n  image: {tag: \"17\"}\n  auth: {username: postgres}\n"))
+        .singleElement().asString().contains("postgres.auth.username: \"postgres\" is CloudNativePG's superuser");
+    assertThat(problemsOf("postgres:\n  instances: 3\n")).containsExactly("values-dev.yaml:2: warning:"
+        + " postgres.instances: ignored: only postgres.engine cloudnative-pg runs replicas; the bundled engine runs one server");
   }
 }
