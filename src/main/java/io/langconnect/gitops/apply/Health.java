@@ -145,7 +145,7 @@ public record Health(State state, String message) {
    * instance ready, its phase the healthy one; else what it says (a failover, a replica being made) and how many.
    */
   @SuppressWarnings("unchecked")
-  static Optional<String> clusterHealth(io.fabric8.kubernetes.api.model.GenericKubernetesResource cluster) {
+  public static Optional<String> clusterHealth(io.fabric8.kubernetes.api.model.GenericKubernetesResource cluster) {
     Map<String, Object> spec = (Map<String, Object>) cluster.getAdditionalProperties().getOrDefault("spec", Map.of());
     Map<String, Object> status = (Map<String, Object>) cluster.getAdditionalProperties().get("status");
     int wanted = spec.get("instances") instanceof Number n ? n.intValue() : 1;

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.Inventory;
 import io.langconnect.gitops.sync.Clusters;
+import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Ownership;
 import io.langconnect.gitops.apply.ObjectDiff;
@@ -76,7 +77,7 @@ final class DiffCommand implements Callable<Integer> {
   }
 
   private static boolean diffEnvironment(ClusterSession cluster, ValuesFolder.Environment environment, PrintWriter out) {
-    var values = environment.values().get();
+    var values = SyncService.recovered(environment.values().get(), cluster.controls.read(environment.name()));
     List<HasMetadata> objects = StackRenderer.render(values, Optional.empty());
     Applier applier = cluster.clusters.get(values.cluster()).applier();
     boolean namespaceExists = applier.namespaceExists(values.namespace());

@@ -39,14 +39,20 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--from-file", paramLabel = "PATH", description = "A local dump to stream into the database pod.")
     Path file;
+
+    @Option(names = "--to", paramLabel = "TIME", description = "CloudNativePG only: recover a new Cluster from the"
+        + " object store up to TIME (RFC 3339, e.g. 2026-12-06T10:15:00Z); with --confirm, switch LangConnect to it.")
+    String time;
   }
 
-  @Option(names = "--confirm", description = "Really restore: the database's current contents are replaced.")
+  @Option(names = "--confirm", description = "Really restore: the database's current contents are replaced (with --to:"
+      + " LangConnect is switched to the recovered Cluster).")
   boolean confirm;
 
   @Override
   public Integer call() throws Exception {
     EnvironmentValues environment = target.environment();
+    if (source.time != null) return new PointInTimeRestore(target, spec.commandLine()).run(environment, source.time, confirm);
     String env = environment.environment();
     if (source.file != null && !Files.isReadable(source.file)) {
       throw new Main.UserError("--from-file " + source.file + ": not a readable file");

@@ -62,9 +62,36 @@ public final class CloudnativePgModel {
     postgres.auth().existingSecret().ifPresent(secret -> initdb.put("secret", Map.of("name", secret)));
     initdb.put("postInitApplicationSQL", List.of("CREATE EXTENSION IF NOT EXISTS vector"));
     spec.put("bootstrap", Map.of("initdb", initdb));
-    values.backup().objectStore().filter(store -> values.backup().enabled())
-        .ifPresent(store -> spec.put("backup", backup(store)));
-    return resource("Cluster", names.postgres(), spec);
+    values.backup().objectStore().filter(store -> values.backup().enabled()).ifPresent(store -> {
+      spec.put("backup", backup(store));
+      spec.put("postgresql", Map.of("parameters", Map.of("archive_timeout", ARCHIVE_TIMEOUT)));
+    });
+    return resource("Cluster", postgres.clusterName(values.release()), spec);
+  }
+
+  /**
+   * A Cluster recovered from the object store up to {@code targetTime} (RFC 3339): the environment's Cluster as
+   * rendered, named {@code name}, bootstrapped from the base backups and WAL that {@code source} archived. Created
+   * under the controller's field manager, so that once it is the environment's database the next apply replaces its
+   * recovery bootstrap by the rendered one (bootstrap is read only when a Cluster is made).
+   */
+  public static GenericKubernetesResource recovery(EnvironmentValues values, String source, String name, String targetTime) {
+    CloudnativePgModel model = new CloudnativePgModel(values.withRecoveredCluster(name), Optional.empty());
+    GenericKubernetesResource cluster = model.cluster();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spec = (Map<String, Object>) cluster.getAdditionalProperties().get("spec");
+    Map<String, Object> recovery = new LinkedHashMap<>();
+    recovery.put("source", "origin");
+    recovery.put("database", values.postgres().auth().database());
+    recovery.put("owner", values.postgres().auth().username());
+    recovery.put("recoveryTarget", Map.of("targetTime", targetTime));
+    spec.put("bootstrap", Map.of("recovery", recovery));
+    Map<String, Object> origin = new LinkedHashMap<>(objectStore(values.backup().objectStore().orElseThrow(),
+        values.environment()));
+    origin.put("serverName", source);
+    origin.remove("wal");
+    spec.put("externalClusters", List.of(Map.of("name", "origin", "barmanObjectStore", origin)));
+    return cluster;
   }
 
   /** With backups to the object store: a base backup on the schedule (the first at once), WAL archived between. */
@@ -75,8 +102,8 @@ public final class CloudnativePgModel {
     spec.put("immediate", true);
     spec.put("backupOwnerReference", "self");
     spec.put("method", "barmanObjectStore");
-    spec.put("cluster", Map.of("name", names.postgres()));
-    return resource("ScheduledBackup", names.postgres(), spec);
+    spec.put("cluster", Map.of("name", postgres.clusterName(values.release())));
+    return resource("ScheduledBackup", postgres.clusterName(values.release()), spec);
   }
 
   /**
@@ -94,6 +121,12 @@ public final class CloudnativePgModel {
     barman.put("wal", Map.of("compression", "gzip"));
     return barman;
   }
+
+  /**
+   * A WAL segment is archived at the latest a minute after its first write (CloudNativePG's default is five): the
+   * recovery point of a quiet database, and how long a recovered Cluster waits for its first segment to be archived.
+   */
+  static final String ARCHIVE_TIMEOUT = "60s";
 
   private Map<String, Object> backup(EnvironmentValues.ObjectStore store) {
     Map<String, Object> backup = new LinkedHashMap<>();

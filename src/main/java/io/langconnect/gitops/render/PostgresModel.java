@@ -57,7 +57,12 @@ final class PostgresModel {
    * with CloudNativePG, the application user's Secret the operator makes.
    */
   String secretName() {
-    return postgres.auth().existingSecret().orElse(postgres.cloudnativePg() ? names.postgres() + "-app" : names.secret());
+    return postgres.auth().existingSecret().orElse(postgres.cloudnativePg() ? clusterName() + "-app" : names.secret());
+  }
+
+  /** The CloudNativePG Cluster's name (see {@link EnvironmentValues.Postgres#clusterName}). */
+  private String clusterName() {
+    return postgres.clusterName(values.release());
   }
 
   /** The password's key in {@link #secretName()}: CloudNativePG's Secrets are basic-auth ({@code password}). */
@@ -94,7 +99,7 @@ final class PostgresModel {
 
   /** Where clients connect: the bundled database's Service, or the external server. */
   String host() {
-    if (postgres.cloudnativePg()) return names.postgres() + "-rw"; // the primary, wherever it is now
+    if (postgres.cloudnativePg()) return clusterName() + "-rw"; // the primary, wherever it is now
     return external().map(EnvironmentValues.External::host).orElse(names.postgres());
   }
 

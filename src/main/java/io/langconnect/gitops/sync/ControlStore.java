@@ -28,6 +28,7 @@ public final class ControlStore {
   private static final String PRUNE = "langconnect-gitops-prune";
   private static final String NEW_DATABASE = "langconnect-gitops-new-database";
   private static final String SKIP_BACKUP = "langconnect-gitops-skip-backup";
+  private static final String RECOVERED = "langconnect-gitops-recovered-cluster";
   /** One field manager per cluster, so confirming the prune on one cluster never takes back another's. */
   private static final String PRUNE_LEFT = "langconnect-gitops-prune-left-";
   private static final String PRUNE_LEFT_KEY = "pruneLeftConfirmed.";
@@ -103,6 +104,11 @@ public final class ControlStore {
     write(environment, NEW_DATABASE, Map.of());
   }
 
+  /** Makes {@code cluster}, recovered to a point in time, the database of the environment at {@code target}. */
+  public void useRecoveredCluster(String environment, String target, String cluster) {
+    write(environment, RECOVERED, Map.of("recoveredClusterFor", target, "recoveredCluster", cluster));
+  }
+
   /** The environment is gone: its controls go with it. */
   public void delete(String environment) {
     retry.run(() -> client.configMaps().inNamespace(namespace).withName(PREFIX + environment).delete());
@@ -127,7 +133,8 @@ public final class ControlStore {
     });
     return new Controls(suspension, Optional.ofNullable(data.get("pruneConfirmed")).filter(r -> !r.isEmpty()),
         Optional.ofNullable(data.get("newDatabaseConfirmedFor")), "true".equals(data.get("skipBackupOnce")),
-        Map.copyOf(leftPrunes));
+        Map.copyOf(leftPrunes), Optional.ofNullable(data.get("recoveredCluster")).map(cluster ->
+            new Controls.RecoveredCluster(data.getOrDefault("recoveredClusterFor", ""), cluster)));
   }
 
   private static Instant instant(String text) {

@@ -10,9 +10,16 @@ import java.util.Optional;
  */
 public record Controls(Optional<Suspension> suspension, Optional<String> pruneConfirmedFor,
                        Optional<String> newDatabaseConfirmedFor, boolean skipBackupOnce,
-                       Map<String, String> leftPruneConfirmedFor) {
+                       Map<String, String> leftPruneConfirmedFor, Optional<RecoveredCluster> recoveredCluster) {
 
-  public static final Controls NONE = new Controls(Optional.empty(), Optional.empty(), Optional.empty(), false, Map.of());
+  public static final Controls NONE = new Controls(Optional.empty(), Optional.empty(), Optional.empty(), false, Map.of(),
+      Optional.empty());
+
+  /**
+   * A confirmed point-in-time restore: the CloudNativePG Cluster {@code cluster} is the database of the environment
+   * at {@code target} (namespace/release) from now on. It does not carry over to another release or namespace.
+   */
+  public record RecoveredCluster(String target, String cluster) {}
 
   /** A prune confirmation counts for the inventory it was given for (the revision that recorded it), no other. */
   public boolean pruneConfirmed(String inventoryRevision) {

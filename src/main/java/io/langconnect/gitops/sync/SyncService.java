@@ -135,15 +135,16 @@ public final class SyncService {
       }
       return finish(run.outcome(namespace, Result.FAILED, message));
     }
-    var values = environment.values().get();
-    run.cluster = values.cluster();
-    List<HasMetadata> desired = StackRenderer.render(values, Optional.empty());
-    if (!dryRun) record.rendered(run.name, desired.stream().map(HasMetadata::getKind).distinct().toList());
+    var bound = environment.values().get();
+    run.cluster = bound.cluster();
     Inventory previous = Inventory.empty(run.name);
     String untrusted = null;
     try {
-      run.target = clusters.get(values.cluster());
+      run.target = clusters.get(bound.cluster());
       run.controls = controls.read(run.name);
+      var values = recovered(bound, run.controls);
+      List<HasMetadata> desired = StackRenderer.render(values, Optional.empty());
+      if (!dryRun) record.rendered(run.name, desired.stream().map(HasMetadata::getKind).distinct().toList());
       boolean preview = dryRun || run.controls.suspended();
       try {
         previous = inventories.read(run.name).orElse(previous);
@@ -235,38 +236,38 @@ public final class SyncService {
       }
       return finish(run.outcome(values.namespace(), Result.SYNCED, message));
     } catch (SyncFailedException e) {
-      if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
-      if (!run.preview()) recordPartial(previous, values.namespace(), values.cluster(), e.partial(), revision);
-      if (e.getCause() instanceof KubernetesClientException api && namespaceGoing(run, values.namespace(), api)) {
+      if (Interruptions.isInterruption(e)) return interrupted(run, bound.namespace());
+      if (!run.preview()) recordPartial(previous, bound.namespace(), bound.cluster(), e.partial(), revision);
+      if (e.getCause() instanceof KubernetesClientException api && namespaceGoing(run, bound.namespace(), api)) {
         run.objects = e.partial().stream().map(ObjectStatus::of).toList();
-        return finish(namespaceBeingDeleted(run, values.namespace()));
+        return finish(namespaceBeingDeleted(run, bound.namespace()));
       }
-      if (!run.preview()) run.target.events().warning(values.namespace(), switch (e.reason()) {
+      if (!run.preview()) run.target.events().warning(bound.namespace(), switch (e.reason()) {
         case DATABASE_NOT_READY -> "WaitingForDatabase";
         case NOT_OURS -> "NotOurs";
         case API_ERROR -> "SyncFailed";
       }, e.getMessage());
       Result result = e.reason() == SyncFailedException.Reason.DATABASE_NOT_READY ? Result.PROGRESSING : Result.FAILED;
       run.objects = e.partial().stream().map(ObjectStatus::of).toList();
-      return finish(run.outcome(values.namespace(), result, run.target.where() + e.getMessage()));
+      return finish(run.outcome(bound.namespace(), result, run.target.where() + e.getMessage()));
     } catch (Clusters.UnavailableException e) {
-      return finish(run.outcome(values.namespace(), Result.FAILED, e.getMessage() + "; nothing applied, tried again at"
+      return finish(run.outcome(bound.namespace(), Result.FAILED, e.getMessage() + "; nothing applied, tried again at"
           + " the next sync"));
     } catch (InventoryStore.ConflictException e) {
-      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + e.getMessage()));
+      return finish(run.outcome(bound.namespace(), Result.FAILED, run.where() + e.getMessage()));
     } catch (NamespaceAccess.NotManagedException e) {
-      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + e.getMessage() + "; nothing applied"));
+      return finish(run.outcome(bound.namespace(), Result.FAILED, run.where() + e.getMessage() + "; nothing applied"));
     } catch (KubernetesClientException e) {
       // A read before the apply (the guards' live state, the controls, the inventory) or a step after it failed.
-      if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
-      if (namespaceGoing(run, values.namespace(), e)) return finish(namespaceBeingDeleted(run, values.namespace()));
-      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + Applier.describe(e) + (run.applied
+      if (Interruptions.isInterruption(e)) return interrupted(run, bound.namespace());
+      if (namespaceGoing(run, bound.namespace(), e)) return finish(namespaceBeingDeleted(run, bound.namespace()));
+      return finish(run.outcome(bound.namespace(), Result.FAILED, run.where() + Applier.describe(e) + (run.applied
           ? "; the objects were applied, the inventory may lag: tried again at the next sync"
           : "; nothing applied, tried again at the next sync")));
     } catch (RuntimeException e) {
-      if (Interruptions.isInterruption(e)) return interrupted(run, values.namespace());
+      if (Interruptions.isInterruption(e)) return interrupted(run, bound.namespace());
       LOG.error("sync of {} failed unexpectedly", run.name, e);
-      return finish(run.outcome(values.namespace(), Result.FAILED, run.where() + "unexpected error: " + e.getMessage()));
+      return finish(run.outcome(bound.namespace(), Result.FAILED, run.where() + "unexpected error: " + e.getMessage()));
     }
   }
 
@@ -547,6 +548,17 @@ public final class SyncService {
       if (Interruptions.isInterruption(e)) throw e;
       return true;
     }
+  }
+
+  /**
+   * The values to render: with CloudNativePG, the Cluster a confirmed point-in-time restore made replaces the
+   * rendered one, for the namespace and release it was confirmed for.
+   */
+  public static EnvironmentValues recovered(EnvironmentValues values, Controls controls) {
+    return controls.recoveredCluster()
+        .filter(r -> values.postgres().cloudnativePg() && r.target().equals(Guards.target(values)))
+        .map(r -> values.withRecoveredCluster(r.cluster()))
+        .orElse(values);
   }
 
   /**

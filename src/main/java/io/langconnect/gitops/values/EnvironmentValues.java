@@ -31,6 +31,16 @@ public record EnvironmentValues(
     origins = Map.copyOf(origins);
   }
 
+  /** These values with their CloudNativePG Cluster replaced by the one a confirmed point-in-time restore made. */
+  public EnvironmentValues withRecoveredCluster(String cluster) {
+    Postgres p = postgres;
+    Postgres recovered = new Postgres(p.image(), p.auth(), p.service(), p.persistence(), p.resources(), p.startupProbe(),
+        p.livenessProbe(), p.readinessProbe(), p.env(), p.podAnnotations(), p.scheduling(), p.allowMajorUpgrade(),
+        p.engine(), p.external(), p.instances(), Optional.of(cluster));
+    return new EnvironmentValues(environment, release, namespace, cluster(), production, podAnnotations, podLabels,
+        imagePullSecrets, recovered, langconnect, backup, origins);
+  }
+
   /** Where a key the guards name was set ({@code file:line}), or the environment's own file when it was not. */
   public String origin(String key) {
     Source source = origins.get(key);
@@ -143,11 +153,13 @@ public record EnvironmentValues(
    * {@code allowMajorUpgrade}: the user read the README's upgrade procedure and lets a new major version start.
    * With the external engine, {@code image} is only the client tools' (pg_dump, pg_isready) and {@code external} is set.
    * {@code instances}: the CloudNativePG Cluster's (a primary and its replicas); 1 for the other engines.
+   * {@code recoveredCluster}: not from git: the CloudNativePG Cluster a confirmed point-in-time restore made, which
+   * is the environment's database from then on (see {@link #withRecoveredCluster}).
    */
   public record Postgres(Image image, Auth auth, Service service, Persistence persistence, Resources resources,
                          Probe startupProbe, Probe livenessProbe, Probe readinessProbe, List<EnvVar> env,
                          Map<String, String> podAnnotations, Scheduling scheduling, boolean allowMajorUpgrade,
-                         Engine engine, Optional<External> external, int instances) {
+                         Engine engine, Optional<External> external, int instances, Optional<String> recoveredCluster) {
     public Postgres {
       env = List.copyOf(env);
       podAnnotations = Map.copyOf(podAnnotations);
@@ -161,6 +173,11 @@ public record EnvironmentValues(
     /** Whether the database keeps its data beyond its pod: on a claim, or wherever another engine keeps it. */
     public boolean keepsData() {
       return bundled() ? persistence.enabled() : true;
+    }
+
+    /** The name of its CloudNativePG Cluster: {@code <release>-postgres}, or the Cluster a confirmed restore made. */
+    public String clusterName(String release) {
+      return recoveredCluster.orElse(release + "-postgres");
     }
 
     /** Whether CloudNativePG runs it: a Cluster of {@code instances}. */

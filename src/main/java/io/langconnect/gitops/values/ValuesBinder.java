@@ -223,7 +223,7 @@ public final class ValuesBinder {
           + " cloudnative-pg runs replicas; the " + engine.key() + " engine runs one server");
     }
     return new Postgres(image, auth, service, persistence, resources, startup, liveness, readiness, env, podAnnotations,
-        scheduling, allowMajor, engine, external, engine == Engine.CLOUDNATIVE_PG ? instances : 1);
+        scheduling, allowMajor, engine, external, engine == Engine.CLOUDNATIVE_PG ? instances : 1, Optional.empty());
   }
 
   /** What CloudNativePG needs of the shared keys: a major version in the tag, data always on its own claims. */

@@ -149,6 +149,17 @@ public class CliTest {
   }
 
   @Test
+  void aPointInTimeRestoreOfAnEnvironmentWithoutCloudnativePgOrABadTimeIsOneLineAndExitTwo() {
+    Run bundled = run("restore", "--values", "config", "--env", "prod", "--to", "2026-12-06T10:15:00Z");
+    assertThat(bundled.exit()).isEqualTo(2);
+    assertThat(bundled.err()).isEqualTo("error: --to: prod is not on postgres.engine: cloudnative-pg with"
+        + " backup.objectStore; point-in-time recovery replays the WAL that CloudNativePG archives there (use --backup"
+        + " or --from-file)\n");
+    assertThat(run("restore", "--values", "config", "--env", "prod", "--to", "yesterday", "--backup", "latest").err())
+        .as("one source only").contains("mutually exclusive");
+  }
+
+  @Test
   void versionPrintsTheProgramName() {
     Run run = run("version");
     assertThat(run.exit()).isZero();

@@ -134,7 +134,10 @@ class ClusterAddIT {
 
     AuditLog audit = AuditLog.of(second.auditLog(), SA, started);
     assertThat(audit.forbidden()).as("requests the grants refused").isEmpty();
-    assertThat(audit.used()).as("every grant is used on the target").containsAll(AuditLog.granted(ClusterAddCommand.grants()));
+    // CloudNativePG's grants are used only where its API is served; the second cluster does not run the operator.
+    assertThat(audit.used()).as("every grant is used on the target").containsAll(AuditLog.granted(ClusterAddCommand.grants())
+        .stream().filter(grant -> !grant.startsWith(io.langconnect.gitops.apply.CloudnativePg.API_VERSION.split("/")[0] + "/"))
+        .toList());
   }
 
   private static String staging(String postgresExtra) {

@@ -133,7 +133,16 @@ class NodeE2EIT {
     if (repo != null) repo.close();
     if (admin == null) return;
     keepControllerLogs();
-    List<String> namespaces = Stream.of(CONTROLLER_NS, stagingNs, prodNs, analyticsNs, vectorsNs).filter(java.util.Objects::nonNull)
+    // The controllers first, so nothing applies into a namespace while it is deleted; then CloudNativePG's own
+    // objects (Clusters, Backups), which a namespace's deletion was seen to leave for minutes of retry backoff.
+    admin.namespaces().withName(CONTROLLER_NS).delete();
+    plane.awaitNamespaceGone(CONTROLLER_NS);
+    if (vectorsNs != null) {
+      for (String kind : List.of("ScheduledBackup", "Backup", "Cluster")) {
+        admin.genericKubernetesResources("postgresql.cnpg.io/v1", kind).inNamespace(vectorsNs).delete();
+      }
+    }
+    List<String> namespaces = Stream.of(stagingNs, prodNs, analyticsNs, vectorsNs).filter(java.util.Objects::nonNull)
         .toList();
     namespaces.forEach(ns -> admin.namespaces().withName(ns).delete());
     admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
@@ -723,8 +732,11 @@ class NodeE2EIT {
 
   @Test
   @Order(14)
-  void cloudnativePgRunsTwoInstancesAndAFailoverLosesNoCommittedRow() throws Exception {
+  void cloudnativePgRunsTwoInstancesFailsOverLosingNoCommittedRowAndRecoversToAPointInTime() throws Exception {
     vectorsNs = plane.uniqueNamespace("e2e-vectors");
+    admin.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(vectorsNs)
+        .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata().build()).create();
+    createStoreSecret(vectorsNs);
     writeValues();
     copyValuesToRepo();
     long started = System.nanoTime();
@@ -760,6 +772,74 @@ class NodeE2EIT {
         .isEqualTo(6);
     eventually("vectors Ready again, two instances", STARTUP, () -> api("/api/v1/environments/vectors")
         .getJsonObject("health", new JsonObject()).getString("status", "").equals("Ready"));
+
+    // Point in time: a base backup, the time noted, the table dropped; the WAL past the drop archived by a second one.
+    backupNow("before");
+    String checksum = vectorsChecksum("langconnect-postgres");
+    Thread.sleep(1_100);
+    String time = vectorsQuery("langconnect-postgres", "SELECT to_char(date_trunc('second', now()) AT TIME ZONE 'UTC',"
+        + " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS t").getString(0);
+    Thread.sleep(1_100);
+    vectorsQuery("langconnect-postgres", "DROP TABLE langchain_pg_embedding");
+    backupNow("after");
+    long recovering = System.nanoTime();
+    CliTest.Run recover = CliTest.run("restore", "--env", "vectors", "--to", time, "--values", values.toString(),
+        "--kubeconfig", plane.kubeconfig());
+    assertThat(recover.exit()).as(recover.out() + recover.err()).isEqualTo(1);
+    String recovered = "langconnect-postgres-pitr-" + time.replaceAll("[^0-9]", "");
+    assertThat(recover.out()).contains("Cluster " + recovered + " recovered to " + time + " and healthy");
+    long healthy = System.nanoTime();
+    assertThat(vectorsChecksum(recovered)).as("the rows as they were at " + time).isEqualTo(checksum);
+    assertThat(vectorsQuery("langconnect-postgres", "SELECT to_regclass('langchain_pg_embedding') IS NULL AS gone")
+        .getBoolean(0)).as("the environment's own Cluster is untouched until confirmed").isTrue();
+
+    System.out.printf("cloudnative-pg point-in-time restore: %d ms from `restore --to` to a healthy recovered Cluster"
+        + " of two%n", (healthy - recovering) / 1_000_000);
+    CliTest.Run confirm = CliTest.run("restore", "--env", "vectors", "--to", time, "--confirm", "--values",
+        values.toString(), "--kubeconfig", plane.kubeconfig());
+    assertThat(confirm.exit()).as(confirm.out() + confirm.err()).isZero();
+    onNode(vectorsNs, "LangConnect on the recovered Cluster", () -> available(vectorsNs, "langconnect-langconnect", 1)
+        && admin.apps().deployments().inNamespace(vectorsNs).withName("langconnect-langconnect").get().getSpec()
+        .getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .anyMatch(e -> e.getName().equals("POSTGRES_HOST") && (recovered + "-rw").equals(e.getValue())));
+    // Until the old LangConnect pod has left the Service, a write may still reach it (and the old Cluster).
+    eventually("LangConnect writes to the recovered Cluster", STARTUP, () -> {
+      try {
+        addDocuments(vectorsNs, "replicated", 1);
+        return vectorsQuery(recovered, "SELECT count(*) FROM langchain_pg_embedding").getLong(0) >= 7;
+      } catch (Exception | AssertionError e) {
+        return false;
+      }
+    });
+    assertThat(vectorsQuery(recovered, "SELECT count(*) FROM langchain_pg_embedding").getLong(0)).isEqualTo(7);
+    System.out.printf("cloudnative-pg point-in-time restore: %d ms more to LangConnect writing there after --confirm%n",
+        (System.nanoTime() - healthy) / 1_000_000);
+    eventually("vectors Ready on the recovered Cluster", STARTUP, () -> api("/api/v1/environments/vectors")
+        .getJsonObject("health", new JsonObject()).getString("status", "").equals("Ready"));
+    assertThat(admin.genericKubernetesResources("postgresql.cnpg.io/v1", "Cluster").inNamespace(vectorsNs)
+        .withName("langconnect-postgres").get()).as("the old Cluster is kept with its data").isNotNull();
+  }
+
+  /** An on-demand base backup of vectors' Cluster, waited for. */
+  private void backupNow(String name) throws Exception {
+    var backup = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("postgresql.cnpg.io/v1")
+        .withKind("Backup").withNewMetadata().withName(name).withNamespace(vectorsNs).endMetadata().build();
+    backup.setAdditionalProperty("spec", Map.of("cluster", Map.of("name", "langconnect-postgres"), "method",
+        "barmanObjectStore"));
+    admin.resource(backup).create();
+    onNode(vectorsNs, "backup " + name + " completed", () -> {
+      var live = admin.genericKubernetesResources("postgresql.cnpg.io/v1", "Backup").inNamespace(vectorsNs).withName(name)
+          .get();
+      Object status = live == null ? null : live.getAdditionalProperties().get("status");
+      String phase = status instanceof Map<?, ?> m ? String.valueOf(m.get("phase")) : "";
+      assertThat(phase).as("backup " + name + ": " + status).isNotEqualTo("failed");
+      return phase.equals("completed");
+    });
+  }
+
+  private String vectorsChecksum(String cluster) throws InterruptedException {
+    return vectorsQuery(cluster, "SELECT md5(string_agg(id || '|' || embedding::text || '|' || document || '|'"
+        + " || cmetadata::text, ',' ORDER BY id)) AS sum FROM langchain_pg_embedding").getString(0);
   }
 
   private JsonObject clusterStatus() {
@@ -773,10 +853,14 @@ class NodeE2EIT {
 
   /** A statement on vectors' primary, as its application user (CloudNativePG's generated password). */
   private Row vectorsQuery(String sql) throws InterruptedException {
-    var secret = admin.secrets().inNamespace(vectorsNs).withName("langconnect-postgres-app").get();
+    return vectorsQuery("langconnect-postgres", sql);
+  }
+
+  private Row vectorsQuery(String cluster, String sql) throws InterruptedException {
+    var secret = admin.secrets().inNamespace(vectorsNs).withName(cluster + "-app").get();
     String password = new String(java.util.Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(new PgConnectOptions()
-        .setHost(serviceIp(vectorsNs, "langconnect-postgres-rw")).setPort(5432).setUser("app").setPassword(password)
+        .setHost(serviceIp(vectorsNs, cluster + "-rw")).setPort(5432).setUser("app").setPassword(password)
         .setDatabase("app")).using(LocalControlPlane.vertx()).build();
     try {
       var rows = await(pool.query(sql).execute());
@@ -814,8 +898,12 @@ class NodeE2EIT {
 
   /** The object store's credentials, as a user creates them in the environment's namespace. */
   private void createStoreSecret() {
+    createStoreSecret(prodNs);
+  }
+
+  private void createStoreSecret(String namespace) {
     admin.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("backup-s3")
-        .withNamespace(prodNs).endMetadata().addToStringData("ACCESS_KEY_ID", plane.setting("S3_ACCESS_KEY_ID"))
+        .withNamespace(namespace).endMetadata().addToStringData("ACCESS_KEY_ID", plane.setting("S3_ACCESS_KEY_ID"))
         .addToStringData("ACCESS_SECRET_KEY", plane.setting("S3_SECRET_ACCESS_KEY")).build())
         .fieldManager("e2e").forceConflicts().serverSideApply();
   }
@@ -868,7 +956,19 @@ class NodeE2EIT {
             instances: 2
             image: {repository: %s, tag: "%s", pullPolicy: IfNotPresent}
             persistence: {size: 1Gi}
-          """.formatted(vectorsNs, image.split(":")[0], image.split(":")[1]));
+          langconnect:
+            env:
+              # libpq's: a connection attempt to a primary's pod that is gone fails fast instead of waiting for TCP.
+              PGCONNECT_TIMEOUT: "5"
+          backup:
+            objectStore:
+              destinationPath: s3://%s/e2e-%s
+              endpointURL: %s
+              s3Credentials:
+                accessKeyId: {name: backup-s3, key: ACCESS_KEY_ID}
+                secretAccessKey: {name: backup-s3, key: ACCESS_SECRET_KEY}
+          """.formatted(vectorsNs, image.split(":")[0], image.split(":")[1], plane.setting("S3_BUCKET"), vectorsNs,
+          plane.setting("S3_ENDPOINT")));
     }
     if (analyticsNs != null) {
       Files.writeString(values.resolve("values-analytics.yaml"), """

@@ -186,6 +186,7 @@ class ManifestsIT {
     String staging = plane.uniqueNamespace("it-rbac-staging");
     String prod = plane.uniqueNamespace("it-rbac-prod");
     String slow = plane.uniqueNamespace("rbac-slow");
+    String vectors = plane.uniqueNamespace("it-rbac-vectors");
     Retry retry = new Retry(3, Duration.ofMillis(50), Duration.ofMillis(200));
     NamespacePolicy policy = new NamespacePolicy(NamespacePolicy.DEFAULT_PATTERNS, NS);
     SyncService sync = new SyncService(SyncService.Cluster.of(controller, retry, policy, Optional.empty(), "rbac-test"),
@@ -242,6 +243,18 @@ class ManifestsIT {
       assertThat(impatient.sync(env("slow", "namespace: " + slow + "\n" + image), "r1", false).result())
           .isEqualTo(EnvironmentStatus.Result.PROGRESSING);
       admin.persistentVolumes().withName(prod + "-data").delete(); // goes with its claim
+
+      // CloudNativePG: a Cluster and its ScheduledBackup applied, then the object store dropped (the ScheduledBackup
+      // pruned, the Cluster kept). Its pods stay off the node, as every pod of these tests.
+      String cnpg = "namespace: " + vectors + "\n" + image + "postgres:\n  engine: cloudnative-pg\n  image: {tag: \"17\"}\n";
+      String store = "backup:\n  objectStore:\n    destinationPath: s3://backups\n    s3Credentials:\n"
+          + "      accessKeyId: {name: s3, key: id}\n      secretAccessKey: {name: s3, key: secret}\n";
+      sync.sync(env("vectors", cnpg + store), "r1", false);
+      sync.sync(env("vectors", cnpg), "r2", false);
+      assertThat(admin.genericKubernetesResources("postgresql.cnpg.io/v1", "ScheduledBackup").inNamespace(vectors)
+          .list().getItems()).isEmpty();
+      assertThat(admin.genericKubernetesResources("postgresql.cnpg.io/v1", "Cluster").inNamespace(vectors)
+          .withName("langconnect-postgres").get()).isNotNull();
     }
 
     // Metrics and leader election, as the running controller does them.

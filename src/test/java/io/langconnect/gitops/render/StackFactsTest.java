@@ -523,4 +523,33 @@ class StackFactsTest {
     assertThat(dump.get("PGHOST").getValue()).isEqualTo("langconnect-postgres-rw");
     assertThat(dump.get("PGPASSWORD").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
   }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aPointInTimeRecoveryIsTheEnvironmentsClusterBootstrappedFromWhatItsSourceArchivedAndOnceConfirmedItsDatabase() {
+    EnvironmentValues values = ValuesFixture.folder().env("staging", CLOUDNATIVE_PG).valid("staging");
+    var recovery = CloudnativePgModel.recovery(values, "langconnect-postgres", "langconnect-postgres-pitr-20261206101500",
+        "2026-12-06T10:15:00Z");
+    assertThat(recovery.getMetadata().getName()).isEqualTo("langconnect-postgres-pitr-20261206101500");
+    Map<String, Object> spec = (Map<String, Object>) recovery.getAdditionalProperties().get("spec");
+    assertThat(spec).containsEntry("instances", 3).containsEntry("bootstrap", Map.of("recovery", Map.of(
+        "source", "origin", "database", "ragdb", "owner", "rag",
+        "recoveryTarget", Map.of("targetTime", "2026-12-06T10:15:00Z"))));
+    Map<String, Object> origin = (Map<String, Object>) ((List<Map<String, Object>>) spec.get("externalClusters")).get(0)
+        .get("barmanObjectStore");
+    assertThat(origin).containsEntry("serverName", "langconnect-postgres")
+        .containsEntry("destinationPath", "s3://backups/rag/staging").doesNotContainKey("wal");
+    assertThat((Map<String, Object>) ((Map<String, Object>) spec.get("backup")).get("barmanObjectStore"))
+        .as("it archives beside its source, under its own name").doesNotContainKey("serverName");
+
+    List<HasMetadata> confirmed = StackRenderer.render(values.withRecoveredCluster("langconnect-postgres-pitr-20261206101500"),
+        Optional.empty());
+    assertThat(confirmed).extracting(o -> o.getKind() + " " + o.getMetadata().getName()).contains(
+        "Cluster langconnect-postgres-pitr-20261206101500", "ScheduledBackup langconnect-postgres-pitr-20261206101500");
+    Map<String, EnvVar> env = env(only(confirmed, Deployment.class, "langconnect-langconnect").getSpec().getTemplate()
+        .getSpec().getContainers().get(0));
+    assertThat(env.get("POSTGRES_HOST").getValue()).isEqualTo("langconnect-postgres-pitr-20261206101500-rw");
+    assertThat(env.get("POSTGRES_PASSWORD").getValueFrom().getSecretKeyRef().getName())
+        .isEqualTo("langconnect-postgres-pitr-20261206101500-app");
+  }
 }
