@@ -116,9 +116,10 @@ public final class WorkloadCache implements AutoCloseable {
         .map(HasMetadata.class::cast).toList();
   }
 
-  /** The Deployments and StatefulSets of one release. */
+  /** The Deployments and StatefulSets of one release (not its CloudNativePG Cluster: the operator's pods are not ours). */
   public List<HasMetadata> workloads(String namespace, String release) {
-    return workloads(namespace).stream().filter(d -> release.equals(label(d, Labels.INSTANCE))).toList();
+    return workloads(namespace).stream().filter(Workloads::isWorkload)
+        .filter(d -> release.equals(label(d, Labels.INSTANCE))).toList();
   }
 
   private List<HasMetadata> workloads(String namespace) {

@@ -265,6 +265,9 @@ class ManifestsIT {
         LocalControlPlane.await(vertx.deployVerticle(new ObserverVerticle(controller, workloads,
             ControllerConfig.defaults(), metrics, new ServerVersions())));
         eventually(() -> scrape(metrics).contains("langconnect_deployment_replicas{"));
+        // A namespace with a CloudNativePG Cluster is collected too (its Cluster once broke every metrics cycle).
+        eventually(() -> scrape(metrics).lines().anyMatch(l -> l.startsWith("langconnect_deployment_replicas{")
+            && l.contains("namespace=\"" + vectors + "\"")));
       }
       ControllerConfig config = ControllerConfig.defaults()
           .withGit(new ControllerConfig.Git("git://127.0.0.1:1/none.git", "main", ".", Duration.ofHours(1),
