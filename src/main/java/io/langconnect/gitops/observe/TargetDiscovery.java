@@ -164,10 +164,7 @@ final class TargetDiscovery {
     return Workloads.podSpec(workload).getVolumes().stream()
         .filter(v -> v.getSecret() != null && v.getName().equals(Labels.DATABASE_CA_VOLUME))
         .findFirst()
-        .filter(v -> access.grant(namespace))
-        .flatMap(v -> Optional.ofNullable(client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName()).get()))
-        .flatMap(secret -> Optional.ofNullable(secret.getData()).map(data -> data.get("ca.crt")))
-        .map(value -> new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8));
+        .flatMap(v -> secretValue(namespace, v.getSecret().getSecretName(), "ca.crt"));
   }
 
   /** Configured credentials go only to the environment where its inventory places it: else NotBoundException. */
@@ -198,13 +195,16 @@ final class TargetDiscovery {
     return container.getEnv().stream().filter(e -> e.getName().equals("POSTGRES_PASSWORD"))
         .filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
         .findFirst()
-        .filter(e -> access.grant(namespace))
-        .flatMap(e -> {
-          Secret secret = client.secrets().inNamespace(namespace).withName(e.getValueFrom().getSecretKeyRef().getName()).get();
-          String value = secret == null || secret.getData() == null ? null
-              : secret.getData().get(e.getValueFrom().getSecretKeyRef().getKey());
-          return Optional.ofNullable(value).map(v -> new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8));
-        });
+        .flatMap(e -> secretValue(namespace, e.getValueFrom().getSecretKeyRef().getName(),
+            e.getValueFrom().getSecretKeyRef().getKey()));
+  }
+
+  /** One key of a Secret in a namespace of ours, decoded; empty when the namespace, Secret or key is not there. */
+  private Optional<String> secretValue(String namespace, String name, String key) {
+    if (!access.grant(namespace)) return Optional.empty();
+    Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
+    return Optional.ofNullable(secret == null || secret.getData() == null ? null : secret.getData().get(key))
+        .map(v -> new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8));
   }
 
   private static String readFile(String file) {

@@ -21,6 +21,11 @@ final class Guards {
 
   private Guards() {}
 
+  private static boolean hasKey(Secret secret, String key) {
+    return (secret.getData() != null && secret.getData().containsKey(key))
+        || (secret.getStringData() != null && secret.getStringData().containsKey(key));
+  }
+
   /** A database whose password Secret is missing can never start: say so before applying anything. */
   static Optional<String> missingSecret(EnvironmentValues values, Optional<Secret> secret) {
     Optional<String> name = values.postgres().auth().existingSecret();
@@ -35,9 +40,9 @@ final class Guards {
     // CloudNativePG reads a basic-auth Secret (username and password); the other engines, postgres-password.
     List<String> keys = values.postgres().cloudnativePg() ? List.of("username", "password") : List.of(PASSWORD_KEY);
     for (String key : keys) {
-      boolean hasKey = (secret.get().getData() != null && secret.get().getData().containsKey(key))
-          || (secret.get().getStringData() != null && secret.get().getStringData().containsKey(key));
-      if (!hasKey) return Optional.of(where + " has no key " + key + ", so neither pod could start; nothing was applied");
+      if (!hasKey(secret.get(), key)) {
+        return Optional.of(where + " has no key " + key + ", so neither pod could start; nothing was applied");
+      }
     }
     return Optional.empty();
   }
@@ -52,9 +57,7 @@ final class Guards {
       return Optional.of(where + " does not exist, so LangConnect could not start; nothing was applied. Create it with"
           + " `kubectl -n " + values.namespace() + " create secret generic " + name.get() + " --from-file=ca.crt=CA.pem`");
     }
-    boolean hasKey = (secret.get().getData() != null && secret.get().getData().containsKey(CA_KEY))
-        || (secret.get().getStringData() != null && secret.get().getStringData().containsKey(CA_KEY));
-    return hasKey ? Optional.empty()
+    return hasKey(secret.get(), CA_KEY) ? Optional.empty()
         : Optional.of(where + " has no key " + CA_KEY + ", so LangConnect could not start; nothing was applied");
   }
 

@@ -714,9 +714,8 @@ class NodeE2EIT {
     assertThat(externalQuery("SELECT count(*) FROM langchain_pg_embedding").getLong(0)).isEqualTo(7);
   }
 
-  /** A statement on the external database, as its superuser over loopback. */
-  private Row externalQuery(String sql) {
-    Pool pool = plane.pool(externalDatabase);
+  /** Runs one statement on {@code pool}, then closes it: the first row, or null. */
+  private static Row firstRow(Pool pool, String sql) {
     try {
       var rows = await(pool.query(sql).execute());
       return rows.size() == 0 ? null : rows.iterator().next();
@@ -725,9 +724,18 @@ class NodeE2EIT {
     }
   }
 
+  /** The md5 of every embedding's id, vector, document and metadata, in id order. */
+  private static final String EMBEDDINGS_CHECKSUM = "SELECT md5(string_agg(id || '|' || embedding::text || '|' || document"
+      + " || '|' || cmetadata::text, ',' ORDER BY id)) AS sum FROM langchain_pg_embedding";
+
+  /** A statement on the external database, as its superuser over loopback. */
+  private Row externalQuery(String sql) {
+    Pool pool = plane.pool(externalDatabase);
+    return firstRow(pool, sql);
+  }
+
   private String externalChecksum() {
-    return externalQuery("SELECT md5(string_agg(id || '|' || embedding::text || '|' || document || '|' || cmetadata::text,"
-        + " ',' ORDER BY id)) AS sum FROM langchain_pg_embedding").getString(0);
+    return externalQuery(EMBEDDINGS_CHECKSUM).getString(0);
   }
 
   @Test
@@ -838,8 +846,7 @@ class NodeE2EIT {
   }
 
   private String vectorsChecksum(String cluster) throws InterruptedException {
-    return vectorsQuery(cluster, "SELECT md5(string_agg(id || '|' || embedding::text || '|' || document || '|'"
-        + " || cmetadata::text, ',' ORDER BY id)) AS sum FROM langchain_pg_embedding").getString(0);
+    return vectorsQuery(cluster, EMBEDDINGS_CHECKSUM).getString(0);
   }
 
   private JsonObject clusterStatus() {
@@ -862,12 +869,7 @@ class NodeE2EIT {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(new PgConnectOptions()
         .setHost(serviceIp(vectorsNs, cluster + "-rw")).setPort(5432).setUser("app").setPassword(password)
         .setDatabase("app")).using(LocalControlPlane.vertx()).build();
-    try {
-      var rows = await(pool.query(sql).execute());
-      return rows.size() == 0 ? null : rows.iterator().next();
-    } finally {
-      pool.close();
-    }
+    return firstRow(pool, sql);
   }
 
   @Test
@@ -1169,17 +1171,11 @@ class NodeE2EIT {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(new PgConnectOptions()
         .setHost(serviceIp(namespace, "langconnect-postgres")).setPort(5432).setUser("postgres").setPassword(password)
         .setDatabase("postgres")).using(LocalControlPlane.vertx()).build();
-    try {
-      var rows = await(pool.query(sql).execute());
-      return rows.size() == 0 ? null : rows.iterator().next();
-    } finally {
-      pool.close();
-    }
+    return firstRow(pool, sql);
   }
 
   private String embeddingsChecksum() throws InterruptedException {
-    return query(prodNs, "SELECT md5(string_agg(id || '|' || embedding::text || '|' || document || '|' || cmetadata::text,"
-        + " ',' ORDER BY id)) AS sum FROM langchain_pg_embedding").getString(0);
+    return query(prodNs, EMBEDDINGS_CHECKSUM).getString(0);
   }
 
   /** LangConnect's /health through its Service says ok. */
