@@ -135,10 +135,7 @@ public final class Applier {
               : liveSecret(ref.namespace(), ref.name())));
         }
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
-        if (database && !awaitAvailable(object, options.databaseReadyTimeout())) {
-          throw new SyncFailedException(notAvailable(object, options.databaseReadyTimeout()), results,
-              SyncFailedException.Reason.DATABASE_NOT_READY, null);
-        }
+        if (database) awaitAvailable(object, options.databaseReadyTimeout(), results);
       }
     } catch (KubernetesClientException e) {
       if (e.getCode() == 403) access.forget(namespace); // granted to a namespace since deleted: granted again next time
@@ -412,21 +409,31 @@ public final class Applier {
 
   /**
    * Waits for the database to be available, polling (a watch would be cheaper but does not survive the
-   * proxies some clusters put in front of the API server); a zero timeout means do not wait.
+   * proxies some clusters put in front of the API server); a zero timeout means do not wait. A workload deleted
+   * meanwhile (its namespace going) ends the wait at once: it cannot become available, and the sync holding on to it
+   * would keep every other environment's sync waiting behind it.
    */
-  private boolean awaitAvailable(HasMetadata workload, Duration timeout) {
-    if (timeout.isZero()) return true;
-    return pollUntil(() -> {
+  private void awaitAvailable(HasMetadata workload, Duration timeout, List<ObjectResult> results)
+      throws SyncFailedException {
+    if (timeout.isZero()) return;
+    boolean[] deleted = {false};
+    boolean available = pollUntil(() -> {
       HasMetadata live = retry.call(() -> client.resource(workload).get());
-      return live != null && Health.rollout(live).isEmpty();
+      deleted[0] = live == null || live.getMetadata().getDeletionTimestamp() != null;
+      return deleted[0] || Health.rollout(live).isEmpty();
     }, timeout);
-  }
-
-  private static String notAvailable(HasMetadata workload, Duration timeout) {
     String ns = workload.getMetadata().getNamespace();
-    return "PostgreSQL " + workload.getKind() + " " + workload.getMetadata().getName() + " in " + ns
-        + " is not available after " + timeout.toSeconds() + "s; LangConnect was not updated and nothing was pruned."
-        + " Check `kubectl -n " + ns + " describe pod -l " + Labels.COMPONENT + "=" + Labels.POSTGRES + "`";
+    String what = "PostgreSQL " + workload.getKind() + " " + workload.getMetadata().getName() + " in " + ns;
+    if (deleted[0]) {
+      throw new SyncFailedException(what + " was deleted while the sync waited for it to become available;"
+          + " LangConnect was not updated and nothing was pruned", results, SyncFailedException.Reason.DATABASE_NOT_READY,
+          null);
+    }
+    if (!available) {
+      throw new SyncFailedException(what + " is not available after " + timeout.toSeconds() + "s; LangConnect was not"
+          + " updated and nothing was pruned. Check `kubectl -n " + ns + " describe pod -l " + Labels.COMPONENT + "="
+          + Labels.POSTGRES + "`", results, SyncFailedException.Reason.DATABASE_NOT_READY, null);
+    }
   }
 
   /**

@@ -238,7 +238,9 @@ public final class SyncService {
     } catch (SyncFailedException e) {
       if (Interruptions.isInterruption(e)) return interrupted(run, bound.namespace());
       if (!run.preview()) recordPartial(previous, bound.namespace(), bound.cluster(), e.partial(), revision);
-      if (e.getCause() instanceof KubernetesClientException api && namespaceGoing(run, bound.namespace(), api)) {
+      boolean going = e.getCause() instanceof KubernetesClientException api ? namespaceGoing(run, bound.namespace(), api)
+          : e.reason() == SyncFailedException.Reason.DATABASE_NOT_READY && namespaceTerminating(run, bound.namespace());
+      if (going) {
         run.objects = e.partial().stream().map(ObjectStatus::of).toList();
         return finish(namespaceBeingDeleted(run, bound.namespace()));
       }
@@ -430,12 +432,16 @@ public final class SyncService {
 
   /**
    * A request refused because the environment's namespace is being deleted (the API server says so, or its Secret
-   * grant went first): that ends by itself, so the sync is Progressing and looked at again within seconds, not
+   * grant went first), or a database wait ended by it: that ends by itself, so the sync is Progressing and looked at again within seconds, not
    * backed off as a failure; once the namespace is gone, the next sync holds a lost claim or makes it again.
    */
   private static boolean namespaceGoing(Sync run, String namespace, KubernetesClientException e) {
     if (e.getCode() != 403 || run.target == null) return false;
-    if (String.valueOf(e.getMessage()).contains("is being terminated")) return true;
+    return String.valueOf(e.getMessage()).contains("is being terminated") || namespaceTerminating(run, namespace);
+  }
+
+  private static boolean namespaceTerminating(Sync run, String namespace) {
+    if (run.target == null) return false;
     try {
       var live = run.target.client().namespaces().withName(namespace).get();
       return live == null || live.getMetadata().getDeletionTimestamp() != null;

@@ -133,14 +133,17 @@ class NodeE2EIT {
     if (repo != null) repo.close();
     if (admin == null) return;
     keepControllerLogs();
-    // The controllers first, so nothing applies into a namespace while it is deleted; then CloudNativePG's own
-    // objects (Clusters, Backups), which a namespace's deletion was seen to leave for minutes of retry backoff.
+    // The controllers first, so nothing applies into a namespace while it is deleted; then CloudNativePG's Clusters
+    // and their pods: a namespace deleted while a pod with CloudNativePG's stopDelay (1800 s) grace still runs is
+    // looked at again only after half of it (the namespace controller's estimate), 15 minutes.
     admin.namespaces().withName(CONTROLLER_NS).delete();
     plane.awaitNamespaceGone(CONTROLLER_NS);
     if (vectorsNs != null) {
       for (String kind : List.of("ScheduledBackup", "Backup", "Cluster")) {
         admin.genericKubernetesResources("postgresql.cnpg.io/v1", kind).inNamespace(vectorsNs).delete();
       }
+      eventually("CloudNativePG's instances stopped", STARTUP,
+          () -> admin.pods().inNamespace(vectorsNs).withLabel("cnpg.io/cluster").list().getItems().isEmpty());
     }
     List<String> namespaces = Stream.of(stagingNs, prodNs, analyticsNs, vectorsNs).filter(java.util.Objects::nonNull)
         .toList();

@@ -642,4 +642,32 @@ class SyncIT {
     }
   }
 
+
+  /**
+   * A sync waiting for its database while the namespace is deleted stops waiting at once: the workload cannot become
+   * available, and the wait held every other environment's sync behind it (the disaster drill's deleted prod once
+   * kept the controller's syncs waiting for the whole timeout).
+   */
+  @Test
+  void aDatabaseWaitEndsWhenItsNamespaceIsDeleted() throws Exception {
+    kubelet.close();
+    repo.delete("values-prod.yaml").commitAndPush("staging only");
+    try (SyncHarness sync = new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone"), stateNs,
+        Duration.ofMinutes(3))) {
+      var results = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return sync.syncAll();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      eventually("the sync waits for staging's database", () ->
+          admin.apps().statefulSets().inNamespace(stagingNs).withName("langconnect-postgres").get() != null);
+      admin.namespaces().withName(stagingNs).delete();
+      EnvironmentStatus staging = results.get().get("staging");
+      assertThat(staging.result()).isEqualTo(Result.PROGRESSING);
+      assertThat(staging.message()).as("not the timeout's message: the wait ended with the namespace")
+          .contains("namespace " + stagingNs + " is being deleted");
+    }
+  }
 }
