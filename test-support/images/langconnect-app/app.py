@@ -14,6 +14,8 @@ Test infrastructure only.
 """
 import json
 import os
+import signal
+import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -95,4 +97,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
+    server = ThreadingHTTPServer(("0.0.0.0", 8080), Handler)
+    # As LangConnect's uvicorn does: SIGTERM stops accepting and ends the process (as PID 1 with no handler, Python
+    # ignored it and every pod deletion waited its whole grace period for SIGKILL). shutdown() from another thread,
+    # since it waits for serve_forever's loop.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+    server.server_close()
