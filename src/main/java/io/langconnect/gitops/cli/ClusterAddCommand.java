@@ -13,9 +13,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.langconnect.gitops.apply.Namespaces;
-import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.cluster.KubernetesClients;
 import io.langconnect.gitops.config.ControllerConfig.ClusterEndpoint;
-import io.langconnect.gitops.sync.KubernetesClients;
+import io.langconnect.gitops.config.ControllerConfig;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,11 +31,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * Prepares a cluster for environments, as {@code argocd cluster add} does: on the target, a ServiceAccount bound to

@@ -3,15 +3,15 @@ package io.langconnect.gitops.cli;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.cluster.Clusters;
+import io.langconnect.gitops.cluster.KubernetesClients;
+import io.langconnect.gitops.cluster.RemoteClusters;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.control.ControlStore;
 import io.langconnect.gitops.observe.ServerVersions;
-import io.langconnect.gitops.sync.ControlStore;
-import io.langconnect.gitops.sync.Clusters;
-import io.langconnect.gitops.sync.RemoteClusters;
-import io.langconnect.gitops.values.NamespacePolicy;
-import io.langconnect.gitops.sync.KubernetesClients;
-import io.langconnect.gitops.sync.SyncRecord;
+import io.langconnect.gitops.status.SyncRecord;
 import io.langconnect.gitops.sync.SyncService;
+import io.langconnect.gitops.values.NamespacePolicy;
 import java.util.Optional;
 
 /** The cluster-side parts a one-shot command needs, built from the config and closed together. */

@@ -1,10 +1,10 @@
 package io.langconnect.gitops.cli;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.cluster.AgeKeys;
+import io.langconnect.gitops.cluster.KubernetesClients;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.git.ValuesRepository;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.langconnect.gitops.sync.AgeKeys;
-import io.langconnect.gitops.sync.KubernetesClients;
 import io.langconnect.gitops.values.Sops;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.io.IOException;

@@ -4,14 +4,14 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.apply.Applier;
 import io.langconnect.gitops.apply.Inventory;
-import io.langconnect.gitops.sync.Clusters;
-import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.apply.InventoryStore;
-import io.langconnect.gitops.apply.Ownership;
 import io.langconnect.gitops.apply.ObjectDiff;
 import io.langconnect.gitops.apply.ObjectRef;
+import io.langconnect.gitops.apply.Ownership;
+import io.langconnect.gitops.cluster.Clusters;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.render.StackRenderer;
+import io.langconnect.gitops.sync.SyncService;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -20,10 +20,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(name = "diff", mixinStandardHelpOptions = true,
     description = "Show what a sync would change, as a unified diff of live against desired objects.%n"

@@ -1,7 +1,7 @@
 package io.langconnect.gitops.cli;
 
+import io.langconnect.gitops.cluster.Clusters;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.sync.Clusters;
 import io.langconnect.gitops.values.EnvironmentValues;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.nio.file.Path;

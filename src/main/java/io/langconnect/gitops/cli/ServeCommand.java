@@ -1,13 +1,13 @@
 package io.langconnect.gitops.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.cluster.KubernetesClients;
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.git.GitUrls;
-import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.controller.Controller;
 import io.langconnect.gitops.controller.LogFormat;
-import io.langconnect.gitops.sync.KubernetesClients;
+import io.langconnect.gitops.git.GitUrls;
+import io.langconnect.gitops.git.ValuesRepository;
 import io.vertx.core.Vertx;
 import java.util.Optional;
 import java.util.concurrent.Callable;

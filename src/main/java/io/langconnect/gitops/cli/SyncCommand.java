@@ -1,22 +1,22 @@
 package io.langconnect.gitops.cli;
 
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.sync.EnvironmentStatus;
+import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.time.Duration;
-import java.time.Instant;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(name = "sync", mixinStandardHelpOptions = true,
     description = "Sync once: validate, render and apply every environment (or one), prune what was removed.%n"

@@ -1,8 +1,8 @@
 package io.langconnect.gitops.cli;
 
+import io.langconnect.gitops.cluster.AgeKeys;
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.sync.AgeKeys;
 import io.langconnect.gitops.values.ValuesFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,10 +1,10 @@
 package io.langconnect.gitops.http;
 
-import io.langconnect.gitops.sync.Addresses;
-import io.langconnect.gitops.sync.Controls;
-import io.langconnect.gitops.sync.EnvironmentStatus;
-import io.langconnect.gitops.sync.StatusBoard;
+import io.langconnect.gitops.control.Controls;
 import io.langconnect.gitops.observe.MetricsExposition;
+import io.langconnect.gitops.status.EnvironmentStatus;
+import io.langconnect.gitops.status.StatusBoard;
+import io.langconnect.gitops.sync.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

@@ -2,10 +2,10 @@ package io.langconnect.gitops.http;
 
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.sync.SyncMetrics;
+import io.langconnect.gitops.status.SyncMetrics;
 import io.langconnect.gitops.webhook.AffectedEnvironments;
-import io.langconnect.gitops.webhook.PushEvent;
 import io.langconnect.gitops.webhook.Provider;
+import io.langconnect.gitops.webhook.PushEvent;
 import io.langconnect.gitops.webhook.WebhookParser;
 import io.langconnect.gitops.webhook.WebhookRequest;
 import io.vertx.core.Future;

@@ -2,6 +2,8 @@ package io.langconnect.gitops.sync;
 
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.git.ValuesRepository;
+import io.langconnect.gitops.status.StatusBoard;
+import io.langconnect.gitops.status.SyncMetrics;
 import io.langconnect.gitops.values.NamespacePolicy;
 import io.langconnect.gitops.values.Sops;
 import io.langconnect.gitops.values.ValuesFolder;

@@ -1,6 +1,8 @@
 package io.langconnect.gitops.sync;
 
 import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.status.EnvironmentStatus;
+import io.langconnect.gitops.status.SyncMetrics;
 import io.langconnect.gitops.values.ValuesFolder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

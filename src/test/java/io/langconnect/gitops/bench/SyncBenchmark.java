@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.controller.Controller;
-import io.langconnect.gitops.sync.EnvironmentStatus;
+import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.testenv.FaultProxy;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;

@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.langconnect.gitops.config.ConfigLoader;
 import io.langconnect.gitops.controller.Controller;
-import io.langconnect.gitops.sync.EnvironmentStatus;
+import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.testenv.AuditLog;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.PodReadiness;

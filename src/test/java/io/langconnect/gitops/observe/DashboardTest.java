@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.langconnect.gitops.apply.ObjectRef;
 import io.langconnect.gitops.apply.SyncResult;
-import io.langconnect.gitops.sync.EnvironmentStatus;
-import io.langconnect.gitops.sync.SyncMetrics;
+import io.langconnect.gitops.status.EnvironmentStatus;
+import io.langconnect.gitops.status.SyncMetrics;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

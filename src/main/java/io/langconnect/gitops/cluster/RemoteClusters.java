@@ -1,12 +1,12 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.cluster;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.OAuthTokenProvider;
-import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.config.ControllerConfig.ClusterEndpoint;
+import io.langconnect.gitops.config.ControllerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

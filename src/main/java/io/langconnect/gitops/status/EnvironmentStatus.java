@@ -1,7 +1,8 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.status;
 
 import io.langconnect.gitops.apply.Health;
 import io.langconnect.gitops.apply.SyncResult;
+import io.langconnect.gitops.control.Controls;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -49,7 +50,7 @@ public record EnvironmentStatus(
 
   /** {@code note} says why an object was skipped (e.g. "not ours: managed-by=helm, ...") or held, else empty. */
   public record ObjectStatus(String kind, String name, String action, boolean driftCorrected, String note) {
-    static ObjectStatus of(SyncResult.ObjectResult result) {
+    public static ObjectStatus of(SyncResult.ObjectResult result) {
       return new ObjectStatus(result.ref().kind(), result.ref().name(), result.action().name().toLowerCase(),
           result.driftCorrected(), result.note());
     }

@@ -1,4 +1,4 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.cluster;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;

@@ -1,4 +1,4 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.control;
 
 import java.time.Instant;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.cluster;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.Applier;
@@ -8,6 +8,7 @@ import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.config.ControllerConfig.ClusterEndpoint;
+import io.langconnect.gitops.sync.EventRecorder;
 import io.langconnect.gitops.values.NamespacePolicy;
 import java.util.Collection;
 import java.util.List;

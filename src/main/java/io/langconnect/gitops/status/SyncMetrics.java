@@ -1,4 +1,4 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.status;
 
 import io.langconnect.gitops.apply.SyncResult;
 import io.micrometer.core.instrument.Counter;

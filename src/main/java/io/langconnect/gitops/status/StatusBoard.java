@@ -1,4 +1,4 @@
-package io.langconnect.gitops.sync;
+package io.langconnect.gitops.status;
 
 import java.time.Instant;
 import java.util.Collection;
