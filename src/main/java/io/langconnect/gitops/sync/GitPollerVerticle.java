@@ -236,10 +236,10 @@ public final class GitPollerVerticle extends VerticleBase {
     if (batch != null && !batch.all && previous != null && previous.equals(batch.before) && batch.after.equals(published)) {
       changed = Optional.of(batch.environments);
     }
-    LOG.info("fetched {} at {}", repository.branch(), SyncService.shortRevision(fetched.revision()));
+    LOG.info("fetched {} at {}", repository.branch(), SyncRun.shortRevision(fetched.revision()));
     if (fetched.environments().isEmpty()) {
       LOG.error("the values path {} does not exist at {}; nothing is synced or pruned until it does",
-          repository.displayPrefix().isEmpty() ? "." : repository.displayPrefix(), SyncService.shortRevision(published));
+          repository.displayPrefix().isEmpty() ? "." : repository.displayPrefix(), SyncRun.shortRevision(published));
     }
     vertx.eventBus().publish(Addresses.REVISION_FETCHED,
         new Revision(fetched.revision(), fetched.environments(), changed, batch == null ? 0 : batch.receivedAt));
