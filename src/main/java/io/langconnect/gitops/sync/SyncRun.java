@@ -63,7 +63,7 @@ final class SyncRun {
 
   /**
    * A request refused because the environment's namespace is being deleted (the API server says so, or its Secret
-   * grant went first), or a database wait ended by it: that ends by itself, so the sync is Progressing and looked at again within seconds, not
+   * grant went first): that ends by itself, so the sync is Progressing and looked at again within seconds, not
    * backed off as a failure; once the namespace is gone, the next sync holds a lost claim or makes it again.
    */
   boolean namespaceGoing(String namespace, KubernetesClientException e) {
@@ -71,6 +71,7 @@ final class SyncRun {
     return String.valueOf(e.getMessage()).contains("is being terminated") || namespaceTerminating(namespace);
   }
 
+  /** Whether the namespace is gone or being deleted: a database wait it ended is reported as the same. */
   boolean namespaceTerminating(String namespace) {
     if (target == null) return false;
     try {
