@@ -376,14 +376,18 @@ node_up() {
 # Stops everything the node started and removes everything it made, in the order that lets each part clean up.
 node_down() {
   if alive kubelet && [ -f "$STATE/admin.kubeconfig" ] && alive kube-apiserver; then
-    # Pods go through the kubelet, which stops their containers and tears down their networks.
-    kubectl_admin delete pods --all --all-namespaces --grace-period=0 --force --wait=false > /dev/null 2>&1 || true
+    # Pods go through the kubelet, which stops their containers and tears down their networks; the scheduler goes
+    # first, so the replacements their controllers make are never placed (they kept the node busy past this wait).
+    stop_process kube-scheduler
+    kubectl_admin delete pods --all --all-namespaces --grace-period=1 --wait=false > /dev/null 2>&1 || true
     for _ in $(seq 100); do
       [ -z "$(ctr_k8s tasks ls -q 2>/dev/null)" ] && break
       sleep 0.3
     done
   fi
-  for name in local-path-provisioner kubelet coredns kube-scheduler kube-proxy; do stop_process "$name"; done
+  local name files=()
+  for name in local-path-provisioner kubelet coredns kube-scheduler kube-proxy; do files+=("$STATE/$name.pid"); done
+  stop_processes "${files[@]}"
   if alive containerd; then
     for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
     sleep 0.5
