@@ -73,29 +73,35 @@ public final class Applier {
   private final KubernetesClient client;
   private final Retry retry;
   private final NamespaceAccess access;
+  private final Optional<WorkloadCache> cache;
 
   public Applier(KubernetesClient client, Retry retry) {
-    this(client, retry, new NamespaceAccess(client));
+    this(client, retry, new NamespaceAccess(client), Optional.empty());
   }
 
-  public Applier(KubernetesClient client, Retry retry, NamespaceAccess access) {
+  /** The live objects {@code cache} holds (the managed ones of the kinds it watches) are read from it, not asked for. */
+  public Applier(KubernetesClient client, Retry retry, NamespaceAccess access, Optional<WorkloadCache> cache) {
     this.client = client;
     this.retry = retry;
     this.access = access;
+    this.cache = cache;
   }
 
   public SyncResult apply(String environment, String namespace, List<HasMetadata> desired, String revision,
                           Inventory previous, Options options) throws SyncFailedException {
     List<ObjectResult> results = new ArrayList<>();
     Map<ObjectRef, Inventory.Entry> applied = new LinkedHashMap<>();
+    Map<ObjectRef, String> versions = new HashMap<>();
     try {
       // A dry run cannot ask the API server about objects in a namespace that does not exist yet: all are new.
       boolean allNew = options.dryRun() && !namespaceExists(namespace);
+      boolean madeNow = false;
       if (!allNew) {
-        ensureNamespace(namespace, environment, options.dryRun());
+        madeNow = ensureNamespace(namespace, environment, options.dryRun());
         retry.call(() -> access.grant(namespace)); // before the first read of its Secrets
       }
-      Map<ObjectRef, HasMetadata> live = allNew ? Map.of() : live(desired);
+      // A namespace this sync made holds nothing yet: there is nothing live to read, and no pod mounts a claim.
+      Map<ObjectRef, HasMetadata> live = allNew || madeNow ? Map.of() : live(desired);
       refuseWhatIsNotOurs(environment, live);
       Optional<String> replacementHeld = Optional.empty();
       if (!options.dryRun()) {
@@ -127,15 +133,14 @@ public final class Applier {
           if (before != null) applied.put(ref, before);
           continue;
         }
-        if (database && current == null) awaitClaimsFree(prepared, options.databaseReadyTimeout(), results);
-        ObjectResult result = applyOne(prepared, hash, before, revision, options.dryRun(), current);
+        if (database && current == null && !madeNow) awaitClaimsFree(prepared, options.databaseReadyTimeout(), results);
+        Applied done = applyOne(prepared, hash, before, revision, options.dryRun(), current);
+        ObjectResult result = done.result();
         results.add(result);
-        if (object instanceof Secret) {
-          secretVersions.put(ref.name(), secretVersion(result.action() == Action.UNCHANGED || options.dryRun() ? current
-              : liveSecret(ref.namespace(), ref.name())));
-        }
+        if (done.object() != null) versions.put(ref, done.object().getMetadata().getResourceVersion());
+        if (object instanceof Secret) secretVersions.put(ref.name(), secretVersion(options.dryRun() ? current : done.object()));
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
-        if (database) awaitAvailable(object, options.databaseReadyTimeout(), results);
+        if (database) awaitAvailable(object, versions.get(ref), options.databaseReadyTimeout(), results);
       }
     } catch (KubernetesClientException e) {
       if (e.getCode() == 403) access.forget(namespace); // granted to a namespace since deleted: granted again next time
@@ -149,7 +154,7 @@ public final class Applier {
       if (keep.contains(gone)) continue;
       results.add(prune(gone, environment, options.dryRun()));
     }
-    return new SyncResult(results, new Inventory(environment, namespace, revision, applied));
+    return new SyncResult(results, new Inventory(environment, namespace, revision, applied), versions);
   }
 
   /** What stopping the databases a render no longer has did: their results, or why it waits (and which it kept). */
@@ -205,7 +210,7 @@ public final class Applier {
         users.clear();
         users.addAll(podsMounting(namespace, claim));
         return users.isEmpty();
-      }, timeout.compareTo(Duration.ofSeconds(30)) > 0 ? timeout : Duration.ofSeconds(30));
+      }, timeout.compareTo(Duration.ofSeconds(30)) > 0 ? timeout : Duration.ofSeconds(30), Duration.ofMillis(500));
       if (!free) {
         throw new SyncFailedException("PersistentVolumeClaim " + claim + " in " + namespace + " is still mounted by pod "
             + String.join(", ", users) + " after " + Math.max(30, timeout.toSeconds()) + "s; the database "
@@ -230,15 +235,15 @@ public final class Applier {
   }
 
   /**
-   * Asks {@code done} every 500 ms until it says yes (true) or {@code timeout} passed (false).
+   * Asks {@code done} every {@code every} until it says yes (true) or {@code timeout} passed (false).
    */
-  private static boolean pollUntil(java.util.function.BooleanSupplier done, Duration timeout) {
+  private static boolean pollUntil(java.util.function.BooleanSupplier done, Duration timeout, Duration every) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       if (done.getAsBoolean()) return true;
       if (System.nanoTime() > deadline) return false;
       try {
-        Thread.sleep(500);
+        Thread.sleep(every.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return false;
@@ -263,18 +268,25 @@ public final class Applier {
   }
 
   /**
-   * The live objects of a render, by reference (absent ones left out), read at once: a sync waits for one round trip
-   * here, not one per object.
+   * The live objects of a render, by reference (absent ones left out). The managed objects the watch holds are read
+   * from it; the rest (Secrets, and names it holds no managed object of, which someone else's may have) from the API
+   * server, at once: a sync waits for one round trip here, not one per object.
    */
   private Map<ObjectRef, HasMetadata> live(List<HasMetadata> desired) {
-    List<CompletableFuture<HasMetadata>> reads = desired.stream()
+    Map<ObjectRef, HasMetadata> live = new HashMap<>();
+    List<HasMetadata> asked = new ArrayList<>();
+    for (HasMetadata object : desired) {
+      Optional<HasMetadata> watched = cache.flatMap(c -> c.managed(ObjectRef.of(object))).flatMap(known -> known);
+      if (watched.isPresent()) live.put(ObjectRef.of(object), watched.get());
+      else asked.add(object);
+    }
+    List<CompletableFuture<HasMetadata>> reads = asked.stream()
         .map(object -> CompletableFuture.supplyAsync(() -> retry.call(() -> client.resource(object).get()), READS))
         .toList();
-    Map<ObjectRef, HasMetadata> live = new HashMap<>();
     try {
-      for (int i = 0; i < desired.size(); i++) {
+      for (int i = 0; i < asked.size(); i++) {
         HasMetadata current = reads.get(i).get();
-        if (current != null) live.put(ObjectRef.of(desired.get(i)), current);
+        if (current != null) live.put(ObjectRef.of(asked.get(i)), current);
       }
     } catch (InterruptedException e) {
       reads.forEach(read -> read.cancel(true));
@@ -299,27 +311,31 @@ public final class Applier {
         + " to hand them over", List.of(), SyncFailedException.Reason.NOT_OURS, null);
   }
 
-  private ObjectResult applyOne(HasMetadata object, String hash, Inventory.Entry before, String revision,
-                                boolean dryRun, HasMetadata live) {
+  /** What applying one object did, and the object as it was left (the apply's answer, or the live one unchanged). */
+  private record Applied(ObjectResult result, HasMetadata object) {}
+
+  private Applied applyOne(HasMetadata object, String hash, Inventory.Entry before, String revision,
+                           boolean dryRun, HasMetadata live) {
     List<String> drifted = List.of();
     if (live != null) {
       drifted = DriftCheck.differences(JSON.convertValue(object, JsonNode.class), JSON.convertValue(live, JsonNode.class));
       boolean sameContent = before != null && before.hash().equals(hash);
       if (sameContent && drifted.isEmpty()) {
-        return new ObjectResult(ObjectRef.of(object), Action.UNCHANGED, List.of());
+        return new Applied(new ObjectResult(ObjectRef.of(object), Action.UNCHANGED, List.of()), live);
       }
       if (!sameContent) drifted = List.of();
     }
     object.getMetadata().getAnnotations().put(Labels.REVISION_ANNOTATION, revision);
-    retry.run(() -> {
+    HasMetadata answer = retry.call(() -> {
       var resource = dryRun ? client.resource(object).dryRun() : client.resource(object);
-      resource.fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
+      return resource.fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
     });
     if (!drifted.isEmpty()) {
       LOG.info("corrected drift of {} in {}: {}", ObjectRef.of(object), object.getMetadata().getNamespace(),
           String.join(", ", drifted));
     }
-    return new ObjectResult(ObjectRef.of(object), live == null ? Action.CREATED : Action.CONFIGURED, drifted);
+    return new Applied(new ObjectResult(ObjectRef.of(object), live == null ? Action.CREATED : Action.CONFIGURED, drifted),
+        dryRun ? null : answer);
   }
 
   /**
@@ -408,20 +424,24 @@ public final class Applier {
   }
 
   /**
-   * Waits for the database to be available, polling (a watch would be cheaper but does not survive the
-   * proxies some clusters put in front of the API server); a zero timeout means do not wait. A workload deleted
-   * meanwhile (its namespace going) ends the wait at once: it cannot become available, and the sync holding on to it
-   * would keep every other environment's sync waiting behind it.
+   * Waits for the database to be available, polling the watch's copy once it has seen the version applied
+   * ({@code version}), else the API server; a zero timeout means do not wait. A workload deleted meanwhile (its
+   * namespace going) ends the wait at once: it cannot become available, and the sync holding on to it would keep
+   * every other environment's sync waiting behind it.
    */
-  private void awaitAvailable(HasMetadata workload, Duration timeout, List<ObjectResult> results)
+  private void awaitAvailable(HasMetadata workload, String version, Duration timeout, List<ObjectResult> results)
       throws SyncFailedException {
     if (timeout.isZero()) return;
+    ObjectRef ref = ObjectRef.of(workload);
+    Optional<WorkloadCache> watched = cache.filter(c -> version != null
+        && pollUntil(() -> c.seen(Map.of(ref, version)), Duration.ofSeconds(2), Duration.ofMillis(5)));
     boolean[] deleted = {false};
     boolean available = pollUntil(() -> {
-      HasMetadata live = retry.call(() -> client.resource(workload).get());
+      HasMetadata live = watched.map(c -> c.managed(ref).flatMap(known -> known).orElse(null))
+          .orElseGet(() -> retry.call(() -> client.resource(workload).get()));
       deleted[0] = live == null || live.getMetadata().getDeletionTimestamp() != null;
       return deleted[0] || Health.rollout(live).isEmpty();
-    }, timeout);
+    }, timeout, watched.isPresent() ? Duration.ofMillis(50) : Duration.ofMillis(500));
     String ns = workload.getMetadata().getNamespace();
     String what = "PostgreSQL " + workload.getKind() + " " + workload.getMetadata().getName() + " in " + ns;
     if (deleted[0]) {
@@ -468,12 +488,18 @@ public final class Applier {
         && live.getMetadata().getAnnotations().containsKey(Labels.GENERATE_PASSWORD_ANNOTATION);
   }
 
-  private void ensureNamespace(String namespace, String environment, boolean dryRun) {
-    if (dryRun) return;
-    if (retry.call(() -> Namespaces.ensure(client, namespace, Map.of(Labels.ENVIRONMENT, environment)))) {
+  /**
+   * Makes the namespace when it is missing; one the watch holds managed objects in exists (or is going, which the
+   * applies then say), and is not asked for. True when this call made it.
+   */
+  private boolean ensureNamespace(String namespace, String environment, boolean dryRun) {
+    if (dryRun || cache.map(c -> c.holdsObjectsIn(namespace)).orElse(false)) return false;
+    boolean made = retry.call(() -> Namespaces.ensure(client, namespace, Map.of(Labels.ENVIRONMENT, environment)));
+    if (made) {
       access.forget(namespace); // a namespace made anew has no grant yet, whatever an earlier one of its name had
       LOG.info("created namespace {} for environment {}", namespace, environment);
     }
+    return made;
   }
 
   /** The content hash of a rendered object (its revision annotation excluded, so a new commit alone changes nothing). */

@@ -57,6 +57,8 @@ public final class InventoryStore {
   private final KubernetesClient client;
   private final NamespacePolicy namespaces;
   private final Retry retry;
+  private final Optional<StateCache> cache;
+  private volatile boolean stateNamespaceMade;
   /** Each record's resourceVersion as this store last read or wrote it ("" for none): the precondition of a write. */
   private final Map<String, String> seen = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -66,9 +68,15 @@ public final class InventoryStore {
    * applied unrecorded until the next one.
    */
   public InventoryStore(KubernetesClient client, NamespacePolicy namespaces, Retry retry) {
+    this(client, namespaces, retry, Optional.empty());
+  }
+
+  /** Records are read from {@code cache} when it can answer (a sync then reads its inventory without a request). */
+  public InventoryStore(KubernetesClient client, NamespacePolicy namespaces, Retry retry, Optional<StateCache> cache) {
     this.client = client;
     this.namespaces = namespaces;
     this.retry = retry;
+    this.cache = cache;
   }
 
   public String namespace() {
@@ -92,8 +100,8 @@ public final class InventoryStore {
 
   /** Those whose objects are on a cluster {@code on} accepts (by the inventory's cluster label). */
   public List<String> environments(Predicate<String> on) {
-    return retry.call(() -> client.configMaps().inNamespace(namespace()).withLabel(INVENTORY_LABEL, "true").list())
-        .getItems().stream()
+    return records(cm -> "true".equals(cm.getMetadata().getLabels().get(INVENTORY_LABEL)),
+        () -> client.configMaps().inNamespace(namespace()).withLabel(INVENTORY_LABEL, "true").list().getItems()).stream()
         .filter(cm -> on.test(cm.getMetadata().getLabels().getOrDefault(CLUSTER_LABEL, NamespacePolicy.IN_CLUSTER)))
         .map(cm -> cm.getMetadata().getLabels().get(Labels.ENVIRONMENT)).filter(env -> env != null).sorted().toList();
   }
@@ -110,8 +118,10 @@ public final class InventoryStore {
   /** The records of what the environment left on other clusters, not pruned yet. */
   public List<Inventory> departed(String environment) throws InvalidInventoryException {
     List<Inventory> left = new ArrayList<>();
-    for (ConfigMap cm : retry.call(() -> client.configMaps().inNamespace(namespace()).withLabel(DEPARTED_LABEL, "true")
-        .withLabel(Labels.ENVIRONMENT, environment).list()).getItems()) {
+    for (ConfigMap cm : records(cm -> "true".equals(cm.getMetadata().getLabels().get(DEPARTED_LABEL))
+            && environment.equals(cm.getMetadata().getLabels().get(Labels.ENVIRONMENT)),
+        () -> client.configMaps().inNamespace(namespace()).withLabel(DEPARTED_LABEL, "true")
+            .withLabel(Labels.ENVIRONMENT, environment).list().getItems())) {
       saw(cm.getMetadata().getName(), cm);
       left.add(decode(environment, cm));
     }
@@ -126,8 +136,17 @@ public final class InventoryStore {
     return PREFIX + environment + ".departed." + cluster;
   }
 
+  /** The records {@code which} accepts: from the cache when it can answer, else listed by {@code list}. */
+  private List<ConfigMap> records(Predicate<ConfigMap> which, java.util.function.Supplier<List<ConfigMap>> list) {
+    return cache.flatMap(c -> c.list(cm -> cm.getMetadata().getLabels() != null && which.test(cm)))
+        .orElseGet(() -> retry.call(list::get));
+  }
+
   private void write(Inventory inventory, String name, String kindLabel) {
-    retry.run(() -> Namespaces.ensure(client, namespace(), Map.of()));
+    if (!stateNamespaceMade) {
+      retry.run(() -> Namespaces.ensure(client, namespace(), Map.of()));
+      stateNamespaceMade = true;
+    }
     List<Row> rows = new ArrayList<>();
     inventory.objects().forEach((ref, entry) ->
         rows.add(new Row(ref.apiVersion(), ref.kind(), ref.namespace(), ref.name(), entry.hash(), entry.revision())));
@@ -154,9 +173,10 @@ public final class InventoryStore {
       written = retry.call(() -> expected.isEmpty() ? client.resource(cm).create()
           : client.resource(cm).fieldManager(Labels.MANAGER).forceConflicts().serverSideApply());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() == 404) stateNamespaceMade = false; // deleted since: made again by the next write
       if (e.getCode() != 409) throw e;
       // A write whose answer was lost and that was sent again finds itself: that is no conflict.
-      ConfigMap now = fetch(name);
+      ConfigMap now = fetchLive(name);
       if (now == null || !data.equals(now.getData())) throw conflict(name, e);
       written = now;
     }
@@ -178,9 +198,10 @@ public final class InventoryStore {
       });
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       if (e.getCode() != 409) throw e;
-      if (fetch(name) != null) throw conflict(name, e);
+      if (fetchLive(name) != null) throw conflict(name, e);
     }
     seen.remove(name);
+    cache.ifPresent(c -> c.deleted(name, expected));
   }
 
   private ConflictException conflict(String name, io.fabric8.kubernetes.client.KubernetesClientException cause) {
@@ -190,7 +211,14 @@ public final class InventoryStore {
         + " tried again from a fresh read");
   }
 
+  /** As last known: from the cache when it can answer. */
   private ConfigMap fetch(String name) {
+    Optional<Optional<ConfigMap>> known = cache.flatMap(c -> c.get(name));
+    return known.isPresent() ? known.get().orElse(null) : fetchLive(name);
+  }
+
+  /** As the API server has it now: after a refused write, to tell a conflict from a write of ours sent twice. */
+  private ConfigMap fetchLive(String name) {
     return retry.call(() -> client.configMaps().inNamespace(namespace()).withName(name).get());
   }
 
@@ -203,6 +231,7 @@ public final class InventoryStore {
   private void saw(String name, ConfigMap cm) {
     if (cm == null) seen.put(name, "");
     else seen.put(name, cm.getMetadata().getResourceVersion());
+    if (cm != null) cache.ifPresent(c -> c.saw(cm));
   }
 
   private Inventory decode(String environment, ConfigMap cm) throws InvalidInventoryException {

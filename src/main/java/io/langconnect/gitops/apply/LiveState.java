@@ -38,6 +38,31 @@ public final class LiveState {
         .orElseGet(() -> health(namespace, environment));
   }
 
+  /**
+   * How the environment's objects run right after a sync left them at {@code versions}: from the watches once they
+   * have seen those versions (they usually have within milliseconds), else from the API server.
+   */
+  public Health healthAfter(String namespace, String environment, Map<ObjectRef, String> versions) {
+    Optional<WorkloadCache> watched = cache.filter(WorkloadCache::synced)
+        .filter(c -> c.watchesClusters() || !cloudnativePgServed());
+    if (watched.isPresent()) {
+      long deadline = System.nanoTime() + SEEN_WITHIN.toNanos();
+      while (!watched.get().seen(versions) && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new KubernetesClientException("interrupted while the watches caught up with the sync", e);
+        }
+      }
+      if (watched.get().seen(versions)) return Health.assess(watched.get().observed(namespace, environment), Instant.now());
+    }
+    return health(namespace, environment);
+  }
+
+  /** How long a sync waits for the watches to see what it applied before it reads health from the API server. */
+  private static final java.time.Duration SEEN_WITHIN = java.time.Duration.ofSeconds(2);
+
   /** How the environment's applied objects run now, read from the API server (right after a sync, the cache may lag). */
   public Health health(String namespace, String environment) {
     Map<String, String> ours = Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.ENVIRONMENT, environment);
@@ -50,6 +75,8 @@ public final class LiveState {
   }
 
   public boolean claimExists(String namespace, String name) {
+    ObjectRef ref = new ObjectRef("v1", "PersistentVolumeClaim", namespace, name);
+    if (cache.flatMap(c -> c.managed(ref)).flatMap(known -> known).isPresent()) return true; // absent there: asked
     return retry.call(() -> client.persistentVolumeClaims().inNamespace(namespace).withName(name).get()) != null;
   }
 
@@ -77,13 +104,23 @@ public final class LiveState {
 
   /** The workload {@code ref} names, of its own kind, if it exists and is ours. */
   public Optional<HasMetadata> workload(ObjectRef ref) {
-    return Optional.ofNullable(retry.call(() -> Workloads.get(client, ref)))
+    return managedOrLive(ref)
         .filter(w -> w.getMetadata().getLabels() != null && Labels.MANAGER.equals(w.getMetadata().getLabels().get(Labels.MANAGED_BY)));
   }
 
   /** The database workload {@code ref} names, of its own kind: one request. */
   public Optional<HasMetadata> database(ObjectRef ref) {
-    return Optional.ofNullable(retry.call(() -> Workloads.get(client, ref))).filter(Workloads::isDatabase);
+    return managedOrLive(ref).filter(Workloads::isDatabase);
+  }
+
+  /**
+   * The managed workload {@code ref} names: from the watch when it can answer, its absence included (the guards look
+   * only at the environment's own workloads, and a sync ends only once the watch has seen what it applied), else from
+   * the API server.
+   */
+  private Optional<HasMetadata> managedOrLive(ObjectRef ref) {
+    return cache.flatMap(c -> c.managed(ref))
+        .orElseGet(() -> Optional.ofNullable(retry.call(() -> Workloads.get(client, ref))));
   }
 
   private List<HasMetadata> workloads(String namespace, Map<String, String> ours) {

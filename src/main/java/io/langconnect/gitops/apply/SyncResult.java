@@ -2,8 +2,15 @@ package io.langconnect.gitops.apply;
 
 import java.util.List;
 
-/** What one apply (or prune) of an environment did, object by object. */
-public record SyncResult(List<ObjectResult> objects, Inventory inventory) {
+/**
+ * What one apply (or prune) of an environment did, object by object; {@code versions} holds the resourceVersion each
+ * object was left at (as the apply's answer said), so that health can be read from a watch that has seen them.
+ */
+public record SyncResult(List<ObjectResult> objects, Inventory inventory, java.util.Map<ObjectRef, String> versions) {
+
+  public SyncResult(List<ObjectResult> objects, Inventory inventory) {
+    this(objects, inventory, java.util.Map.of());
+  }
 
   /**
    * SKIPPED: the render no longer has it, but the live object is not ours, so it was left alone. HELD: a change
@@ -27,6 +34,7 @@ public record SyncResult(List<ObjectResult> objects, Inventory inventory) {
 
   public SyncResult {
     objects = List.copyOf(objects);
+    versions = java.util.Map.copyOf(versions);
   }
 
   public long count(Action action) {

@@ -157,6 +157,54 @@ public final class WorkloadCache implements AutoCloseable {
     applied().forEach(informer -> informer.removeEventHandler(handler));
   }
 
+  /** Whether the watch holds managed objects in {@code namespace} (every stack has Services): then it exists. */
+  public boolean holdsObjectsIn(String namespace) {
+    return services.hasSynced() && !inNamespace(services, namespace).isEmpty();
+  }
+
+  /**
+   * The managed object {@code ref} names as the watch last saw it: empty when this cache does not hold its kind or has
+   * not listed yet (ask the API server), else the object or its absence among the managed ones (an object of that
+   * name without the managed-by label may still exist).
+   */
+  public Optional<Optional<HasMetadata>> managed(ObjectRef ref) {
+    SharedIndexInformer<? extends HasMetadata> informer = holding(ref);
+    if (informer == null || !informer.hasSynced()) return Optional.empty();
+    return Optional.of(Optional.ofNullable(informer.getStore().getByKey(Cache.namespaceKeyFunc(ref.namespace(), ref.name()))));
+  }
+
+  /**
+   * Whether the watch has seen each object at the version given or later (kinds this cache does not hold need not
+   * be waited for): once it has, the health read here is that of what a sync just applied.
+   */
+  public boolean seen(java.util.Map<ObjectRef, String> versions) {
+    for (var applied : versions.entrySet()) {
+      SharedIndexInformer<? extends HasMetadata> informer = holding(applied.getKey());
+      if (informer == null) continue;
+      HasMetadata cached = informer.getStore().getByKey(Cache.namespaceKeyFunc(applied.getKey().namespace(),
+          applied.getKey().name()));
+      if (cached == null || ResourceVersions.compare(cached.getMetadata().getResourceVersion(), applied.getValue())
+          .orElse(-1) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The informer that holds objects of {@code ref}'s kind and API version, or null. */
+  private SharedIndexInformer<? extends HasMetadata> holding(ObjectRef ref) {
+    return switch (ref.apiVersion() + "/" + ref.kind()) {
+      case "apps/v1/Deployment" -> deployments;
+      case "apps/v1/StatefulSet" -> statefulSets;
+      case "v1/Service" -> services;
+      case "v1/PersistentVolumeClaim" -> claims;
+      case "batch/v1/CronJob" -> cronJobs;
+      case "autoscaling/v2/HorizontalPodAutoscaler" -> autoscalers;
+      case CloudnativePg.API_VERSION + "/Cluster" -> clusters;
+      default -> null;
+    };
+  }
+
   /** What the health check looks at, for one environment (by its label) in its namespace. */
   public Health.Observed observed(String namespace, String environment) {
     return new Health.Observed(

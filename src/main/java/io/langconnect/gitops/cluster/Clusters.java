@@ -35,7 +35,7 @@ public final class Clusters implements AutoCloseable {
     public static Target of(String name, KubernetesClient client, Retry retry, Optional<WorkloadCache> cache,
                             String identity) {
       NamespaceAccess access = new NamespaceAccess(client);
-      return new Target(name, client, new Applier(client, retry, access), new LiveState(client, retry, cache, access),
+      return new Target(name, client, new Applier(client, retry, access, cache), new LiveState(client, retry, cache, access),
           new BackupService(client), new EventRecorder(client, identity), cache);
     }
 

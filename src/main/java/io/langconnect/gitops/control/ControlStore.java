@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watcher;
 import io.langconnect.gitops.apply.Namespaces;
 import io.langconnect.gitops.apply.Retry;
+import io.langconnect.gitops.apply.StateCache;
 import io.langconnect.gitops.render.Labels;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -36,17 +37,27 @@ public final class ControlStore {
   private final KubernetesClient client;
   private final String namespace;
   private final Retry retry;
+  private final Optional<StateCache> cache;
+  private volatile boolean namespaceMade;
   private volatile ReopeningWatch current;
 
   /** Every read and write is retried as applies are (conflicts, throttling, 5xx, cut connections). */
   public ControlStore(KubernetesClient client, String namespace, Retry retry) {
+    this(client, namespace, retry, Optional.empty());
+  }
+
+  /** Controls are read from {@code cache} when it can answer: a sync then reads them without a request. */
+  public ControlStore(KubernetesClient client, String namespace, Retry retry, Optional<StateCache> cache) {
     this.client = client;
     this.namespace = namespace;
     this.retry = retry;
+    this.cache = cache;
   }
 
   public Controls read(String environment) {
-    ConfigMap cm = retry.call(() -> client.configMaps().inNamespace(namespace).withName(PREFIX + environment).get());
+    Optional<Optional<ConfigMap>> known = cache.flatMap(c -> c.get(PREFIX + environment));
+    ConfigMap cm = known.isPresent() ? known.get().orElse(null)
+        : retry.call(() -> client.configMaps().inNamespace(namespace).withName(PREFIX + environment).get());
     return cm == null ? Controls.NONE : decode(cm);
   }
 
@@ -111,16 +122,28 @@ public final class ControlStore {
 
   /** The environment is gone: its controls go with it. */
   public void delete(String environment) {
+    String last = cache.flatMap(c -> c.get(PREFIX + environment)).flatMap(known -> known)
+        .map(cm -> cm.getMetadata().getResourceVersion()).orElse(null);
     retry.run(() -> client.configMaps().inNamespace(namespace).withName(PREFIX + environment).delete());
+    if (last != null) cache.get().deleted(PREFIX + environment, last);
   }
 
   private void write(String environment, String manager, Map<String, String> data) {
-    retry.run(() -> Namespaces.ensure(client, namespace, Map.of()));
+    if (!namespaceMade) {
+      retry.run(() -> Namespaces.ensure(client, namespace, Map.of()));
+      namespaceMade = true;
+    }
     ConfigMap cm = new ConfigMapBuilder().withNewMetadata().withName(PREFIX + environment).withNamespace(namespace)
         .addToLabels(CONTROL_LABEL, "true").addToLabels(Labels.ENVIRONMENT, environment)
         .addToLabels(Labels.MANAGED_BY, Labels.MANAGER).endMetadata()
         .withData(new LinkedHashMap<>(data)).build();
-    retry.run(() -> client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply());
+    try {
+      ConfigMap written = retry.call(() -> client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply());
+      cache.ifPresent(c -> c.saw(written));
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() == 404) namespaceMade = false; // the state namespace was deleted since: made again next time
+      throw e;
+    }
   }
 
   static Controls decode(ConfigMap cm) {
@@ -154,6 +177,12 @@ public final class ControlStore {
         client.configMaps().inNamespace(namespace).withLabel(CONTROL_LABEL, "true"),
         (action, cm) -> {
           String environment = cm.getMetadata().getLabels() == null ? null : cm.getMetadata().getLabels().get(Labels.ENVIRONMENT);
+          // Known to the cache first, so that the sync this starts reads the control as written.
+          if (action == Watcher.Action.DELETED) {
+            cache.ifPresent(c -> c.deleted(cm.getMetadata().getName(), cm.getMetadata().getResourceVersion()));
+          } else {
+            cache.ifPresent(c -> c.saw(cm));
+          }
           if (environment != null && (action == Watcher.Action.ADDED || action == Watcher.Action.MODIFIED)) {
             changed.accept(environment);
           }

@@ -9,6 +9,7 @@ import io.langconnect.gitops.apply.DriftWatch;
 import io.langconnect.gitops.apply.Inventory;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Namespaces;
+import io.langconnect.gitops.apply.StateCache;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.cluster.AgeKeys;
@@ -72,6 +73,8 @@ public final class Controller implements AutoCloseable {
   private final PollHandoff handoff;
   private final ControlStore controls;
   private final InventoryStore inventories;
+  /** The inventories and controls as the state namespace's watch last saw them: a sync reads them from here. */
+  private final StateCache state;
   private final LeaderDirectory directory;
   /** The leader's drift watches, one per cluster's cache. */
   private final Map<WorkloadCache, DriftWatch> driftWatches = new java.util.concurrent.ConcurrentHashMap<>();
@@ -92,8 +95,9 @@ public final class Controller implements AutoCloseable {
         + "-" + UUID.randomUUID().toString().substring(0, 6);
     this.handoff = new PollHandoff(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.retry = Retry.apiCalls(config.sync().retries());
-    this.controls = new ControlStore(client, config.kubernetes().stateNamespace(), retry);
-    this.inventories = new InventoryStore(client, config.namespacePolicy(), retry);
+    this.state = new StateCache(client, config.kubernetes().stateNamespace());
+    this.controls = new ControlStore(client, config.kubernetes().stateNamespace(), retry, Optional.of(state));
+    this.inventories = new InventoryStore(client, config.namespacePolicy(), retry, Optional.of(state));
     this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.workloads = new WorkloadCache(client);
     this.clusters = targets();
@@ -141,7 +145,8 @@ public final class Controller implements AutoCloseable {
             () -> vertx.executeBlocking(directory::apiUrl, false)),
         config.http().host(), config.http().port());
     Future<String> observer = config.observe().enabled()
-        ? vertx.deployVerticle(new ObserverVerticle(client, workloads, this::otherClusters, config, exposition, versions))
+        ? vertx.deployVerticle(new ObserverVerticle(client, workloads, this::otherClusters, config, exposition, versions,
+            inventories, board::leader))
         : Future.succeededFuture("");
     connectClusters();
     return observer.compose(o -> vertx.deployVerticle(http)).compose(id -> {
@@ -149,6 +154,7 @@ public final class Controller implements AutoCloseable {
       if (config.kubernetes().leaderElection()) vertx.executeBlocking(this::ensureStateNamespace).onComplete(done -> startElection());
       else {
         board.leader(true);
+        vertx.eventBus().publish(ObserverVerticle.LEADERSHIP, true);
         return startSyncing();
       }
       return Future.succeededFuture();
@@ -191,7 +197,8 @@ public final class Controller implements AutoCloseable {
 
   private Future<Void> startSyncing() {
     workloads.start(); // health between syncs is read from it, with or without the metrics
-    SyncService service = new SyncService(SyncService.Cluster.of(client, retry, config.namespacePolicy(), clusters),
+    state.start();
+    SyncService service = new SyncService(new SyncService.Cluster(inventories, controls, clusters),
         SyncRecord.of(board, metrics), config.sync(), versions, repository);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
@@ -306,6 +313,7 @@ public final class Controller implements AutoCloseable {
             () -> vertx.runOnContext(v -> {
               LOG.info("{} is the leader: syncing", identity);
               board.leader(true);
+              vertx.eventBus().publish(ObserverVerticle.LEADERSHIP, true);
               vertx.executeBlocking(() -> {
                 directory.announce(ownApiUrl());
                 return null;
@@ -318,6 +326,7 @@ public final class Controller implements AutoCloseable {
             () -> vertx.runOnContext(v -> {
               LOG.info("{} is no longer the leader: stopped syncing", identity);
               board.leader(false);
+              vertx.eventBus().publish(ObserverVerticle.LEADERSHIP, false);
               handoff.stopWatching();
               controls.stopWatching();
               stopSyncing();
@@ -368,6 +377,7 @@ public final class Controller implements AutoCloseable {
     stopSyncing().await();
     if (election != null) election.cancel(true);
     workloads.close();
+    state.close();
     clusters.close();
     if (repository != null) repository.close();
   }

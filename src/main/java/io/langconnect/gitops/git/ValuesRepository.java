@@ -113,8 +113,8 @@ public final class ValuesRepository implements AutoCloseable, RevisionHistory {
   }
 
   /**
-   * Whether {@code applying} comes before {@code recorded} on the branch. Commit times answer the usual case (a newer
-   * commit) without history; otherwise the history is completed by one full fetch (fetches are shallow) and
+   * Whether {@code applying} comes before {@code recorded} on the branch. Its parents or commit times answer the usual
+   * case (a child, or a newer commit) without history; otherwise the history is completed by one full fetch (fetches are shallow) and
    * {@code recorded} counts only while the branch still holds it: a force push that rolled it back makes the older
    * commit the one to apply.
    */
@@ -125,9 +125,13 @@ public final class ValuesRepository implements AutoCloseable, RevisionHistory {
     ObjectId older = ObjectId.fromString(applying);
     ObjectId newer = ObjectId.fromString(recorded);
     try (RevWalk walk = new RevWalk(repository)) {
-      if (repository.getObjectDatabase().has(older) && repository.getObjectDatabase().has(newer)
-          && walk.parseCommit(older).getCommitTime() > walk.parseCommit(newer).getCommitTime()) {
-        return Order.NOT_OLDER;
+      if (repository.getObjectDatabase().has(older) && repository.getObjectDatabase().has(newer)) {
+        RevCommit candidate = walk.parseCommit(older);
+        // A child of the recorded commit (one push of one commit: the usual case), or a later commit.
+        if (java.util.Arrays.stream(candidate.getParents()).anyMatch(parent -> parent.equals(newer))
+            || candidate.getCommitTime() > walk.parseCommit(newer).getCommitTime()) {
+          return Order.NOT_OLDER;
+        }
       }
       RefSpec spec = new RefSpec("+" + Constants.R_HEADS + config.branch() + ":" + trackingRef());
       FetchCommand full = git.fetch().setRemote(url).setRefSpecs(spec);

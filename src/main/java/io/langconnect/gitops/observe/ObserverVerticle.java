@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Schedules the collectors and keeps what they found in meters, so a scrape of /metrics never waits on a
  * database: {@link DatabaseCollector} per database (non-blocking, vertx-pg-client), the LangConnect probe, and
- * {@link WorkloadCollector} from the watch-fed {@link WorkloadCache}. Runs on every replica: what it observes
- * comes from the cluster, not from git. On another cluster than the controller's own, what runs there is observed
+ * {@link WorkloadCollector} from the watch-fed {@link WorkloadCache}. What it observes comes from the cluster, not
+ * from git. Only the leader observes: each database is queried once per cycle per shard, not once per replica, and
+ * a standby's /metrics holds no observed series at all (none that could be stale or disagree with the leader's); a
+ * replica that takes the Lease observes at once, one that loses it forgets what it observed. On another cluster than the controller's own, what runs there is observed
  * from that cluster's cache (replicas, restarts, backups); its databases are probed only where the config's
  * {@code databases:} gives an address the controller reaches (a remote cluster's Service IPs seldom are).
  */
@@ -62,8 +64,12 @@ public final class ObserverVerticle extends VerticleBase {
   private final ServerVersions versions;
   private final Map<String, DatabaseCollector> collectors = new HashMap<>();
   private final TargetDiscovery.Placements placements;
+  private final java.util.function.BooleanSupplier leading;
   private WebClient web;
   private boolean collecting;
+
+  /** Where the controller says whether this replica leads now ({@code true} or {@code false}). */
+  public static final String LEADERSHIP = "observer.leadership";
 
   /**
    * {@code versions} hears the version each database reports, for the sync's major-version guard; {@code cache} is
@@ -71,7 +77,8 @@ public final class ObserverVerticle extends VerticleBase {
    */
   public ObserverVerticle(KubernetesClient client, WorkloadCache cache, ControllerConfig config,
                           MetricsExposition exposition, ServerVersions versions) {
-    this(client, cache, List::of, config, exposition, versions);
+    this(client, cache, List::of, config, exposition, versions,
+        new InventoryStore(client, config.namespacePolicy(), Retry.apiCalls(3)), () -> true);
   }
 
   /**
@@ -79,7 +86,9 @@ public final class ObserverVerticle extends VerticleBase {
    * only (the controller's own when {@value NamespacePolicy#IN_CLUSTER} is one), so each series comes from one shard.
    */
   public ObserverVerticle(KubernetesClient client, WorkloadCache cache, Supplier<List<ObservedCluster>> others,
-                          ControllerConfig config, MetricsExposition exposition, ServerVersions versions) {
+                          ControllerConfig config, MetricsExposition exposition, ServerVersions versions,
+                          InventoryStore inventories, java.util.function.BooleanSupplier leading) {
+    this.leading = leading;
     this.versions = versions;
     this.config = config.observe();
     this.overrides = config.databases();
@@ -87,7 +96,6 @@ public final class ObserverVerticle extends VerticleBase {
     this.others = others;
     this.metrics = new ObserverMetrics(exposition);
     this.shard = config.shard();
-    InventoryStore inventories = new InventoryStore(client, config.namespacePolicy(), Retry.apiCalls(3));
     this.placements = environment -> {
       try {
         return inventories.read(environment);
@@ -109,12 +117,24 @@ public final class ObserverVerticle extends VerticleBase {
     Future.fromCompletionStage(cache.start(), vertx.getOrCreateContext()).onComplete(listed -> cycle(true));
     vertx.setPeriodic(config.interval().toMillis(), id -> cycle(false));
     vertx.setPeriodic(config.countInterval().toMillis(), id -> collectors.values().forEach(DatabaseCollector::countCollections));
+    vertx.eventBus().<Boolean>localConsumer(LEADERSHIP, message -> {
+      if (message.body()) cycle(true);
+      else forgetAll();
+    });
     return Future.succeededFuture();
+  }
+
+  /** Leadership lost: every observed series goes, and no database is queried until it is taken again. */
+  private void forgetAll() {
+    collectors.values().forEach(DatabaseCollector::close);
+    collectors.clear();
+    credentialsRereadAt.clear();
+    forgetGone(Set.of());
   }
 
   /** One collection cycle; a cycle still running when the next is due is not doubled. */
   private void cycle(boolean withCounts) {
-    if (collecting) return;
+    if (collecting || !leading.getAsBoolean()) return;
     collecting = true;
     for (ObservedCluster other : others.get()) {
       if (!shard.includes(other.name())) continue;
@@ -139,7 +159,10 @@ public final class ObserverVerticle extends VerticleBase {
           // A call that never answers must not freeze every later cycle (and with them every metric).
           return Future.join(work).timeout(cycleLimit().toMillis(), TimeUnit.MILLISECONDS);
         })
-        .onComplete(done -> rereadRefusedCredentials())
+        .onComplete(done -> {
+          if (leading.getAsBoolean()) rereadRefusedCredentials();
+          else forgetAll(); // lost the Lease during this cycle: what it found is not reported
+        })
         .onFailure(e -> LOG.warn("metrics cycle failed: {}", e.getMessage()))
         .onComplete(done -> collecting = false);
   }

@@ -55,6 +55,7 @@ public final class SyncBenchmark {
         webhookLatency(vertx, tmp, ControllerConfig.defaults().webhooks().debounce(), "default settings");
       }
       if (part.equals("all") || part.equals("many")) manyEnvironments(vertx, tmp, environments);
+      if (part.equals("peer")) sideBySide(vertx, tmp, environments);
     } finally {
       vertx.close().await();
       PLANE.afterEach(null);
@@ -158,14 +159,78 @@ public final class SyncBenchmark {
     }
   }
 
-  private static void manyEnvironments(Vertx vertx, Path tmp, int count) throws Exception {
+  /** What one tool's run over N environments measured, for the side-by-side table. */
+  record Figures(int environments, double firstSyncSeconds, int requests, int writes, Map<String, Integer> kinds,
+                 long memoryMiB, String memory, double idlePercent, String handEdit) {}
+
+  private static final String COMMON_VALUES = "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n"
+      + "postgres:\n  auth:\n    password: bench-password\n";
+
+  /**
+   * Our controller, then Flux (scripts/flux-peer.sh built it; its directory in the system property flux.dir), over
+   * the same N environments on the same API server, each through a fault proxy of its own that counts its requests;
+   * the first run's namespaces are gone before the second starts.
+   */
+  private static void sideBySide(Vertx vertx, Path tmp, int count) throws Exception {
+    Path fluxDir = Path.of(System.getProperty("flux.dir"));
+    Figures ours = manyEnvironments(vertx, tmp, count);
+    awaitNamespacesGone();
+    Figures flux;
+    try (FaultProxy proxy = FaultProxy.start(PLANE)) {
+      flux = FluxPeer.run(PLANE, fluxDir, tmp, count, "flux-" + UUID.randomUUID().toString().substring(0, 4),
+          COMMON_VALUES, proxy);
+    }
+    System.out.printf("%n%d environments (%d objects and a namespace each), same API server, same machine, one run:%n",
+        count, 5);
+    System.out.printf("%-34s %-34s %-34s %s%n", "", "langconnect-gitops", "Flux 2.9 (source/kustomize v1.9.0)",
+        "Flux / ours");
+    row("first sync (s)", "%.1f", ours.firstSyncSeconds(), flux.firstSyncSeconds());
+    row("API requests per environment", "%.2f", (double) ours.requests() / count, (double) flux.requests() / count);
+    row("API writes per environment", "%.2f", (double) ours.writes() / count, (double) flux.writes() / count);
+    System.out.printf("%-34s %-34s %-34s %.2f%n", "memory (MiB)", ours.memoryMiB() + " (" + ours.memory() + ")",
+        flux.memoryMiB() + " (" + flux.memory() + ")", (double) flux.memoryMiB() / Math.max(1, ours.memoryMiB()));
+    row("idle CPU, 60 s once settled (%)", "%.2f", ours.idlePercent(), flux.idlePercent());
+    System.out.printf("%-34s %-34s %-34s%n", "a hand edit corrected", ours.handEdit(), flux.handEdit());
+    System.out.printf("  Flux's requests by kind, per environment: %s%n", perEnvironment(flux.kinds(), count));
+  }
+
+  private static void row(String what, String format, double ours, double flux) {
+    System.out.printf("%-34s %-34s %-34s %.2f%n", what, String.format(format, ours), String.format(format, flux),
+        flux / ours);
+  }
+
+  static String perEnvironment(Map<String, Integer> kinds, int count) {
+    return String.join(", ", kinds.entrySet().stream()
+        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+        .map(e -> String.format("%.2f %s", (double) e.getValue() / count, e.getKey())).toList());
+  }
+
+  static Map<String, Integer> difference(Map<String, Integer> after, Map<String, Integer> before) {
+    Map<String, Integer> during = new java.util.TreeMap<>();
+    after.forEach((kind, n) -> {
+      int delta = n - before.getOrDefault(kind, 0);
+      if (delta > 0) during.put(kind, delta);
+    });
+    return during;
+  }
+
+  /** Deletes the namespaces made so far and waits until they are gone, so that the next run starts on a quiet cluster. */
+  private static void awaitNamespacesGone() throws InterruptedException {
+    PLANE.afterEach(null);
+    long start = System.nanoTime();
+    waitFor(() -> PLANE.admin().namespaces().list().getItems().stream()
+        .noneMatch(ns -> ns.getMetadata().getName().startsWith("bench-")));
+    System.out.printf("  (the first run's namespaces were gone %d s after their deletion)%n",
+        (System.nanoTime() - start) / 1_000_000_000);
+  }
+
+  private static Figures manyEnvironments(Vertx vertx, Path tmp, int count) throws Exception {
     String state = PLANE.uniqueNamespace("bench-state");
     String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 4);
     try (ValuesRepo repo = ValuesRepo.create(PLANE, tmp.resolve("many"));
          FaultProxy proxy = FaultProxy.start(PLANE);
          KubernetesClient counted = PLANE.client(proxy.url(), PLANE.adminToken())) {
-      repo.write("values.yaml", "langconnect:\n  image:\n    repository: registry.example.com/langconnect\n"
-          + "postgres:\n  auth:\n    password: bench-password\n");
+      repo.write("values.yaml", COMMON_VALUES);
       for (int i = 0; i < count; i++) {
         String ns = prefix + "-" + i;
         PLANE.uniqueNamespaceNamed(ns);
@@ -185,6 +250,7 @@ public final class SyncBenchmark {
             && controller.board().all().stream().allMatch(s -> s.result() == EnvironmentStatus.Result.SYNCED));
         long took = (System.nanoTime() - start) / 1_000_000;
         Map<String, Integer> firstSync = proxy.requestsByKind();
+        int writes = proxy.writeCount();
         double cpuShare = (os.getProcessCpuTime() - cpuStart) / 1e6 / took;
         long heapPeak = usedHeap();
         System.gc();
@@ -193,11 +259,16 @@ public final class SyncBenchmark {
             (double) took / count, heapPeak >> 20, heapBefore >> 20, usedHeap() >> 20);
         System.out.printf("  this process used %.2f cores meanwhile (of 2): the rest went to the API server, etcd"
             + " and the cluster's controllers%n", cpuShare);
-        System.out.printf("  API requests of the first sync, per environment: %s%n", String.join(", ",
-            firstSync.entrySet().stream().filter(e -> e.getValue() >= count / 2)
-                .map(e -> String.format("%.1f %s", (double) e.getValue() / count, e.getKey())).toList()));
-        driftAmong(count, prefix);
-        idleAmong(controller, proxy, count);
+        int total = firstSync.values().stream().mapToInt(Integer::intValue).sum();
+        System.out.printf("  API requests of the first sync: %.2f per environment (%d in all, the watches' lists and"
+            + " opens included), by kind: %s%n", (double) total / count, total, String.join(", ",
+            firstSync.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                .map(e -> String.format("%.2f %s", (double) e.getValue() / count, e.getKey())).toList()));
+        long drift = driftAmong(count, prefix);
+        double idle = idleAmong(controller, proxy, count);
+        System.gc();
+        return new Figures(count, took / 1000.0, total, writes, firstSync, usedHeap() >> 20,
+            "heap after GC, this process", idle, drift + " ms (median of 20, through its watches)");
       }
     }
   }
@@ -206,7 +277,7 @@ public final class SyncBenchmark {
    * A hand edit of one object among all environments, corrected: scaled to 3, back to 1, 20 times. Before the
    * watches, nothing looked until the drift timer (5 min by default): half of that on average.
    */
-  private static void driftAmong(int count, String prefix) throws InterruptedException {
+  private static long driftAmong(int count, String prefix) throws InterruptedException {
     KubernetesClient admin = PLANE.admin();
     java.util.Random random = new java.util.Random(7);
     Thread.sleep(2_000); // the informers' first lists
@@ -223,30 +294,15 @@ public final class SyncBenchmark {
     System.out.printf("drift of 1 object among %d environments corrected, 20 edits: median %d ms, max %d ms"
         + " (before the watches: at the next drift check, 5 min apart by default)%n", count,
         latencies.get(latencies.size() / 2), latencies.get(latencies.size() - 1));
+    return latencies.get(latencies.size() / 2);
   }
 
   /**
    * Idle with every environment synced (none Ready: the node runs no bench pod, so each is looked at every 10 s):
    * the process's own CPU time over 60 s (the controller and this harness), and what reached the API server.
    */
-  private static void idleAmong(Controller controller, FaultProxy proxy, int count) throws InterruptedException {
-    // Settle first: the cluster creates and fails to schedule every pod (each environment turns Degraded once, an
-    // Event), and the collector's first cycle (30 s apart) works out every new database. With many environments
-    // the cluster's own controllers take minutes to get there: wait until 30 s pass without a write (at most 10 min).
-    long settleStart = System.nanoTime();
-    Thread.sleep(60_000);
-    long settleDeadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-    int writes = proxy.writeCount();
-    long quietSince = System.nanoTime();
-    while (System.nanoTime() - quietSince < Duration.ofSeconds(30).toNanos() && System.nanoTime() < settleDeadline) {
-      Thread.sleep(1_000);
-      if (proxy.writeCount() != writes) {
-        writes = proxy.writeCount();
-        quietSince = System.nanoTime();
-      }
-    }
-    System.out.printf("  settled %d s after the drift edits; measuring idle for 60 s%n",
-        (System.nanoTime() - settleStart) / 1_000_000_000);
+  private static double idleAmong(Controller controller, FaultProxy proxy, int count) throws InterruptedException {
+    settle(proxy);
     var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     var fetches = controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer();
     long fetchesBefore = fetches == null ? 0 : fetches.count();
@@ -265,6 +321,29 @@ public final class SyncBenchmark {
       int during = n - kindsBefore.getOrDefault(kind, 0);
       if (during > 0) System.out.printf("  idle requests: %d %s%n", during, kind);
     });
+    return cpu;
+  }
+
+  /**
+   * Waits for the cluster to settle: it creates and fails to schedule every pod (each environment turns Degraded
+   * once, an Event), and our collector's first cycle (30 s apart) works out every new database. With many
+   * environments the cluster's own controllers take minutes to get there: at least 60 s, then until 30 s pass
+   * without a write through {@code proxy} (at most 10 min).
+   */
+  static void settle(FaultProxy proxy) throws InterruptedException {
+    long settleStart = System.nanoTime();
+    Thread.sleep(60_000);
+    long settleDeadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    int writes = proxy.writeCount();
+    long quietSince = System.nanoTime();
+    while (System.nanoTime() - quietSince < Duration.ofSeconds(30).toNanos() && System.nanoTime() < settleDeadline) {
+      Thread.sleep(1_000);
+      if (proxy.writeCount() != writes) {
+        writes = proxy.writeCount();
+        quietSince = System.nanoTime();
+      }
+    }
+    System.out.printf("  settled after %d s; measuring idle for 60 s%n", (System.nanoTime() - settleStart) / 1_000_000_000);
   }
 
   private static long usedHeap() {
@@ -286,10 +365,10 @@ public final class SyncBenchmark {
     return d == null || d.getSpec().getReplicas() == null ? -1 : d.getSpec().getReplicas();
   }
 
-  private static void waitFor(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+  static void waitFor(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new IllegalStateException("benchmark condition not reached in 10 minutes");
+      if (System.nanoTime() > deadline) throw new IllegalStateException("benchmark condition not reached in 20 minutes");
       Thread.sleep(20);
     }
   }

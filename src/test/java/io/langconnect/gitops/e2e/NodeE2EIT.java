@@ -194,8 +194,9 @@ class NodeE2EIT {
     addDocuments(stagingNs, "notes", 3);
 
     String version = query(prodNs, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").getString(0);
-    // Prometheus scrapes every replica (one target per pod): each collects on its own and must tell the same.
-    eventually("every replica of the in-cluster collector reports both environments", STARTUP, () -> everyReplica(scrape ->
+    // Prometheus scrapes every replica (one target per pod): the leader alone queries the databases and exports
+    // what it observed; a standby exports no observed series (none that could be stale or disagree).
+    eventually("the leader's collector reports both environments", STARTUP, () -> onTheLeader(scrape ->
         value(scrape, "langconnect_postgres_up", prodNs) == 1 && value(scrape, "langconnect_postgres_up", stagingNs) == 1
             && value(scrape, "langconnect_api_up", prodNs) == 1 && value(scrape, "langconnect_api_up", stagingNs) == 1
             && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 12
@@ -205,6 +206,11 @@ class NodeE2EIT {
             && value(scrape, "langconnect_pgvector_info", prodNs, "version=\"" + version + "\"") == 1
             && value(scrape, "langconnect_deployment_replicas", prodNs, "component=\"langconnect\"",
                 "state=\"available\"") == 1));
+    List<String> scrapes = scrapes();
+    assertThat(scrapes).as("two replicas scraped").hasSize(2);
+    assertThat(scrapes.stream().filter(scrape -> !scrape.contains("langconnect_postgres_up{"))).as("the standby's")
+        .hasSize(1).allMatch(scrape -> scrape.contains("langconnect_git_poll_duration_seconds")
+            && !scrape.contains("langconnect_vector_collection_embeddings{"));
   }
 
   @Test
@@ -251,7 +257,7 @@ class NodeE2EIT {
       assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".dump")).toList())
           .as("retention 2 over 3 backups").hasSize(2).allMatch(n -> n.matches("postgres-\\d{8}T\\d{6}Z\\.dump"));
     }
-    eventually("the backup is exported by every replica", () -> everyReplica(scrape ->
+    eventually("the backup is exported by the leader", () -> onTheLeader(scrape ->
         value(scrape, "langconnect_backup_last_success_timestamp_seconds", prodNs) > before));
 
     query(prodNs, "DROP TABLE langchain_pg_embedding");
@@ -314,7 +320,7 @@ class NodeE2EIT {
     assertThat(admin.events().v1().events().inNamespace(prodNs).list().getItems())
         .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("BackupBeforeChange"));
     addDocuments(prodNs, "handbook", 1); // LangConnect reaches the database with the new password
-    eventually("every replica's collector reconnects with the new password", () -> everyReplica(scrape ->
+    eventually("the leader's collector reconnects with the new password", () -> onTheLeader(scrape ->
         value(scrape, "langconnect_postgres_up", prodNs) == 1
             && value(scrape, "langconnect_vector_collection_embeddings", prodNs, "collection=\"handbook\"") == 13));
   }
@@ -340,7 +346,7 @@ class NodeE2EIT {
         return now != null && restarts(now) > restarts && ready(now);
       });
     }
-    eventually("up again, and the restarts counted, on every replica", STARTUP, () -> everyReplica(scrape ->
+    eventually("up again, and the restarts counted, on the leader", STARTUP, () -> onTheLeader(scrape ->
         value(scrape, "langconnect_postgres_up", prodNs) == 1
             && value(scrape, "langconnect_container_restarts", prodNs, "component=\"postgres\"") >= 2));
   }
@@ -530,7 +536,7 @@ class NodeE2EIT {
     assertThat(folder.resolve("staging/postgres-20200101T000000Z.dump")).as("another environment's folder").exists();
     assertThat(admin.persistentVolumeClaims().inNamespace(prodNs).withName("langconnect-postgres-backups").get())
         .as("the backups claim no longer rendered is kept: claims are never pruned").isNotNull();
-    eventually("the upload is exported by every replica", () -> everyReplica(scrape ->
+    eventually("the upload is exported by the leader", () -> onTheLeader(scrape ->
         value(scrape, "langconnect_backup_upload_size_bytes", prodNs) > 0
             && value(scrape, "langconnect_backup_object_store_age_seconds", prodNs) < 600));
     // No credential in what a user reads: the CronJob, the Jobs' logs, the Events.
@@ -645,7 +651,7 @@ class NodeE2EIT {
     addDocuments(analyticsNs, "external", 6);
     assertThat(externalQuery("SELECT count(*) FROM langchain_pg_embedding").getLong(0)).as("rows in the team's database")
         .isEqualTo(6);
-    eventually("every replica observes the external database", STARTUP, () -> everyReplica(scrape ->
+    eventually("the leader observes the external database", STARTUP, () -> onTheLeader(scrape ->
         value(scrape, "langconnect_postgres_up", analyticsNs) == 1 && value(scrape, "langconnect_api_up", analyticsNs) == 1
             && value(scrape, "langconnect_vector_collection_embeddings", analyticsNs, "collection=\"external\"") == 6));
 
@@ -759,7 +765,7 @@ class NodeE2EIT {
     eventually("vectors' LangConnect answers through its Service", () -> answersThroughService(vectorsNs));
     addDocuments(vectorsNs, "replicated", 5);
     assertThat(vectorsQuery("SELECT count(*) FROM langchain_pg_embedding").getLong(0)).isEqualTo(5);
-    eventually("every replica observes the Cluster's primary", STARTUP, () -> everyReplica(scrape ->
+    eventually("the leader observes the Cluster's primary", STARTUP, () -> onTheLeader(scrape ->
         value(scrape, "langconnect_postgres_up", vectorsNs) == 1
             && value(scrape, "langconnect_vector_collection_embeddings", vectorsNs, "collection=\"replicated\"") == 5));
 
@@ -1231,9 +1237,20 @@ class NodeE2EIT {
     return scrapes;
   }
 
-  private boolean everyReplica(java.util.function.Predicate<String> condition) {
-    List<String> scrapes = scrapes();
-    return !scrapes.isEmpty() && scrapes.stream().allMatch(condition);
+  /** Whether the leader's /metrics meets {@code condition}: the Lease's holder is its pod's name and a suffix. */
+  private boolean onTheLeader(java.util.function.Predicate<String> condition) {
+    var lease = admin.leases().inNamespace(CONTROLLER_NS).withName("langconnect-gitops").get();
+    String holder = lease == null || lease.getSpec().getHolderIdentity() == null ? "" : lease.getSpec().getHolderIdentity();
+    for (Pod pod : admin.pods().inNamespace(CONTROLLER_NS).withLabel("app.kubernetes.io/name", "langconnect-gitops")
+        .list().getItems()) {
+      if (!ready(pod) || !holder.startsWith(pod.getMetadata().getName() + "-")) continue;
+      try {
+        return condition.test(get("http://" + pod.getStatus().getPodIP() + ":8080/metrics").body());
+      } catch (Exception e) {
+        return false;
+      }
+    }
+    return false;
   }
 
   private static double value(String scrape, String metric, String namespace, String... labels) {

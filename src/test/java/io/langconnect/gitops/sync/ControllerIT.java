@@ -211,12 +211,20 @@ class ControllerIT {
         }
       });
       assertThat(get(follower, "/healthz").statusCode()).isEqualTo(200);
-      assertThat(get(follower, "/metrics").statusCode()).isEqualTo(200);
+      // The databases are observed by the leader alone: a standby queries none and exports no observed series.
+      String postgresUp = "langconnect_postgres_up{environment=\"dev\"";
+      eventually("the leader observes dev's database", () -> metrics(leaders.get(0)).contains(postgresUp));
+      HttpResponse<String> standbyMetrics = get(follower, "/metrics");
+      assertThat(standbyMetrics.statusCode()).isEqualTo(200);
+      assertThat(standbyMetrics.body()).doesNotContain("langconnect_postgres_up{").doesNotContain("langconnect_deployment_replicas{");
       assertThat(admin.leases().inNamespace(stateNs).withName("it-lease").get().getSpec().getHolderIdentity()).isNotBlank();
 
       // The leader goes away (an upgrade, a crash): the other replica takes the Lease and carries on syncing.
       leaders.get(0).close();
       eventually("the follower leads", () -> follower.board().leader());
+      // It observes at once, not a whole cycle (30 s) after taking the Lease.
+      eventually("the new leader observes dev's database", Duration.ofSeconds(10),
+          () -> metrics(follower).contains(postgresUp));
       repo.write("values-dev.yaml", """
           namespace: %s
           langconnect:
@@ -374,15 +382,61 @@ class ControllerIT {
   }
 
   @Test
+  void aNewEnvironmentsSyncWritesItsNamespaceObjectsAndInventoryAndReadsNothing() throws Exception {
+    try (FaultProxy proxy = FaultProxy.start(plane);
+         KubernetesClient counted = plane.client(proxy.url(), plane.adminToken());
+         Controller controller = new Controller(vertx, counted, config(repo.gitUrl(), false, null)
+             .withObserve(new ControllerConfig.Observe(false, null, null, null, null)))) {
+      controller.start().await();
+      eventually("dev synced and Ready", () -> controller.board().get("dev")
+          .map(s -> s.result() == EnvironmentStatus.Result.SYNCED && s.health().ready()).orElse(false));
+      String qa = plane.uniqueNamespace("it-ctl-qa");
+      int before = proxy.requests().size();
+      String revision = repo.write("values-qa.yaml", """
+          namespace: %s
+          langconnect:
+            image:
+              repository: registry.example.com/langconnect
+          postgres:
+            auth:
+              password: qa-password
+          """.formatted(qa)).commitAndPush("qa");
+      eventually("qa synced and Ready", () -> controller.board().get("qa").map(s -> s.revision().equals(revision)
+          && s.result() == EnvironmentStatus.Result.SYNCED && s.health().ready()).orElse(false));
+
+      // Its live state, inventory and controls come from the watches: one request per object written (five: the
+      // StatefulSet's claim comes from its template), its namespace looked for and made, its inventory written.
+      List<String> qaRequests = proxy.requests().subList(before, proxy.requests().size()).stream()
+          .filter(r -> !r.endsWith("(watch)"))
+          .filter(r -> r.contains("/namespaces/" + qa + "/") || r.endsWith("/namespaces/" + qa)
+              || r.equals("POST /api/v1/namespaces")
+              || r.contains("/configmaps/inventory-qa") || r.contains("/configmaps/control-qa")
+              || r.equals("POST /api/v1/namespaces/" + stateNs + "/configmaps"))
+          .toList();
+      assertThat(qaRequests).as("the requests of qa's first sync").containsExactlyInAnyOrder(
+          "GET /api/v1/namespaces/" + qa,
+          "POST /api/v1/namespaces",
+          "PATCH /api/v1/namespaces/" + qa + "/secrets/langconnect-postgres",
+          "PATCH /api/v1/namespaces/" + qa + "/services/langconnect-postgres",
+          "PATCH /apis/apps/v1/namespaces/" + qa + "/statefulsets/langconnect-postgres",
+          "PATCH /api/v1/namespaces/" + qa + "/services/langconnect-langconnect",
+          "PATCH /apis/apps/v1/namespaces/" + qa + "/deployments/langconnect-langconnect",
+          "POST /api/v1/namespaces/" + stateNs + "/configmaps");
+    }
+  }
+
+  @Test
   void aSyncInterruptedByShutdownIsOneInfoLineAndTheNextLeaderCarriesOn() throws Exception {
     try (FaultProxy proxy = FaultProxy.start(plane);
          KubernetesClient slow = plane.client(proxy.url(), plane.adminToken());
          LogCapture log = LogCapture.start()) {
-      // The inventory read hangs, so the controller stops while a sync is in the middle of it.
-      proxy.inject(1, FaultProxy.request("GET", "/configmaps/inventory-dev"), FaultProxy.Fault.delay(Duration.ofSeconds(20)));
+      // The first apply hangs, so the controller stops while a sync is in the middle of it. (Not a read: the sync
+      // reads its inventory and controls from the state namespace's watch.)
+      proxy.inject(1, FaultProxy.request("PATCH", "/secrets/langconnect-postgres"),
+          FaultProxy.Fault.delay(Duration.ofSeconds(20)));
       Controller stopping = new Controller(vertx, slow, config(repo.gitUrl(), false, null));
       stopping.start().await();
-      eventually("the sync reached the inventory", () -> proxy.injectedCount() == 1);
+      eventually("the sync reached its first apply", () -> proxy.injectedCount() == 1);
       stopping.close();
 
       eventually("the interrupted sync's line", () -> log.text().contains("sync of dev interrupted"));

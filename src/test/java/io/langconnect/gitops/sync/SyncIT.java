@@ -510,7 +510,8 @@ class SyncIT {
       proxy.inject(1, request("PATCH", "/secrets/langconnect-postgres"), Fault.status(500))
           .inject(1, request("PATCH", "/services/langconnect-postgres"), Fault.status(409))
           .inject(1, request("PATCH", "/deployments/langconnect-langconnect"), Fault.status(429))
-          .inject(1, request("GET", "/services/langconnect-langconnect"), Fault.delay(Duration.ofMillis(500)));
+          .inject(1, r -> r.method().name().equals("POST") && r.path().equals("/api/v1/namespaces"),
+              Fault.delay(Duration.ofMillis(500)));
 
       Map<String, EnvironmentStatus> results = sync.syncAll();
 

@@ -68,6 +68,8 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicInteger writes = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
   private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> byKind = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Every request as "METHOD path", watches marked, in the order they came. */
+  private final java.util.Queue<String> log = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.Set<io.vertx.core.http.HttpConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, WebSocketClient upstreamSockets, URI target) {
@@ -161,6 +163,11 @@ public final class FaultProxy implements AutoCloseable {
     return parts.length > version + 1 ? parts[version + 1] : path;
   }
 
+  /** Every request so far, as "METHOD path" (" (watch)" after a watch), in the order they came. */
+  public java.util.List<String> requests() {
+    return java.util.List.copyOf(log);
+  }
+
   /** Requests that asked to change something (anything but GET, HEAD, OPTIONS), dry runs included. */
   public int writeCount() {
     return writes.get();
@@ -171,8 +178,9 @@ public final class FaultProxy implements AutoCloseable {
     Future<Buffer> body = webSocket ? Future.succeededFuture(Buffer.buffer()) : request.body();
     String method = request.method().name();
     requests.incrementAndGet();
-    byKind.computeIfAbsent(method + " " + resourceOf(request.path()) + (request.getParam("watch") != null
-        || webSocket ? " (watch)" : ""), k -> new AtomicInteger()).incrementAndGet();
+    String watch = request.getParam("watch") != null || webSocket ? " (watch)" : "";
+    byKind.computeIfAbsent(method + " " + resourceOf(request.path()) + watch, k -> new AtomicInteger()).incrementAndGet();
+    log.add(method + " " + request.path() + watch);
     if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("OPTIONS")) writes.incrementAndGet();
     for (Rule rule : rules) {
       if (rule.match().test(request) && rule.remaining().getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
