@@ -103,7 +103,7 @@ public final class DriftWatch implements AutoCloseable {
       boolean appliedChanged = !Objects.equals(was.get().spec(), is.get().spec())
           || !Objects.equals(before.getMetadata().getLabels(), after.getMetadata().getLabels())
           || !ourAnnotations(before).equals(ourAnnotations(after));
-      if (appliedChanged && ourLastWrite(before).equals(ourLastWrite(after))) return DRIFT;
+      if (appliedChanged && !ourWrite(before, after)) return DRIFT;
       return Objects.equals(was.get().status(), is.get().status()) ? NONE : STATUS;
     }
 
@@ -111,7 +111,7 @@ public final class DriftWatch implements AutoCloseable {
     public static Change ofJson(HasMetadata before, HasMetadata after) {
       JsonNode was = JSON.convertValue(before, JsonNode.class);
       JsonNode is = JSON.convertValue(after, JsonNode.class);
-      if (!applied(was).equals(applied(is)) && ourLastWrite(before).equals(ourLastWrite(after))) return DRIFT;
+      if (!applied(was).equals(applied(is)) && !ourWrite(before, after)) return DRIFT;
       return Objects.equals(was.get("status"), is.get("status")) ? NONE : STATUS;
     }
   }
@@ -163,6 +163,19 @@ public final class DriftWatch implements AutoCloseable {
       });
     }
     return node;
+  }
+
+  /**
+   * Whether our apply made the change: the time our field manager last wrote moved, or (two applies within one
+   * second share that time) the revision annotation our applies set did.
+   */
+  private static boolean ourWrite(HasMetadata before, HasMetadata after) {
+    return !ourLastWrite(before).equals(ourLastWrite(after)) || !Objects.equals(revision(before), revision(after));
+  }
+
+  private static String revision(HasMetadata object) {
+    Map<String, String> annotations = object.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(Labels.REVISION_ANNOTATION);
   }
 
   /** When our field manager last applied the object: it moves only when our apply changed something. */

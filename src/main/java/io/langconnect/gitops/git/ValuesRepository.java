@@ -31,6 +31,8 @@ import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
 import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.transport.TagOpt;
+import org.eclipse.jgit.lib.SubmoduleConfig;
 
 /**
  * The values repository, kept as a bare clone in a work directory: ask the remote for the branch head
@@ -94,12 +96,20 @@ public final class ValuesRepository implements AutoCloseable, RevisionHistory {
     }
   }
 
-  /** Fetches the branch (shallow where the remote allows it) and returns the commit it points at. */
+  /**
+   * Fetches the branch and returns the commit it points at: the first time shallow (one commit, where the remote
+   * allows it), later only what is new since the commit fetched before. A later fetch asks for no depth: the server
+   * then sends the new commits against what is here, about half the time of working out a new shallow boundary.
+   */
   public ObjectId fetch() throws GitException {
     RefSpec spec = new RefSpec("+" + Constants.R_HEADS + config.branch() + ":" + trackingRef());
     try {
       try {
-        configure(git.fetch().setRemote(url).setRefSpecs(spec).setDepth(1)).call();
+        // Tags and submodules are not values: following them costs a second round trip.
+        FetchCommand fetch = git.fetch().setRemote(url).setRefSpecs(spec).setTagOpt(TagOpt.NO_TAGS)
+            .setRecurseSubmodules(SubmoduleConfig.FetchRecurseSubmodulesMode.NO);
+        if (fetchedHead().isEmpty()) fetch.setDepth(1);
+        configure(fetch).call();
       } catch (GitAPIException shallowRefused) {
         FetchCommand full = git.fetch().setRemote(url).setRefSpecs(spec);
         configure(full).call();

@@ -40,6 +40,15 @@ class DriftWatchTest {
   }
 
   @Test
+  void ourSecondApplyWithinTheSameSecondIsNotDrift() {
+    // managedFields' time has whole seconds: two commits applied within one second share it; the revision does not.
+    Deployment again = new DeploymentBuilder(APPLIED).editSpec().withReplicas(4).endSpec().editMetadata()
+        .addToAnnotations("langconnect-gitops.io/revision", "def").endMetadata().build();
+    assertThat(DriftWatch.Change.of(APPLIED, again)).isEqualTo(DriftWatch.Change.NONE);
+    assertThat(DriftWatch.Change.ofJson(APPLIED, again)).isEqualTo(DriftWatch.Change.NONE);
+  }
+
+  @Test
   void aStatusThatMovedAsksForHealthButABookkeepingChangeDoesNot() {
     Deployment available = new DeploymentBuilder(APPLIED).withNewStatus().withAvailableReplicas(1).endStatus().build();
     Deployment unavailable = new DeploymentBuilder(available).editStatus().withAvailableReplicas(0)

@@ -132,6 +132,12 @@ public final class SyncBenchmark {
       try (Controller controller = new Controller(vertx, admin, config)) {
         controller.start().await();
         waitFor(() -> synced(controller, "dev"));
+        var fetches = controller.registry().find("langconnect.git.fetch.duration").tag("result", "success").timer();
+        var syncs = controller.registry().find("langconnect.sync.duration").timers();
+        long fetchCount = fetches.count();
+        double fetchSeconds = fetches.totalTime(java.util.concurrent.TimeUnit.SECONDS);
+        long syncCount = syncs.stream().mapToLong(t -> t.count()).sum();
+        double syncSeconds = syncs.stream().mapToDouble(t -> t.totalTime(java.util.concurrent.TimeUnit.SECONDS)).sum();
         List<Long> latencies = new ArrayList<>();
         for (int i = 2; i <= 101; i++) {
           int replicas = i;
@@ -155,6 +161,12 @@ public final class SyncBenchmark {
         System.out.printf("webhook-to-applied, 1 environment, %s, %d pushes: median %d ms, p99 %d ms,"
             + " min %d ms, max %d ms%n", label, latencies.size(), latencies.get(latencies.size() / 2),
             latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1), latencies.get(0), latencies.get(latencies.size() - 1));
+        long syncsNow = syncs.stream().mapToLong(t -> t.count()).sum();
+        System.out.printf("  of which, on average: git fetch %.0f ms (%d fetches), sync %.0f ms (%d syncs)%n",
+            (fetches.totalTime(java.util.concurrent.TimeUnit.SECONDS) - fetchSeconds) * 1000 / (fetches.count() - fetchCount),
+            fetches.count() - fetchCount,
+            (syncs.stream().mapToDouble(t -> t.totalTime(java.util.concurrent.TimeUnit.SECONDS)).sum() - syncSeconds)
+                * 1000 / Math.max(1, syncsNow - syncCount), syncsNow - syncCount);
       }
     }
   }
@@ -284,7 +296,7 @@ public final class SyncBenchmark {
     List<Long> latencies = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       String ns = prefix + "-" + random.nextInt(count);
-      var deployment = admin.apps().deployments().inNamespace(ns).withName("langconnect-postgres");
+      var deployment = admin.apps().deployments().inNamespace(ns).withName("langconnect-langconnect");
       long start = System.nanoTime();
       deployment.scale(3);
       waitFor(() -> deployment.get().getSpec().getReplicas() == 1);
@@ -343,7 +355,8 @@ public final class SyncBenchmark {
         quietSince = System.nanoTime();
       }
     }
-    System.out.printf("  settled after %d s; measuring idle for 60 s%n", (System.nanoTime() - settleStart) / 1_000_000_000);
+    System.out.printf("  settled after %d s; measuring idle for 60 s from %s%n", (System.nanoTime() - settleStart) / 1_000_000_000,
+        java.time.Instant.now());
   }
 
   private static long usedHeap() {
