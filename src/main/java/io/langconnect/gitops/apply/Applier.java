@@ -91,7 +91,7 @@ public final class Applier {
                           Inventory previous, Options options) throws SyncFailedException {
     List<ObjectResult> results = new ArrayList<>();
     Map<ObjectRef, Inventory.Entry> applied = new LinkedHashMap<>();
-    Map<ObjectRef, String> versions = new HashMap<>();
+    Map<ObjectRef, HasMetadata> left = new HashMap<>();
     try {
       // A dry run cannot ask the API server about objects in a namespace that does not exist yet: all are new.
       boolean allNew = options.dryRun() && !namespaceExists(namespace);
@@ -137,10 +137,12 @@ public final class Applier {
         Applied done = applyOne(prepared, hash, before, revision, options.dryRun(), current);
         ObjectResult result = done.result();
         results.add(result);
-        if (done.object() != null) versions.put(ref, done.object().getMetadata().getResourceVersion());
+        if (done.object() != null) left.put(ref, done.object());
+        if (done.object() != null && result.action() != Action.UNCHANGED) cache.ifPresent(c -> c.applied(done.object()));
         if (object instanceof Secret) secretVersions.put(ref.name(), secretVersion(options.dryRun() ? current : done.object()));
         applied.put(ref, result.action() == Action.UNCHANGED && before != null ? before : new Inventory.Entry(hash, revision));
-        if (database) awaitAvailable(object, versions.get(ref), options.databaseReadyTimeout(), results);
+        if (database) awaitAvailable(object, Optional.ofNullable(left.get(ref)).map(o -> o.getMetadata().getResourceVersion())
+            .orElse(null), options.databaseReadyTimeout(), results);
       }
     } catch (KubernetesClientException e) {
       if (e.getCode() == 403) access.forget(namespace); // granted to a namespace since deleted: granted again next time
@@ -154,7 +156,7 @@ public final class Applier {
       if (keep.contains(gone)) continue;
       results.add(prune(gone, environment, options.dryRun()));
     }
-    return new SyncResult(results, new Inventory(environment, namespace, revision, applied), versions);
+    return new SyncResult(results, new Inventory(environment, namespace, revision, applied), left);
   }
 
   /** What stopping the databases a render no longer has did: their results, or why it waits (and which it kept). */
@@ -476,6 +478,7 @@ public final class Applier {
       if (!dryRun) {
         // Deleted only while it is still the object just read (a precondition on its resourceVersion).
         resource.lockResourceVersion(live.getMetadata().getResourceVersion()).delete();
+        cache.ifPresent(c -> c.deleted(ref));
         LOG.info("pruned {} in {}", ref, ref.namespace());
       }
       return new ObjectResult(ref, Action.PRUNED, List.of());

@@ -39,29 +39,45 @@ public final class LiveState {
   }
 
   /**
-   * How the environment's objects run right after a sync left them at {@code versions}: from the watches once they
-   * have seen those versions (they usually have within milliseconds), else from the API server.
+   * How the environment's objects run right after a sync that left them as {@code left} says: the watches' copies,
+   * each replaced by the sync's own where the watch has not seen that version yet (a busy cluster's watches can lag
+   * by seconds), so nothing is read and nothing waited for; from the API server without watches.
    */
-  public Health healthAfter(String namespace, String environment, Map<ObjectRef, String> versions) {
+  public Health healthAfter(String namespace, String environment, Map<ObjectRef, HasMetadata> left) {
     Optional<WorkloadCache> watched = cache.filter(WorkloadCache::synced)
         .filter(c -> c.watchesClusters() || !cloudnativePgServed());
-    if (watched.isPresent()) {
-      long deadline = System.nanoTime() + SEEN_WITHIN.toNanos();
-      while (!watched.get().seen(versions) && System.nanoTime() < deadline) {
-        try {
-          Thread.sleep(5);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new KubernetesClientException("interrupted while the watches caught up with the sync", e);
-        }
-      }
-      if (watched.get().seen(versions)) return Health.assess(watched.get().observed(namespace, environment), Instant.now());
-    }
-    return health(namespace, environment);
+    if (watched.isEmpty()) return health(namespace, environment);
+    Health.Observed seen = watched.get().observed(namespace, environment);
+    return Health.assess(new Health.Observed(newest(seen.workloads(), left, object -> Workloads.isWorkload(object)
+            || object instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource),
+        seen.pods(), newest(seen.claims(), left, o -> o instanceof io.fabric8.kubernetes.api.model.PersistentVolumeClaim),
+        seen.backupJobs()), Instant.now());
   }
 
-  /** How long a sync waits for the watches to see what it applied before it reads health from the API server. */
-  private static final java.time.Duration SEEN_WITHIN = java.time.Duration.ofSeconds(2);
+  /**
+   * {@code watched}, with each object of {@code kind} the sync left newer than the watch's copy (or that it lacks) in
+   * its place. Told apart by their model class and name: a watch's list items need not carry apiVersion and kind.
+   */
+  @SuppressWarnings("unchecked")
+  private static <T extends HasMetadata> List<T> newest(List<? extends T> watched, Map<ObjectRef, HasMetadata> left,
+                                                        java.util.function.Predicate<HasMetadata> kind) {
+    Map<String, T> objects = new java.util.LinkedHashMap<>();
+    watched.forEach(object -> objects.put(key(object), object));
+    left.values().forEach(object -> {
+      if (!kind.test(object)) return;
+      T known = objects.get(key(object));
+      if (known == null || ResourceVersions.compare(known.getMetadata().getResourceVersion(),
+          object.getMetadata().getResourceVersion()).orElse(-1) < 0) {
+        objects.put(key(object), (T) object);
+      }
+    });
+    return new ArrayList<>(objects.values());
+  }
+
+  private static String key(HasMetadata object) {
+    return object.getClass().getSimpleName() + "/" + object.getMetadata().getNamespace() + "/"
+        + object.getMetadata().getName();
+  }
 
   /** How the environment's applied objects run now, read from the API server (right after a sync, the cache may lag). */
   public Health health(String namespace, String environment) {
@@ -115,8 +131,8 @@ public final class LiveState {
 
   /**
    * The managed workload {@code ref} names: from the watch when it can answer, its absence included (the guards look
-   * only at the environment's own workloads, and a sync ends only once the watch has seen what it applied), else from
-   * the API server.
+   * only at the environment's own workloads, and what this process applied is read back as applied until the watch
+   * has it), else from the API server.
    */
   private Optional<HasMetadata> managedOrLive(ObjectRef ref) {
     return cache.flatMap(c -> c.managed(ref))

@@ -1,12 +1,14 @@
 package io.langconnect.gitops.apply;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.List;
 
 /**
- * What one apply (or prune) of an environment did, object by object; {@code versions} holds the resourceVersion each
- * object was left at (as the apply's answer said), so that health can be read from a watch that has seen them.
+ * What one apply (or prune) of an environment did, object by object; {@code left} holds each object as the sync left
+ * it (the apply's answer, or the live object it did not need to write), so that health right after the sync needs no
+ * read.
  */
-public record SyncResult(List<ObjectResult> objects, Inventory inventory, java.util.Map<ObjectRef, String> versions) {
+public record SyncResult(List<ObjectResult> objects, Inventory inventory, java.util.Map<ObjectRef, HasMetadata> left) {
 
   public SyncResult(List<ObjectResult> objects, Inventory inventory) {
     this(objects, inventory, java.util.Map.of());
@@ -34,7 +36,7 @@ public record SyncResult(List<ObjectResult> objects, Inventory inventory, java.u
 
   public SyncResult {
     objects = List.copyOf(objects);
-    versions = java.util.Map.copyOf(versions);
+    left = java.util.Map.copyOf(left);
   }
 
   public long count(Action action) {

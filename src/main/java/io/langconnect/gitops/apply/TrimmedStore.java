@@ -14,14 +14,24 @@ import java.util.List;
  */
 final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
 
+  private final java.util.function.BiConsumer<String, T> stored;
+
   TrimmedStore() {
+    this((key, object) -> { });
+  }
+
+  /** {@code stored} hears each object as it is stored, by its key (namespace/name). */
+  TrimmedStore(java.util.function.BiConsumer<String, T> stored) {
     super(Cache::metaNamespaceKeyFunc);
+    this.stored = stored;
   }
 
   @Override
   public T put(String key, T object) {
     List<ManagedFieldsEntry> entries = object.getMetadata().getManagedFields();
     if (entries != null) entries.forEach(entry -> entry.setFieldsV1(null));
-    return super.put(key, object);
+    T previous = super.put(key, object);
+    stored.accept(key, object);
+    return previous;
   }
 }

@@ -41,6 +41,9 @@ public final class WorkloadCache implements AutoCloseable {
   private final SharedIndexInformer<HorizontalPodAutoscaler> autoscalers;
   private final SharedIndexInformer<GenericKubernetesResource> clusters;
   private CompletableFuture<Void> started;
+  /** What this process applied and the watch has not stored yet, by informer and namespace/name. */
+  private final java.util.Map<String, HasMetadata> applied = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<SharedIndexInformer<?>, String> kinds = new java.util.concurrent.ConcurrentHashMap<>();
 
   public WorkloadCache(KubernetesClient client) {
     deployments = inform("Deployments", client.apps().deployments().inAnyNamespace()
@@ -78,8 +81,12 @@ public final class WorkloadCache implements AutoCloseable {
     return clusters != null;
   }
 
-  private static <T extends HasMetadata> SharedIndexInformer<T> inform(String what, Informable<T> source) {
-    SharedIndexInformer<T> informer = source.runnableInformer(0).itemStore(new TrimmedStore<>());
+  private <T extends HasMetadata> SharedIndexInformer<T> inform(String what, Informable<T> source) {
+    // Each version the watch stores ends what this process applied of that object, once the watch has it.
+    SharedIndexInformer<T> informer = source.runnableInformer(0).itemStore(new TrimmedStore<>((key, stored) ->
+        applied.computeIfPresent(what + "|" + key, (k, mine) -> ResourceVersions.compare(
+            stored.getMetadata().getResourceVersion(), mine.getMetadata().getResourceVersion()).orElse(1) >= 0 ? null : mine)));
+    kinds.put(informer, what);
     informer.exceptionHandler((started, error) -> {
       LOG.warn("watching {} for the metrics failed ({}); trying again", what, error.getMessage());
       return true;
@@ -137,6 +144,23 @@ public final class WorkloadCache implements AutoCloseable {
     return inNamespace(pods, namespace);
   }
 
+  /**
+   * Whether the release runs a pod of {@code component} that is Ready, as the watch last saw: without one, its
+   * Service has no endpoint and nothing behind it can answer.
+   */
+  public boolean readyPod(String namespace, String release, String component) {
+    return inNamespace(pods, namespace).stream()
+        .filter(pod -> release.equals(label(pod, Labels.INSTANCE)) && component.equals(label(pod, Labels.COMPONENT)))
+        .anyMatch(pod -> pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus() != null
+            && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())));
+  }
+
+  /** Whether the release's database is one of ours (a StatefulSet, or an earlier release's Deployment). */
+  public boolean bundledDatabase(String namespace, String release) {
+    return workloads(namespace, release).stream().anyMatch(Workloads::isDatabase);
+  }
+
   public List<CronJob> backupCronJobs(String namespace, String release) {
     return inNamespace(cronJobs, namespace).stream().filter(c -> release.equals(label(c, Labels.INSTANCE))).toList();
   }
@@ -170,7 +194,35 @@ public final class WorkloadCache implements AutoCloseable {
   public Optional<Optional<HasMetadata>> managed(ObjectRef ref) {
     SharedIndexInformer<? extends HasMetadata> informer = holding(ref);
     if (informer == null || !informer.hasSynced()) return Optional.empty();
-    return Optional.of(Optional.ofNullable(informer.getStore().getByKey(Cache.namespaceKeyFunc(ref.namespace(), ref.name()))));
+    String key = Cache.namespaceKeyFunc(ref.namespace(), ref.name());
+    HasMetadata watched = informer.getStore().getByKey(key);
+    HasMetadata mine = applied.get(kinds.get(informer) + "|" + key);
+    if (mine == null) return Optional.of(Optional.ofNullable(watched));
+    if (watched != null && ResourceVersions.compare(watched.getMetadata().getResourceVersion(),
+        mine.getMetadata().getResourceVersion()).orElse(1) >= 0) {
+      applied.remove(kinds.get(informer) + "|" + key, mine); // the watch stored it before this process noted it
+      return Optional.of(Optional.of(watched));
+    }
+    return Optional.of(Optional.of(mine));
+  }
+
+  /**
+   * An object as this process's apply left it: read back from here until the watch has that version, so that the
+   * next sync of its environment (a push a moment later) never sees it older than it is, however far the watch lags.
+   */
+  public void applied(HasMetadata object) {
+    ObjectRef ref = ObjectRef.of(object);
+    SharedIndexInformer<? extends HasMetadata> informer = holding(ref);
+    if (informer == null) return;
+    List<io.fabric8.kubernetes.api.model.ManagedFieldsEntry> entries = object.getMetadata().getManagedFields();
+    if (entries != null) entries.forEach(entry -> entry.setFieldsV1(null)); // as the watch keeps them
+    applied.put(kinds.get(informer) + "|" + Cache.namespaceKeyFunc(ref.namespace(), ref.name()), object);
+  }
+
+  /** An object this process deleted: what it applied before is forgotten. */
+  public void deleted(ObjectRef ref) {
+    SharedIndexInformer<? extends HasMetadata> informer = holding(ref);
+    if (informer != null) applied.remove(kinds.get(informer) + "|" + Cache.namespaceKeyFunc(ref.namespace(), ref.name()));
   }
 
   /**

@@ -146,6 +146,16 @@ final class DatabaseCollector {
     return refused;
   }
 
+  /**
+   * Nothing can answer (the database's pods are not Ready, so its Service has no endpoint): down, without a
+   * connection attempt. A thousand databases that are not running cost no connection each cycle.
+   */
+  void down() {
+    up = false;
+    refused = false;
+    metrics.postgresUp.set(target.key(), List.of(row(base, 0)));
+  }
+
   /** Probes, then (when up) everything but the exact counts. */
   Future<Void> collect() {
     long started = System.nanoTime();

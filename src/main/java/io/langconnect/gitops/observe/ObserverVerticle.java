@@ -5,6 +5,7 @@ import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.values.NamespacePolicy;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
@@ -149,11 +150,20 @@ public final class ObserverVerticle extends VerticleBase {
           forgetGone(found.all().keySet());
           Set<String> added = refresh(found.probed());
           List<Future<?>> work = new ArrayList<>();
+          Set<String> home = found.all().entrySet().stream().filter(e -> e.getValue().isHome())
+              .map(e -> e.getKey().key()).collect(Collectors.toSet());
           for (DatabaseCollector collector : collectors.values()) {
-            work.add(collector.collect());
-            // A database seen for the first time is counted at once, not at the next slow tick.
-            if (withCounts || added.contains(collector.target().key())) work.add(collector.countCollections());
-            work.add(probeLangConnect(collector.target()));
+            DatabaseTarget target = collector.target();
+            boolean here = home.contains(target.key());
+            if (answers(target, Labels.POSTGRES, here)) {
+              work.add(collector.collect());
+              // A database seen for the first time is counted at once, not at the next slow tick.
+              if (withCounts || added.contains(target.key())) work.add(collector.countCollections());
+            } else {
+              collector.down();
+            }
+            if (answers(target, Labels.LANGCONNECT, here)) work.add(probeLangConnect(target));
+            else langconnectUp(target, false);
           }
           found.all().forEach((target, observer) -> observer.workloads().collect(target));
           // A call that never answers must not freeze every later cycle (and with them every metric).
@@ -238,14 +248,32 @@ public final class ObserverVerticle extends VerticleBase {
   }
 
   private Future<Void> probeLangConnect(DatabaseTarget target) {
-    Tags tags = Tags.of("environment", target.environment(), "namespace", target.namespace());
     return web.getAbs(target.langconnectUrl()).timeout(5_000).send()
         .map(response -> response.statusCode() == 200)
         .otherwise(false)
         .map(up -> {
-          metrics.langconnectUp.set(target.key(), List.of(new GaugeTable.Row(tags, up ? 1 : 0)));
+          langconnectUp(target, up);
           return null;
         });
+  }
+
+  private void langconnectUp(DatabaseTarget target, boolean up) {
+    Tags tags = Tags.of("environment", target.environment(), "namespace", target.namespace());
+    metrics.langconnectUp.set(target.key(), List.of(new GaugeTable.Row(tags, up ? 1 : 0)));
+  }
+
+  /**
+   * Whether a probe of {@code component} can be answered: always, unless it is reached through one of our releases'
+   * Services on the controller's own cluster (no address from {@code databases.<env>}) and its watch sees none of
+   * its pods Ready. Then its Service has no endpoint, and the probe would only fail, at the cost of a connection.
+   */
+  private boolean answers(DatabaseTarget target, String component, boolean onOwnCluster) {
+    ControllerConfig.DatabaseEndpoint override = overrides.get(target.environment());
+    boolean addressed = override != null && (component.equals(Labels.POSTGRES) ? override.host() != null
+        : override.langconnectUrl() != null);
+    boolean ours = component.equals(Labels.LANGCONNECT) || cache.bundledDatabase(target.namespace(), target.release());
+    return addressed || !onOwnCluster || !ours || !cache.synced()
+        || cache.readyPod(target.namespace(), target.release(), component);
   }
 
   @Override

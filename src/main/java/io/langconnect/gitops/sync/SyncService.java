@@ -210,7 +210,7 @@ public final class SyncService {
       }
       run.health = dryRun ? Health.UNKNOWN : StoreCredentials.missing(run, values)
           .map(missing -> new Health(Health.State.DEGRADED, missing))
-          .orElseGet(() -> run.target.live().healthAfter(values.namespace(), run.name, result.versions()));
+          .orElseGet(() -> run.target.live().healthAfter(values.namespace(), run.name, result.left()));
       String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved
           + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention + run.moveNote
           + leftRunning;

@@ -39,7 +39,8 @@ import java.util.stream.Collectors;
 final class FluxPeer implements AutoCloseable {
 
   private static final KubernetesSerialization YAML = new KubernetesSerialization();
-  private static final String NAMESPACE = "flux-system";
+  /** Flux's own namespace, new for each run: a run that was stopped may leave its objects behind. */
+  private final String NAMESPACE = "flux-system-" + java.util.UUID.randomUUID().toString().substring(0, 6);
   private static final String KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1";
   private static final String SOURCE_API = "source.toolkit.fluxcd.io/v1";
 
@@ -100,14 +101,15 @@ final class FluxPeer implements AutoCloseable {
         """.formatted(proxy.url(), plane.caFile(), plane.adminToken()));
     int sourceHealth = freePort();
     int storage = freePort();
-    start(fluxDir.resolve("source-controller"), kubeconfig, tmp, "--storage-path=" + tmp.resolve("flux-storage"),
+    start(fluxDir.resolve("source-controller"), kubeconfig, tmp, "--storage-path="
+        + Files.createDirectories(tmp.resolve("flux-storage")),
         "--storage-addr=127.0.0.1:" + storage, "--storage-adv-addr=127.0.0.1:" + storage,
         "--metrics-addr=127.0.0.1:" + freePort(), "--health-addr=127.0.0.1:" + sourceHealth);
     int kustomizeHealth = freePort();
     start(fluxDir.resolve("kustomize-controller"), kubeconfig, tmp, "--metrics-addr=127.0.0.1:" + freePort(),
         "--health-addr=127.0.0.1:" + kustomizeHealth, "--concurrent=4", "--no-remote-bases=true");
-    awaitReady(sourceHealth);
-    awaitReady(kustomizeHealth);
+    awaitReady(sourceHealth, processes.get(0), tmp.resolve("source-controller.log"));
+    awaitReady(kustomizeHealth, processes.get(1), tmp.resolve("kustomize-controller.log"));
 
     Map<String, Integer> kindsBefore = proxy.requestsByKind();
     int requestsBefore = proxy.requestCount();
@@ -139,7 +141,7 @@ final class FluxPeer implements AutoCloseable {
         "at its interval (10 m here): 5 min on average");
   }
 
-  private static GenericKubernetesResource resource(String apiVersion, String kind, String name, Map<String, Object> spec) {
+  private GenericKubernetesResource resource(String apiVersion, String kind, String name, Map<String, Object> spec) {
     GenericKubernetesResource resource = new GenericKubernetesResource();
     resource.setApiVersion(apiVersion);
     resource.setKind(kind);
@@ -174,9 +176,10 @@ final class FluxPeer implements AutoCloseable {
     processes.add(builder.start());
   }
 
-  private static void awaitReady(int healthPort) throws InterruptedException {
+  private static void awaitReady(int healthPort, Process process, Path log) throws InterruptedException {
     HttpClient http = HttpClient.newHttpClient();
     SyncBenchmark.waitFor(() -> {
+      if (!process.isAlive()) throw new IllegalStateException("a Flux controller stopped; its log: " + log);
       try {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + healthPort + "/readyz")).build(),
             HttpResponse.BodyHandlers.discarding()).statusCode() == 200;

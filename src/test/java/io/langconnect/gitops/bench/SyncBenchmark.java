@@ -56,6 +56,12 @@ public final class SyncBenchmark {
       }
       if (part.equals("all") || part.equals("many")) manyEnvironments(vertx, tmp, environments);
       if (part.equals("peer")) sideBySide(vertx, tmp, environments);
+      if (part.equals("flux")) {
+        try (FaultProxy proxy = FaultProxy.start(PLANE)) {
+          System.out.println(FluxPeer.run(PLANE, Path.of(System.getProperty("flux.dir")), tmp, environments,
+              "flux-" + UUID.randomUUID().toString().substring(0, 4), COMMON_VALUES, proxy));
+        }
+      }
     } finally {
       vertx.close().await();
       PLANE.afterEach(null);

@@ -89,9 +89,11 @@ public final class FaultProxy implements AutoCloseable {
   public static FaultProxy start(String apiUrl, String caFile) {
     Vertx vertx = LocalControlPlane.vertx();
     Path pki = Path.of(caFile).getParent();
+    // A Go client's watches are long HTTP requests, each holding a connection: the pool must not run dry (5 by default).
     HttpClientAgent upstream = vertx.createHttpClient(new HttpClientOptions()
         .setSsl(true)
-        .setTrustOptions(new PemTrustOptions().addCertPath(caFile)));
+        .setTrustOptions(new PemTrustOptions().addCertPath(caFile)), new io.vertx.core.http.PoolOptions()
+        .setHttp1MaxSize(256));
     HttpServerOptions options = new HttpServerOptions()
         .setHost("127.0.0.1").setPort(0).setSsl(true)
         .setKeyCertOptions(new PemKeyCertOptions()
@@ -229,7 +231,12 @@ public final class FaultProxy implements AutoCloseable {
           return outbound.send(bytes);
         }))
         .onSuccess(response -> {
-          request.response().setStatusCode(response.statusCode()).headers().addAll(response.headers());
+          // The framing is this hop's own: a stream without a length (a Go client's HTTP watch) is chunked again.
+          request.response().setStatusCode(response.statusCode());
+          response.headers().forEach((name, value) -> {
+            if (!name.equalsIgnoreCase("Transfer-Encoding")) request.response().headers().add(name, value);
+          });
+          if (response.getHeader("Content-Length") == null) request.response().setChunked(true);
           response.pipeTo(request.response());
         })
         .onFailure(error -> request.response().setStatusCode(502).end(String.valueOf(error.getMessage())));
