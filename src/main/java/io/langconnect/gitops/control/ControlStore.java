@@ -40,6 +40,8 @@ public final class ControlStore {
   private final Optional<StateCache> cache;
   private volatile boolean namespaceMade;
   private volatile ReopeningWatch current;
+  /** Versions this store wrote itself ("name@resourceVersion"): the watch does not start a sync for them. */
+  private final java.util.Set<String> ownWrites = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Every read and write is retried as applies are (conflicts, throttling, 5xx, cut connections). */
   public ControlStore(KubernetesClient client, String namespace, Retry retry) {
@@ -140,6 +142,7 @@ public final class ControlStore {
     try {
       ConfigMap written = retry.call(() -> client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply());
       cache.ifPresent(c -> c.saw(written));
+      if (current != null) ownWrites.add(written.getMetadata().getName() + "@" + written.getMetadata().getResourceVersion());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       if (e.getCode() == 404) namespaceMade = false; // the state namespace was deleted since: made again next time
       throw e;
@@ -183,7 +186,9 @@ public final class ControlStore {
           } else {
             cache.ifPresent(c -> c.saw(cm));
           }
-          if (environment != null && (action == Watcher.Action.ADDED || action == Watcher.Action.MODIFIED)) {
+          // A control the sync itself cleared (a confirmation used) is no news: no second sync for it.
+          boolean own = ownWrites.remove(cm.getMetadata().getName() + "@" + cm.getMetadata().getResourceVersion());
+          if (environment != null && !own && (action == Watcher.Action.ADDED || action == Watcher.Action.MODIFIED)) {
             changed.accept(environment);
           }
         }, later);
