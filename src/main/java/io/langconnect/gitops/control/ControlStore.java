@@ -82,7 +82,7 @@ public final class ControlStore {
 
   /** The environment's values file is back: a prune confirmed for its removal no longer applies. */
   public void clearPrune(String environment) {
-    write(environment, PRUNE, Map.of());
+    write(environment, PRUNE, Map.of(), true);
   }
 
   /**
@@ -95,7 +95,7 @@ public final class ControlStore {
 
   /** What the move left on {@code cluster} is pruned (or the environment is back there): its confirmation goes. */
   public void clearPruneLeft(String environment, String cluster) {
-    write(environment, PRUNE_LEFT + cluster, Map.of());
+    write(environment, PRUNE_LEFT + cluster, Map.of(), true);
   }
 
   /** The next sync applies a held database change without the backup before it (the database is not running). */
@@ -104,7 +104,7 @@ public final class ControlStore {
   }
 
   public void clearSkipBackup(String environment) {
-    write(environment, SKIP_BACKUP, Map.of());
+    write(environment, SKIP_BACKUP, Map.of(), true);
   }
 
   /** Lets an environment whose release or namespace changed start an empty database at {@code target}. */
@@ -114,7 +114,7 @@ public final class ControlStore {
 
   /** A new-database confirmation is used once: the sync it let through clears it, so a later loss is held again. */
   public void clearNewDatabase(String environment) {
-    write(environment, NEW_DATABASE, Map.of());
+    write(environment, NEW_DATABASE, Map.of(), true);
   }
 
   /** Makes {@code cluster}, recovered to a point in time, the database of the environment at {@code target}. */
@@ -131,6 +131,11 @@ public final class ControlStore {
   }
 
   private void write(String environment, String manager, Map<String, String> data) {
+    write(environment, manager, data, false);
+  }
+
+  /** {@code quiet}: the sync clears a control it used; the watch starts no sync for that write. */
+  private void write(String environment, String manager, Map<String, String> data, boolean quiet) {
     if (!namespaceMade) {
       retry.run(() -> Namespaces.ensure(client, namespace, Map.of()));
       namespaceMade = true;
@@ -142,7 +147,7 @@ public final class ControlStore {
     try {
       ConfigMap written = retry.call(() -> client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply());
       cache.ifPresent(c -> c.saw(written));
-      if (current != null) ownWrites.add(written.getMetadata().getName() + "@" + written.getMetadata().getResourceVersion());
+      if (quiet && current != null) ownWrites.add(written.getMetadata().getName() + "@" + written.getMetadata().getResourceVersion());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       if (e.getCode() == 404) namespaceMade = false; // the state namespace was deleted since: made again next time
       throw e;
