@@ -33,8 +33,7 @@ public final class LiveState {
    */
   public Health recentHealth(String namespace, String environment) {
     // A cache started before CloudNativePG was installed does not watch Clusters: read them from the API server.
-    return cache.filter(WorkloadCache::synced).filter(c -> c.watchesClusters() || !cloudnativePgServed())
-        .map(c -> Health.assess(c.observed(namespace, environment), Instant.now()))
+    return answering().map(c -> Health.assess(c.observed(namespace, environment), Instant.now()))
         .orElseGet(() -> health(namespace, environment));
   }
 
@@ -44,8 +43,7 @@ public final class LiveState {
    * by seconds), so nothing is read and nothing waited for; from the API server without watches.
    */
   public Health healthAfter(String namespace, String environment, Map<ObjectRef, HasMetadata> left) {
-    Optional<WorkloadCache> watched = cache.filter(WorkloadCache::synced)
-        .filter(c -> c.watchesClusters() || !cloudnativePgServed());
+    Optional<WorkloadCache> watched = answering();
     if (watched.isEmpty()) return health(namespace, environment);
     Health.Observed seen = watched.get().observed(namespace, environment);
     return Health.assess(new Health.Observed(newest(seen.workloads(), left, object -> Workloads.isWorkload(object)
@@ -77,6 +75,11 @@ public final class LiveState {
   private static String key(HasMetadata object) {
     return object.getClass().getSimpleName() + "/" + object.getMetadata().getNamespace() + "/"
         + object.getMetadata().getName();
+  }
+
+  /** The cache when it can tell health: listed, and watching CloudNativePG's Clusters where they are served. */
+  private Optional<WorkloadCache> answering() {
+    return cache.filter(WorkloadCache::synced).filter(c -> c.watchesClusters() || !cloudnativePgServed());
   }
 
   /** How the environment's applied objects run now, read from the API server (right after a sync, the cache may lag). */

@@ -194,13 +194,12 @@ public final class WorkloadCache implements AutoCloseable {
   public Optional<Optional<HasMetadata>> managed(ObjectRef ref) {
     SharedIndexInformer<? extends HasMetadata> informer = holding(ref);
     if (informer == null || !informer.hasSynced()) return Optional.empty();
-    String key = Cache.namespaceKeyFunc(ref.namespace(), ref.name());
-    HasMetadata watched = informer.getStore().getByKey(key);
-    HasMetadata mine = applied.get(kinds.get(informer) + "|" + key);
+    HasMetadata watched = informer.getStore().getByKey(Cache.namespaceKeyFunc(ref.namespace(), ref.name()));
+    HasMetadata mine = applied.get(appliedKey(informer, ref));
     if (mine == null) return Optional.of(Optional.ofNullable(watched));
     if (watched != null && ResourceVersions.compare(watched.getMetadata().getResourceVersion(),
         mine.getMetadata().getResourceVersion()).orElse(1) >= 0) {
-      applied.remove(kinds.get(informer) + "|" + key, mine); // the watch stored it before this process noted it
+      applied.remove(appliedKey(informer, ref), mine); // the watch stored it before this process noted it
       return Optional.of(Optional.of(watched));
     }
     return Optional.of(Optional.of(mine));
@@ -216,13 +215,18 @@ public final class WorkloadCache implements AutoCloseable {
     if (informer == null) return;
     List<io.fabric8.kubernetes.api.model.ManagedFieldsEntry> entries = object.getMetadata().getManagedFields();
     if (entries != null) entries.forEach(entry -> entry.setFieldsV1(null)); // as the watch keeps them
-    applied.put(kinds.get(informer) + "|" + Cache.namespaceKeyFunc(ref.namespace(), ref.name()), object);
+    applied.put(appliedKey(informer, ref), object);
   }
 
   /** An object this process deleted: what it applied before is forgotten. */
   public void deleted(ObjectRef ref) {
     SharedIndexInformer<? extends HasMetadata> informer = holding(ref);
-    if (informer != null) applied.remove(kinds.get(informer) + "|" + Cache.namespaceKeyFunc(ref.namespace(), ref.name()));
+    if (informer != null) applied.remove(appliedKey(informer, ref));
+  }
+
+  /** Where {@link #applied} keeps {@code ref}: its informer's name and its store key, as the store callback sees it. */
+  private String appliedKey(SharedIndexInformer<? extends HasMetadata> informer, ObjectRef ref) {
+    return kinds.get(informer) + "|" + Cache.namespaceKeyFunc(ref.namespace(), ref.name());
   }
 
   /**
@@ -230,12 +234,12 @@ public final class WorkloadCache implements AutoCloseable {
    * be waited for): once it has, the health read here is that of what a sync just applied.
    */
   public boolean seen(java.util.Map<ObjectRef, String> versions) {
-    for (var applied : versions.entrySet()) {
-      SharedIndexInformer<? extends HasMetadata> informer = holding(applied.getKey());
+    for (var version : versions.entrySet()) {
+      SharedIndexInformer<? extends HasMetadata> informer = holding(version.getKey());
       if (informer == null) continue;
-      HasMetadata cached = informer.getStore().getByKey(Cache.namespaceKeyFunc(applied.getKey().namespace(),
-          applied.getKey().name()));
-      if (cached == null || ResourceVersions.compare(cached.getMetadata().getResourceVersion(), applied.getValue())
+      HasMetadata cached = informer.getStore().getByKey(Cache.namespaceKeyFunc(version.getKey().namespace(),
+          version.getKey().name()));
+      if (cached == null || ResourceVersions.compare(cached.getMetadata().getResourceVersion(), version.getValue())
           .orElse(-1) < 0) {
         return false;
       }
