@@ -42,8 +42,8 @@ version_ldflags() { # version_ldflags vX.Y.Z
   echo "-X k8s.io/component-base/version.gitVersion=$1 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
 }
 
-install_node() {
-  apt_install containerd runc containernetworking-plugins iptables iproute2 debootstrap gcc libc6-dev
+# The node's own programs, from Go modules (the Debian packages and images are install_all's).
+build_node_binaries() {
   if [ ! -x "$KUBELET_BIN/kubelet" ]; then
     log "building kubelet $KUBELET_VERSION from Go modules (several minutes, once per machine)"
     go_build "$ROOT/test-support/kubelet" "$KUBELET_BIN" "$(version_ldflags "$KUBELET_VERSION")" k8s.io/kubernetes/cmd/kubelet
@@ -56,8 +56,10 @@ install_node() {
     log "building local-path-provisioner $LOCAL_PATH_VERSION from Go modules (about a minute, once per machine)"
     go_build "$ROOT/test-support/local-path" "$LOCAL_PATH_BIN" "" github.com/rancher/local-path-provisioner
   fi
-  build_images
 }
+
+# Debian's packages the node runs (containerd, runc, CNI plugins) and builds its images with.
+NODE_PACKAGES="containerd runc containernetworking-plugins iptables iproute2 debootstrap gcc libc6-dev"
 
 # ---------------------------------------------------------------------------------------------------------
 # Certificates and credentials of the node

@@ -6,7 +6,8 @@
 #   a second cluster (etcd + kube-apiserver + kube-controller-manager, no node; its own CA, tokens, ports and
 #   audit log) for the tests that put environments on more than one cluster;
 #   PostgreSQL 15 with pgvector built from Debian's source package; a git daemon; sops (Go modules) and age (Debian)
-#   for the tests that encrypt values files; versitygw (Go modules), an S3-compatible server the backups upload to.
+#   for the tests that encrypt values files; versitygw (Go modules), an S3-compatible server the backups upload to;
+#   Gitea (Go module, scripts/forge.sh), the forge of the webhook and commit-status tests.
 #
 #   scripts/test-env.sh up                    install what is missing, build once per machine, start, write target/test-env/env
 #   scripts/test-env.sh down                  stop everything and remove what it made (containers, mounts, links, rules)
@@ -34,6 +35,8 @@ SOPS_VERSION="$(module_version github.com/getsops/sops/v3 "$ROOT/test-support/so
 SOPS_BIN="$CACHE/sops-$SOPS_VERSION"
 VERSITYGW_VERSION="$(module_version github.com/versity/versitygw "$ROOT/test-support/versitygw/go.mod")"
 VERSITYGW_BIN="$CACHE/versitygw-$VERSITYGW_VERSION"
+HELM_VERSION="$(module_version helm.sh/helm/v4 "$ROOT/test-support/helm/go.mod")"
+HELM_BIN="$CACHE/helm-$HELM_VERSION"
 S3_ACCESS_KEY_ID=langconnect-test
 S3_BUCKET=langconnect-backups
 PG_VERSION=15
@@ -149,20 +152,44 @@ install_versitygw() {
   rm -rf "$VERSITYGW_BIN" && mv "$VERSITYGW_BIN.partial" "$VERSITYGW_BIN"
 }
 
-install_all() {
-  mkdir -p "$CACHE"
-  # promtool checks the metrics output; prometheus-postgres-exporter is the benchmark's yardstick.
-  apt_install postgresql-$PG_VERSION postgresql-client-$PG_VERSION openssl git curl prometheus prometheus-postgres-exporter
-  install_langchain
-  install_pgvector
+# Helm, for the chart's tests (lint, template, and the node e2e's install).
+build_helm() {
+  [ -x "$HELM_BIN/helm" ] && return 0
+  log "building Helm $HELM_VERSION from Go modules (a few minutes, once per machine)"
+  mkdir -p "$HELM_BIN.partial"
+  (cd "$ROOT/test-support/helm" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" -o "$HELM_BIN.partial/helm" helm.sh/helm/v4/cmd/helm)
+  rm -rf "$HELM_BIN" && mv "$HELM_BIN.partial" "$HELM_BIN"
+}
+
+# Every program built from Go modules, one after another (each build takes both cores by itself).
+build_go_programs() {
   build_etcd
   install_sops
   install_versitygw
   build_kubernetes
-  install_node
+  build_node_binaries
   build_cnpg
-  build_cnpg_operator_image
+  build_forge
+  build_helm
+}
+
+install_all() {
+  mkdir -p "$CACHE"
+  # Every Debian package first, in one apt run: what follows runs side by side, and apt runs one at a time.
+  # promtool checks the metrics output; prometheus-postgres-exporter is the benchmark's yardstick.
+  apt_install postgresql-$PG_VERSION postgresql-client-$PG_VERSION postgresql-server-dev-$PG_VERSION dpkg-dev \
+    build-essential python3-venv openssl git curl prometheus prometheus-postgres-exporter age $NODE_PACKAGES
+  # On a new machine the Go builds take the cores for most of `up`, while the Debian images, pgvector and
+  # LangChain mostly wait on the network and the disk: the two run side by side.
+  build_go_programs &
+  local go_builds=$!
+  install_langchain
+  install_pgvector
+  build_images
   build_cnpg_postgres_image
+  wait "$go_builds" || die "a build from Go modules failed (its output is above)"
+  build_cnpg_operator_image
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -404,6 +431,8 @@ S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID
 S3_SECRET_ACCESS_KEY=$(cat "$STATE/s3.secret")
 S3_BUCKET=$S3_BUCKET
 S3_ROOT=$STATE/s3
+HELM=$HELM_BIN/helm
+$(forge_env)
 EOF
 }
 
@@ -420,6 +449,7 @@ up() {
   start_remote_cluster
   start_postgres
   start_git_daemon
+  start_forge
   node_up
   start_object_store
   start_cnpg
@@ -452,7 +482,7 @@ down() {
   # Everything is thrown away with its state, so no order is needed: all at once (one at a time took ~20 s).
   local name files=()
   for name in kube-controller-manager kube-apiserver etcd; do files+=("$REMOTE/$name.pid"); done
-  for name in versitygw git-daemon kube-controller-manager kube-apiserver etcd; do files+=("$STATE/$name.pid"); done
+  for name in forge versitygw git-daemon kube-controller-manager kube-apiserver etcd; do files+=("$STATE/$name.pid"); done
   stop_processes "${files[@]}"
   stop_postgres
   rm -rf "$STATE"
@@ -461,7 +491,7 @@ down() {
 
 status() {
   local ok=0
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler postgres git-daemon versitygw containerd kubelet \
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler postgres git-daemon forge versitygw containerd kubelet \
       kube-proxy coredns local-path-provisioner; do
     if alive "$name"; then printf '%-24s running (pid %s)\n' "$name" "$(cat "$STATE/$name.pid")"
     else printf '%-24s stopped\n' "$name"; ok=1; fi
@@ -476,6 +506,7 @@ status() {
 source "$ROOT/scripts/node-images.sh"
 source "$ROOT/scripts/node.sh"
 source "$ROOT/scripts/cnpg.sh"
+source "$ROOT/scripts/forge.sh"
 
 case "${1:-}" in
   up) up ;;

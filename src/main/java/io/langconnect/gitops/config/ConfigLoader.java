@@ -67,6 +67,8 @@ public final class ConfigLoader {
       throw new ConfigException(name + ": " + path(e) + ": unknown key; expected one of "
           + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")));
     } catch (JacksonException e) {
+      // A record's own check names its full key already.
+      if (e.getCause() instanceof ConfigException invalid) throw new ConfigException(name + ": " + invalid.getMessage());
       String cause = e.getCause() != null && e.getCause().getMessage() != null
           ? e.getCause().getMessage() : e.getOriginalMessage();
       throw new ConfigException(name + ": " + path(e) + ": " + cause);

@@ -13,7 +13,8 @@ import java.util.Optional;
  */
 public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks,
                                Observe observe, Map<String, DatabaseEndpoint> databases, Decryption decryption,
-                               Map<String, ClusterEndpoint> clusters, Shard shard, Logging logging) {
+                               Map<String, ClusterEndpoint> clusters, Shard shard, Logging logging,
+                               Notifications notifications) {
 
   public ControllerConfig {
     git = git == null ? Git.DEFAULT : git;
@@ -28,6 +29,7 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     clusters.forEach(ClusterEndpoint::check);
     shard = shard == null ? Shard.ALL : shard;
     logging = logging == null ? Logging.DEFAULT : logging;
+    notifications = notifications == null ? Notifications.NONE : notifications;
     for (String name : shard.clusters()) {
       if (!name.equals(ClusterEndpoint.IN_CLUSTER) && !clusters.containsKey(name)) {
         throw new ConfigLoader.ConfigException("shard.clusters: \"" + name + "\" is not a cluster; expected "
@@ -38,11 +40,11 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
 
   public ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http http, Webhooks webhooks, Observe observe,
                           Map<String, DatabaseEndpoint> databases, Decryption decryption) {
-    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null, null, null);
+    this(git, kubernetes, sync, http, webhooks, observe, databases, decryption, null, null, null, null);
   }
 
   public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, null, null, null, null, null, null, null, null, null);
+    return new ControllerConfig(null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** How the controller logs: {@code text} lines (the default) or {@code json}, one object per line. */
@@ -63,8 +65,94 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
   }
 
   public ControllerConfig withLogging(Logging logging) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard,
-        logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
+  }
+
+  public ControllerConfig withNotifications(Notifications notifications) {
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
+  }
+
+  /**
+   * What the controller tells others about its syncs: a commit status per environment on the forge the values come
+   * from, and JSON posts to webhooks on transitions. Both off by default; a refusal is logged and counted, never
+   * fails a sync.
+   */
+  public record Notifications(CommitStatus commitStatus, List<NotificationWebhook> webhooks) {
+    static final Notifications NONE = new Notifications(null, null);
+
+    public Notifications {
+      webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (int i = 0; i < webhooks.size(); i++) {
+        NotificationWebhook webhook = webhooks.get(i);
+        if (webhook == null) throw new ConfigLoader.ConfigException("notifications.webhooks[" + i + "]: expected a mapping with url:");
+        if (!names.add(webhook.name())) {
+          throw new ConfigLoader.ConfigException("notifications.webhooks[" + i + "].name: \"" + webhook.name()
+              + "\" is used twice; expected a name of its own for each webhook");
+        }
+      }
+    }
+  }
+
+  /**
+   * Commit statuses, as Flux's notification-controller posts them: {@code provider} github, gitlab or gitea;
+   * {@code url} the forge's address (github: https://api.github.com, gitlab: https://gitlab.com by default);
+   * {@code repository} owner/name (the path of git.url by default); the token read from {@code tokenFile} at each post.
+   */
+  public record CommitStatus(String provider, String url, String tokenFile, String repository) {
+    public static final List<String> PROVIDERS = List.of("github", "gitlab", "gitea");
+
+    public CommitStatus {
+      if (provider == null || !PROVIDERS.contains(provider)) {
+        throw new ConfigLoader.ConfigException("notifications.commitStatus.provider: \"" + provider + "\" is not a forge;"
+            + " expected github, gitlab or gitea");
+      }
+      if (tokenFile == null || tokenFile.isBlank()) {
+        throw new ConfigLoader.ConfigException("notifications.commitStatus.tokenFile: missing; expected the path of a file"
+            + " holding the forge's API token (a mounted Secret)");
+      }
+      if (url == null || url.isBlank()) {
+        url = switch (provider) {
+          case "github" -> "https://api.github.com";
+          case "gitlab" -> "https://gitlab.com";
+          default -> throw new ConfigLoader.ConfigException("notifications.commitStatus.url: missing; expected the"
+              + " address of the Gitea server, e.g. https://gitea.example.com");
+        };
+      }
+      url = url.replaceAll("/+$", "");
+      if (!url.startsWith("https://") && !url.startsWith("http://")) {
+        throw new ConfigLoader.ConfigException("notifications.commitStatus.url: \"" + url + "\" is not an http(s) address");
+      }
+    }
+  }
+
+  /**
+   * A receiver of transitions (failed, degraded, held, recovered): {@code format} generic (JSON) or slack (an incoming
+   * webhook); with {@code secretFile}, each body is signed with HMAC-SHA256 in {@code X-Signature: sha256=<hex>}.
+   */
+  public record NotificationWebhook(String name, String url, String format, String secretFile, List<String> events) {
+    public static final List<String> EVENTS = List.of("failed", "degraded", "held", "recovered");
+
+    public NotificationWebhook {
+      if (url == null || !(url.startsWith("https://") || url.startsWith("http://"))) {
+        throw new ConfigLoader.ConfigException("notifications.webhooks.url: \"" + url + "\" is not an http(s) address");
+      }
+      name = name == null || name.isBlank() ? java.net.URI.create(url).getHost() : name;
+      format = format == null ? "generic" : format;
+      if (!format.equals("generic") && !format.equals("slack")) {
+        throw new ConfigLoader.ConfigException("notifications.webhooks." + name + ".format: \"" + format + "\" is not a"
+            + " format; expected generic or slack");
+      }
+      events = events == null || events.isEmpty() ? EVENTS : List.copyOf(events);
+      for (String event : events) {
+        if (!EVENTS.contains(event)) {
+          throw new ConfigLoader.ConfigException("notifications.webhooks." + name + ".events: \"" + event + "\" is not an"
+              + " event; expected some of " + String.join(", ", EVENTS));
+        }
+      }
+    }
   }
 
   /** Where the values live and how to reach them. */
@@ -267,7 +355,8 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
   }
 
   public ControllerConfig withShard(Shard shard) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   /** Where environments may live: the namespace patterns, on the controller's own cluster and the configured ones. */
@@ -276,38 +365,47 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
   }
 
   public ControllerConfig withClusters(Map<String, ClusterEndpoint> clusters) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withDecryption(Decryption decryption) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withGit(Git git) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withHttp(Http http) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withKubernetes(Kubernetes kubernetes) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withSync(Sync sync) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withWebhooks(Webhooks webhooks) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withObserve(Observe observe) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 
   public ControllerConfig withDatabases(Map<String, DatabaseEndpoint> databases) {
-    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging);
+    return new ControllerConfig(git, kubernetes, sync, http, webhooks, observe, databases, decryption, clusters, shard, logging,
+        notifications);
   }
 }

@@ -23,6 +23,7 @@ import io.langconnect.gitops.control.PollHandoff;
 import io.langconnect.gitops.git.ValuesRepository;
 import io.langconnect.gitops.http.HttpApiVerticle;
 import io.langconnect.gitops.http.WebhookRoutes;
+import io.langconnect.gitops.notify.Notifier;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.observe.ObserverVerticle;
 import io.langconnect.gitops.observe.ServerVersions;
@@ -83,6 +84,7 @@ public final class Controller implements AutoCloseable {
   private long connectTimer = -1;
   private final ServerVersions versions = new ServerVersions();
   private final WorkloadCache workloads;
+  private final Notifier notifier;
   private HttpApiVerticle http;
   private ValuesRepository repository;
   private CompletableFuture<?> election;
@@ -101,6 +103,7 @@ public final class Controller implements AutoCloseable {
     this.directory = new LeaderDirectory(client, config.kubernetes().stateNamespace(), config.leaseName());
     this.workloads = new WorkloadCache(client);
     this.clusters = targets();
+    this.notifier = new Notifier(vertx, config.notifications(), config.git().url(), registry, exposition::changed);
   }
 
   public StatusBoard board() {
@@ -199,7 +202,7 @@ public final class Controller implements AutoCloseable {
     workloads.start(); // health between syncs is read from it, with or without the metrics
     state.start();
     SyncService service = new SyncService(new SyncService.Cluster(inventories, controls, clusters),
-        SyncRecord.of(board, metrics), config.sync(), versions, repository);
+        notifier.around(SyncRecord.of(board, metrics)), config.sync(), versions, repository);
     return vertx.deployVerticle(new SyncVerticle(service, metrics, config.sync().driftInterval(), config.sync().healthInterval(), config.sync().parallelism()))
         .compose(id -> {
           synchronized (syncDeployments) {
@@ -379,6 +382,7 @@ public final class Controller implements AutoCloseable {
     workloads.close();
     state.close();
     clusters.close();
+    notifier.close();
     if (repository != null) repository.close();
   }
 }

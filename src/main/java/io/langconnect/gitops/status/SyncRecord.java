@@ -18,6 +18,9 @@ public interface SyncRecord {
   /** The environment's values were read: the kinds it renders (none when the values are invalid). */
   void rendered(String environment, List<String> kinds);
 
+  /** A sync of {@code revision} is about to apply (no guard held it). */
+  default void started(String environment, String revision) {}
+
   /** What an apply did to each object. */
   void applied(String environment, SyncResult result);
 
@@ -54,6 +57,55 @@ public interface SyncRecord {
     @Override
     public void removed(String environment) {}
   };
+
+  /** Passes every call on to another record: a decorator overrides only what it adds to. */
+  abstract class Forwarding implements SyncRecord {
+    private final SyncRecord inner;
+
+    protected Forwarding(SyncRecord inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public Optional<EnvironmentStatus> last(String environment) {
+      return inner.last(environment);
+    }
+
+    @Override
+    public void rendered(String environment, List<String> kinds) {
+      inner.rendered(environment, kinds);
+    }
+
+    @Override
+    public void started(String environment, String revision) {
+      inner.started(environment, revision);
+    }
+
+    @Override
+    public void applied(String environment, SyncResult result) {
+      inner.applied(environment, result);
+    }
+
+    @Override
+    public void finished(EnvironmentStatus status, Duration took) {
+      inner.finished(status, took);
+    }
+
+    @Override
+    public void healthChanged(EnvironmentStatus status) {
+      inner.healthChanged(status);
+    }
+
+    @Override
+    public void removed(String environment) {
+      inner.removed(environment);
+    }
+
+    @Override
+    public void volumes(String environment, List<io.langconnect.gitops.apply.Applier.Volume> volumes) {
+      inner.volumes(environment, volumes);
+    }
+  }
 
   /** The controller's: the status board the API serves and the metrics it exports. */
   static SyncRecord of(StatusBoard board, SyncMetrics metrics) {

@@ -169,6 +169,7 @@ public final class SyncService {
         if (move.isEmpty() && !preview) move = departures.finalBackup(run, values, previous);
         if (move.isPresent()) return finish(PreApplyChecks.held(run, values.namespace(), Result.HELD, "MoveHeld", move.get(), preview));
       }
+      if (!preview) record.started(run.name, revision);
       SyncResult result = run.target.applier().apply(run.name, values.namespace(), desired, revision, here,
           new Applier.Options(preview, settings.databaseReadyTimeout(), preview ? Applier.BeforeDatabaseRestart.NONE
               : BackupBeforeChange.hook(run, values, settings.backupTimeout())));

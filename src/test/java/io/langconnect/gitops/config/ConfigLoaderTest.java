@@ -65,7 +65,7 @@ class ConfigLoaderTest {
         .isTrue();
     Path file = Files.writeString(dir.resolve("c.yaml"), "logging:\n  format: yaml\n");
     assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of()))
-        .hasMessage(file + ": logging: logging.format: \"yaml\" is not a log format; expected text or json");
+        .hasMessage(file + ": logging.format: \"yaml\" is not a log format; expected text or json");
   }
 
   @Test
@@ -136,5 +136,41 @@ class ConfigLoaderTest {
     Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "shard:\n  clusters: [us-prod]\n");
     assertThatThrownBy(() -> ConfigLoader.load(Optional.of(unknown), Map.of()))
         .hasMessageContaining("shard.clusters: \"us-prod\" is not a cluster; expected in-cluster or a name under clusters:");
+  }
+
+  @Test
+  void notificationsAreOffByDefaultAndEachMistakeIsOneLineNamingItsKey() throws IOException {
+    assertThat(ConfigLoader.load(Optional.empty(), Map.of()).notifications().commitStatus()).isNull();
+    Path good = Files.writeString(dir.resolve("good.yaml"), """
+        notifications:
+          commitStatus: {provider: github, tokenFile: /etc/forge/token}
+          webhooks:
+          - {url: https://hooks.example.com/ops, secretFile: /etc/hooks/ops}
+          - {name: chat, url: https://hooks.slack.com/services/T/B/X, format: slack, events: [failed, recovered]}
+        """);
+    ControllerConfig.Notifications notifications = ConfigLoader.load(Optional.of(good), Map.of()).notifications();
+    assertThat(notifications.commitStatus().url()).isEqualTo("https://api.github.com");
+    assertThat(notifications.webhooks()).extracting(ControllerConfig.NotificationWebhook::name)
+        .containsExactly("hooks.example.com", "chat");
+    assertThat(notifications.webhooks().get(0).events()).containsExactly("failed", "degraded", "held", "recovered");
+
+    Map<String, String> mistakes = Map.of(
+        "notifications:\n  commitStatus: {provider: bitbucket, tokenFile: /t}\n",
+        ": notifications.commitStatus.provider: \"bitbucket\" is not a forge; expected github, gitlab or gitea",
+        "notifications:\n  commitStatus: {provider: gitea, tokenFile: /t}\n",
+        ": notifications.commitStatus.url: missing; expected the address of the Gitea server, e.g. https://gitea.example.com",
+        "notifications:\n  commitStatus: {provider: gitlab}\n",
+        ": notifications.commitStatus.tokenFile: missing; expected the path of a file holding the forge's API token (a mounted Secret)",
+        "notifications:\n  webhooks: [{name: ops, url: https://h.example.com, format: teams}]\n",
+        ": notifications.webhooks.ops.format: \"teams\" is not a format; expected generic or slack",
+        "notifications:\n  webhooks: [{name: ops, url: https://h.example.com, events: [synced]}]\n",
+        ": notifications.webhooks.ops.events: \"synced\" is not an event; expected some of failed, degraded, held, recovered",
+        "notifications:\n  webhooks: [{name: ops, url: https://a.example.com}, {name: ops, url: https://b.example.com}]\n",
+        ": notifications.webhooks[1].name: \"ops\" is used twice; expected a name of its own for each webhook");
+    int i = 0;
+    for (var mistake : mistakes.entrySet()) {
+      Path file = Files.writeString(dir.resolve("bad-" + i++ + ".yaml"), mistake.getKey());
+      assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of())).hasMessage(file + mistake.getValue());
+    }
   }
 }

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The stack the controller renders, running for real on the test node (kubelet, containerd, runc): the controller
- * itself installed with {@code kubectl apply -k} over manifests/, syncing two environments from the git daemon,
+ * itself installed with {@code helm install} from charts/langconnect-gitops, syncing two environments from the git daemon,
  * the databases and LangConnect (a stand-in made with langchain-postgres) coming up through their real probes,
  * metrics from the default in-cluster discovery, data kept or lost as the README says, backups and restores that
  * run as pods, a password rotation, and a killed database. Nothing stands in for the kubelet.
@@ -117,7 +117,7 @@ class NodeE2EIT {
         .filter(c -> c.getSpec().getGroup().equals("monitoring.coreos.com")).allMatch(c -> c.getStatus() != null
             && c.getStatus().getConditions() != null && c.getStatus().getConditions().stream()
             .anyMatch(cond -> "Established".equals(cond.getType()) && "True".equals(cond.getStatus()))));
-    kubectl("apply", "-k", writeOverlay().toString());
+    helmInstall();
 
     onNode(CONTROLLER_NS, "the controller's two replicas are ready", () -> available(CONTROLLER_NS, "langconnect-gitops", 2));
     for (String ns : List.of(stagingNs, prodNs)) {
@@ -1004,32 +1004,39 @@ class NodeE2EIT {
     }
   }
 
-  /** manifests/ as a user installs it (scripts/controller-overlay.sh), with a config pointing at the git daemon. */
-  private Path writeOverlay() throws Exception {
-    Path overlay = Files.createDirectories(tmp.resolve("overlay"));
-    Files.writeString(overlay.resolve("controller.yaml"), """
-        git:
-          url: %s
-          branch: main
-          interval: 2s
-          workDir: /var/lib/langconnect-gitops/repo
-        kubernetes:
-          stateNamespace: langconnect-gitops
-          leaderElection: true
-        sync:
-          databaseReadyTimeout: 3m
-        http:
-          port: 8080
-          apiTokenFile: /etc/langconnect-gitops/api/token
-        observe:
-          interval: 2s
-          countInterval: 5s
-        logging:
-          format: json
-        """.formatted(repo.gitUrl().replace(plane.gitDaemonUrl(), plane.setting("GIT_DAEMON_NODE_URL"))));
-    Files.writeString(overlay.resolve("api-token"), API_TOKEN);
-    run(List.of("scripts/controller-overlay.sh", overlay.toString()));
-    return overlay;
+  /**
+   * The chart as a user installs it, with values pointing the controller at the git daemon and at the node's image;
+   * the chart's default config keys this run does not use (git credentials, GitHub's webhook) set to null, as a user
+   * drops them. --take-ownership: ManifestsIT may have applied the same cluster-wide objects before.
+   */
+  private void helmInstall() throws Exception {
+    String image = plane.setting("NODE_CONTROLLER_IMAGE");
+    Path values = Files.writeString(tmp.resolve("helm-values.yaml"), """
+        image:
+          repository: %s
+          tag: "%s"
+        tolerations: [{key: %s, operator: Exists, effect: NoSchedule}]
+        apiToken: {create: true, token: %s}
+        config:
+          git:
+            url: %s
+            interval: 2s
+            path: null
+            auth: null
+          sync:
+            databaseReadyTimeout: 3m
+          webhooks: null
+          observe:
+            interval: 2s
+            countInterval: 5s
+          logging:
+            format: json
+        """.formatted(image.substring(0, image.lastIndexOf(':')), image.substring(image.lastIndexOf(':') + 1),
+        plane.setting("NODE_TAINT").split("=")[0], API_TOKEN,
+        repo.gitUrl().replace(plane.gitDaemonUrl(), plane.setting("GIT_DAEMON_NODE_URL"))));
+    run(List.of(plane.setting("HELM"), "--kubeconfig", plane.kubeconfig(), "install", "langconnect-gitops",
+        "charts/langconnect-gitops", "--namespace", CONTROLLER_NS, "--create-namespace", "--take-ownership",
+        "--values", values.toString()));
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 
 /**
  * A real values repository for tests: a bare repository served by the local git daemon (or read over
@@ -17,12 +19,24 @@ public final class ValuesRepo implements AutoCloseable {
   private final Path work;
   private final Git git;
   private final String daemonUrl;
+  /** Where pushes go: the bare repository, or a forge over HTTP. */
+  private final String pushUrl;
+  private final CredentialsProvider credentials;
 
-  private ValuesRepo(Path bare, Path work, Git git, String daemonUrl) {
+  private ValuesRepo(Path bare, Path work, Git git, String daemonUrl, String pushUrl, CredentialsProvider credentials) {
     this.bare = bare;
     this.work = work;
     this.git = git;
     this.daemonUrl = daemonUrl;
+    this.pushUrl = pushUrl;
+    this.credentials = credentials;
+  }
+
+  /** A repository on the test env's forge: pushed to over HTTP with the admin's token, as a user pushes. */
+  public static ValuesRepo onForge(Forge forge, String repository, Path workTree) throws GitAPIException {
+    Git git = Git.init().setInitialBranch("main").setDirectory(workTree.toFile()).call();
+    return new ValuesRepo(null, workTree, git, forge.cloneUrl(repository), forge.cloneUrl(repository),
+        new UsernamePasswordCredentialsProvider("forge-admin", forge.token()));
   }
 
   public static ValuesRepo create(LocalControlPlane plane, Path workTree) throws GitAPIException, IOException {
@@ -30,10 +44,10 @@ public final class ValuesRepo implements AutoCloseable {
     Path bare = plane.gitDaemonRoot().resolve(name);
     Git.init().setBare(true).setInitialBranch("main").setDirectory(bare.toFile()).call().close();
     Git git = Git.init().setInitialBranch("main").setDirectory(workTree.toFile()).call();
-    return new ValuesRepo(bare, workTree, git, plane.gitDaemonUrl() + "/" + name);
+    return new ValuesRepo(bare, workTree, git, plane.gitDaemonUrl() + "/" + name, bare.toUri().toString(), null);
   }
 
-  /** The repository over the git protocol, from the local git daemon. */
+  /** The repository over the git protocol, from the local git daemon (over HTTP, for one on the forge). */
   public String gitUrl() {
     return daemonUrl;
   }
@@ -77,7 +91,7 @@ public final class ValuesRepo implements AutoCloseable {
   }
 
   public void push() throws GitAPIException {
-    git.push().setRemote(bare.toUri().toString()).add("main").setForce(true).call();
+    git.push().setRemote(pushUrl).setCredentialsProvider(credentials).add("main").setForce(true).call();
   }
 
   @Override

@@ -11,7 +11,7 @@ public final class Payloads {
 
   private Payloads() {}
 
-  /** GitHub/Gitea push: ref, before, after, commits with added/modified/removed. */
+  /** GitHub's push (Gitea sends the same shape): ref, before, after, commits with added/modified/removed. */
   public static String push(String branch, String before, String after, String... modified) {
     StringBuilder files = new StringBuilder();
     for (String f : modified) files.append(files.length() == 0 ? "" : ",").append('"').append(f).append('"');
@@ -43,15 +43,6 @@ public final class Payloads {
     headers.put("X-Gitlab-Event", "Push Hook");
     headers.put("X-Gitlab-Event-UUID", "13792a34-cac6-4fda-95a8-c58e00a3954e");
     headers.put("X-Gitlab-Token", token);
-    return headers;
-  }
-
-  public static Map<String, String> gitea(byte[] body) {
-    Map<String, String> headers = new LinkedHashMap<>();
-    headers.put("Content-Type", "application/json");
-    headers.put("X-Gitea-Event", "push");
-    headers.put("X-Gitea-Delivery", "2a4e8b1c-0000-4000-8000-000000000001");
-    headers.put("X-Gitea-Signature", Signatures.hmacSha256Hex(SECRET.getBytes(StandardCharsets.UTF_8), body));
     return headers;
   }
 

@@ -77,10 +77,10 @@ class WebhookParserTest {
     assertThat(parse(Provider.GITLAB, Payloads.gitlab("guess"), body)).isInstanceOf(WebhookParser.Rejected.class);
   }
 
+  /** Gitea's deliveries come from the real forge, signed well and badly: ForgeIT. */
   @Test
-  void giteaAndGenericSignaturesAreChecked() {
+  void genericSignaturesAreChecked() {
     byte[] body = bytes(Payloads.push("main", BEFORE, AFTER));
-    assertThat(parse(Provider.GITEA, Payloads.gitea(body), body)).isInstanceOf(WebhookParser.Push.class);
     byte[] generic = bytes("{\"ref\":\"refs/heads/main\",\"after\":\"" + AFTER + "\"}");
     WebhookParser.Outcome outcome = parse(Provider.GENERIC, Payloads.generic(generic), generic);
     assertThat(outcome).isEqualTo(new WebhookParser.Push(new PushEvent("refs/heads/main", Optional.empty(), AFTER,
