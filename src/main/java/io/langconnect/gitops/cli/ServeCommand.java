@@ -66,7 +66,8 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withGit(new ControllerConfig.Git(g.url(), g.branch(), g.path(),
           ControllerOptions.duration("--interval", interval), g.timeout(), g.workDir(), g.auth()));
     }
-    if (port != null) config = config.withHttp(new ControllerConfig.Http(port, config.http().host(), config.http().apiTokenFile()));
+    if (port != null) config = config.withHttp(new ControllerConfig.Http(port, config.http().host(), config.http().apiTokenFile(),
+        config.http().idleTimeout()));
     if (noLeaderElection) {
       ControllerConfig.Kubernetes k = config.kubernetes();
       config = config.withKubernetes(new ControllerConfig.Kubernetes(k.stateNamespace(), k.kubeconfig(), false,

@@ -231,13 +231,26 @@ public record ControllerConfig(Git git, Kubernetes kubernetes, Sync sync, Http h
     }
   }
 
-  /** {@code apiTokenFile} protects {@code POST /api/v1/environments/{name}/sync}; without it the endpoint is off. */
-  public record Http(Integer port, String host, String apiTokenFile) {
-    static final Http DEFAULT = new Http(null, null, null);
+  /**
+   * {@code apiTokenFile} protects {@code POST /api/v1/environments/{name}/sync}; without it the endpoint is off.
+   * {@code idleTimeout}: a connection that sends nothing (a client stalled within a request, or one that only holds
+   * it open) for that long is closed, so slow clients cannot use up the controller's connections.
+   */
+  public record Http(Integer port, String host, String apiTokenFile, Duration idleTimeout) {
+    static final Http DEFAULT = new Http(null, null, null, null);
 
     public Http {
       port = port == null ? 8080 : port;
       host = host == null ? "0.0.0.0" : host;
+      idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+      if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+        throw new ConfigLoader.ConfigException("http.idleTimeout: " + idleTimeout + " is not a timeout; expected a"
+            + " positive duration such as 60s");
+      }
+    }
+
+    public Http(Integer port, String host, String apiTokenFile) {
+      this(port, host, apiTokenFile, null);
     }
   }
 

@@ -41,7 +41,8 @@ public final class ControlStore {
   private volatile boolean namespaceMade;
   private volatile ReopeningWatch current;
   /** Versions this store wrote itself ("name@resourceVersion"): the watch does not start a sync for them. */
-  private final java.util.Set<String> ownWrites = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Each control as the watch last delivered it: what an event changed is told from it, in the watch's order. */
+  private final Map<String, Controls> watched = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Every read and write is retried as applies are (conflicts, throttling, 5xx, cut connections). */
   public ControlStore(KubernetesClient client, String namespace, Retry retry) {
@@ -82,7 +83,7 @@ public final class ControlStore {
 
   /** The environment's values file is back: a prune confirmed for its removal no longer applies. */
   public void clearPrune(String environment) {
-    write(environment, PRUNE, Map.of(), true);
+    write(environment, PRUNE, Map.of());
   }
 
   /**
@@ -95,7 +96,7 @@ public final class ControlStore {
 
   /** What the move left on {@code cluster} is pruned (or the environment is back there): its confirmation goes. */
   public void clearPruneLeft(String environment, String cluster) {
-    write(environment, PRUNE_LEFT + cluster, Map.of(), true);
+    write(environment, PRUNE_LEFT + cluster, Map.of());
   }
 
   /** The next sync applies a held database change without the backup before it (the database is not running). */
@@ -104,7 +105,7 @@ public final class ControlStore {
   }
 
   public void clearSkipBackup(String environment) {
-    write(environment, SKIP_BACKUP, Map.of(), true);
+    write(environment, SKIP_BACKUP, Map.of());
   }
 
   /** Lets an environment whose release or namespace changed start an empty database at {@code target}. */
@@ -114,7 +115,7 @@ public final class ControlStore {
 
   /** A new-database confirmation is used once: the sync it let through clears it, so a later loss is held again. */
   public void clearNewDatabase(String environment) {
-    write(environment, NEW_DATABASE, Map.of(), true);
+    write(environment, NEW_DATABASE, Map.of());
   }
 
   /** Makes {@code cluster}, recovered to a point in time, the database of the environment at {@code target}. */
@@ -131,11 +132,6 @@ public final class ControlStore {
   }
 
   private void write(String environment, String manager, Map<String, String> data) {
-    write(environment, manager, data, false);
-  }
-
-  /** {@code quiet}: the sync clears a control it used; the watch starts no sync for that write. */
-  private void write(String environment, String manager, Map<String, String> data, boolean quiet) {
     if (!namespaceMade) {
       retry.run(() -> Namespaces.ensure(client, namespace, Map.of()));
       namespaceMade = true;
@@ -147,7 +143,6 @@ public final class ControlStore {
     try {
       ConfigMap written = retry.call(() -> client.resource(cm).fieldManager(manager).forceConflicts().serverSideApply());
       cache.ifPresent(c -> c.saw(written));
-      if (quiet && current != null) ownWrites.add(written.getMetadata().getName() + "@" + written.getMetadata().getResourceVersion());
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       if (e.getCode() == 404) namespaceMade = false; // the state namespace was deleted since: made again next time
       throw e;
@@ -191,9 +186,11 @@ public final class ControlStore {
           } else {
             cache.ifPresent(c -> c.saw(cm));
           }
-          // A control the sync itself cleared (a confirmation used) is no news: no second sync for it.
-          boolean own = ownWrites.remove(cm.getMetadata().getName() + "@" + cm.getMetadata().getResourceVersion());
-          if (environment != null && !own && (action == Watcher.Action.ADDED || action == Watcher.Action.MODIFIED)) {
+          // Only news starts a sync: a confirmation the sync itself cleared once it used it is none.
+          Controls now = action == Watcher.Action.DELETED ? Controls.NONE : decode(cm);
+          Controls before = Optional.ofNullable(action == Watcher.Action.DELETED ? watched.remove(cm.getMetadata().getName())
+              : watched.put(cm.getMetadata().getName(), now)).orElse(Controls.NONE);
+          if (environment != null && action != Watcher.Action.DELETED && now.isNewsSince(before)) {
             changed.accept(environment);
           }
         }, later);

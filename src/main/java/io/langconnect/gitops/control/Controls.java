@@ -47,4 +47,20 @@ public record Controls(Optional<Suspension> suspension, Optional<String> pruneCo
   public boolean suspended() {
     return suspension.isPresent();
   }
+
+  /**
+   * Whether these controls differ from {@code before} by something a sync acts on: a suspension set, changed or
+   * lifted, or a confirmation given or changed. A confirmation only taken away is not: the sync that used it cleared
+   * it (and one more sync then would only repeat that one's outcome, replacing what its status said).
+   */
+  public boolean isNewsSince(Controls before) {
+    if (!suspension.equals(before.suspension)) return true;
+    if (pruneConfirmedFor.isPresent() && !pruneConfirmedFor.equals(before.pruneConfirmedFor)) return true;
+    if (newDatabaseConfirmedFor.isPresent() && !newDatabaseConfirmedFor.equals(before.newDatabaseConfirmedFor)) return true;
+    if (skipBackupOnce && !before.skipBackupOnce) return true;
+    for (Map.Entry<String, String> left : leftPruneConfirmedFor.entrySet()) {
+      if (!left.getValue().equals(before.leftPruneConfirmedFor.get(left.getKey()))) return true;
+    }
+    return recoveredCluster.isPresent() && !recoveredCluster.equals(before.recoveredCluster);
+  }
 }

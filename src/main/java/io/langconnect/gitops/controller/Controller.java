@@ -146,7 +146,7 @@ public final class Controller implements AutoCloseable {
               return null;
             }, false),
             () -> vertx.executeBlocking(directory::apiUrl, false)),
-        config.http().host(), config.http().port());
+        config.http());
     Future<String> observer = config.observe().enabled()
         ? vertx.deployVerticle(new ObserverVerticle(client, workloads, this::otherClusters, config, exposition, versions,
             inventories, board::leader))
@@ -218,7 +218,7 @@ public final class Controller implements AutoCloseable {
             syncDeployments.add(id);
           }
           watchControls();
-          clusters.connected().forEach(target -> target.cache().ifPresent(this::watchDrift));
+          clusters.connected().forEach(target -> target.cache().ifPresent(cache -> watchDrift(target.name(), cache)));
         })
         .mapEmpty();
   }
@@ -233,7 +233,7 @@ public final class Controller implements AutoCloseable {
       KubernetesClient remote = RemoteClusters.connect(name, config, client);
       WorkloadCache cache = new WorkloadCache(remote);
       cache.start();
-      if (board.leader()) watchDrift(cache);
+      if (board.leader()) watchDrift(name, cache);
       LOG.info("connected to cluster {} at {}", name, remote.getMasterUrl());
       return Clusters.Target.of(name, remote, retry, Optional.of(cache), identity);
     }, config.shard()::includes);
@@ -261,18 +261,20 @@ public final class Controller implements AutoCloseable {
 
   /**
    * A managed object someone else changed or deleted syncs its environment at once (not at the hourly re-check);
-   * one whose status moved has its environment's health read again.
+   * one whose status moved has its environment's health read again. Events name their cluster: an environment that
+   * moved away leaves objects of its name there (its database), whose changes are not this environment's.
    */
-  private void watchDrift(WorkloadCache cache) {
-    driftWatches.computeIfAbsent(cache, this::startDriftWatch);
+  private void watchDrift(String cluster, WorkloadCache cache) {
+    driftWatches.computeIfAbsent(cache, c -> startDriftWatch(cluster, c));
   }
 
-  private DriftWatch startDriftWatch(WorkloadCache cache) {
+  private DriftWatch startDriftWatch(String cluster, WorkloadCache cache) {
     DriftWatch watch = new DriftWatch(cache,
         (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.SYNC_REQUESTED,
-            new JsonObject().put("environment", env).put("namespace", namespace).put("reason", "drift"))),
+            new JsonObject().put("environment", env).put("namespace", namespace).put("cluster", cluster)
+                .put("reason", "drift"))),
         (env, namespace) -> vertx.runOnContext(v -> vertx.eventBus().publish(Addresses.HEALTH_REQUESTED,
-            new JsonObject().put("environment", env).put("namespace", namespace))));
+            new JsonObject().put("environment", env).put("namespace", namespace).put("cluster", cluster))));
     watch.start();
     return watch;
   }

@@ -17,6 +17,9 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.core.http.HttpServerOptions;
+import io.langconnect.gitops.config.ControllerConfig;
+import java.util.concurrent.TimeUnit;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
@@ -36,8 +39,7 @@ public final class HttpApiVerticle extends VerticleBase {
   private final Optional<String> apiToken;
   private final WebhookRoutes webhooks;
   private final Actions actions;
-  private final String host;
-  private final int port;
+  private final ControllerConfig.Http settings;
   private HttpServer server;
   private WebClient client;
 
@@ -61,14 +63,13 @@ public final class HttpApiVerticle extends VerticleBase {
   private final java.util.Map<String, Long> usedNonces = new java.util.HashMap<>();
 
   public HttpApiVerticle(StatusBoard board, MetricsExposition metrics, Optional<String> apiToken,
-                         WebhookRoutes webhooks, Actions actions, String host, int port) {
+                         WebhookRoutes webhooks, Actions actions, ControllerConfig.Http settings) {
     this.actions = actions;
     this.board = board;
     this.metrics = metrics;
     this.apiToken = apiToken;
     this.webhooks = webhooks;
-    this.host = host;
-    this.port = port;
+    this.settings = settings;
   }
 
   public int actualPort() {
@@ -106,7 +107,10 @@ public final class HttpApiVerticle extends VerticleBase {
     router.post("/api/v1/environments/:name/prune").handler(this::confirmPrune);
     router.post("/api/v1/environments/:name/apply-without-backup").handler(this::applyWithoutBackup);
     webhooks.mount(router);
-    return vertx.createHttpServer().requestHandler(router).listen(port, host).onSuccess(s -> server = s);
+    HttpServerOptions options = new HttpServerOptions().setIdleTimeout((int) settings.idleTimeout().toMillis())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    return vertx.createHttpServer(options).requestHandler(router).listen(settings.port(), settings.host())
+        .onSuccess(s -> server = s);
   }
 
   /**

@@ -64,6 +64,9 @@ public final class GitPollerVerticle extends VerticleBase {
   private long timer = -1;
   private long debounceTimer = -1;
   private boolean polling;
+  /** The poll running on a worker, if any: stopping waits for it, so nothing writes into the clone after close. */
+  private Future<?> inFlight = Future.succeededFuture();
+  private boolean stopped;
   private boolean pollAgain;
   private Batch collecting;
   private Batch ready;
@@ -123,6 +126,7 @@ public final class GitPollerVerticle extends VerticleBase {
   }
 
   private void pollNow() {
+    if (stopped) return;
     if (polling) {
       pollAgain = true;
       return;
@@ -133,8 +137,9 @@ public final class GitPollerVerticle extends VerticleBase {
     Batch batch = ready;
     ready = null;
     String expected = batch == null ? null : batch.after;
-    vertx.executeBlocking(() -> pollBlocking(expected), false).onComplete(result -> {
+    inFlight = vertx.executeBlocking(() -> pollBlocking(expected), false).onComplete(result -> {
       polling = false;
+      if (stopped) return;
       if (result.succeeded()) {
         failures = 0;
         result.result().ifPresent(fetched -> publish(fetched, batch));
@@ -247,8 +252,9 @@ public final class GitPollerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     if (timer >= 0) vertx.cancelTimer(timer);
     if (debounceTimer >= 0) vertx.cancelTimer(debounceTimer);
-    return Future.succeededFuture();
+    return inFlight.otherwiseEmpty();
   }
 }

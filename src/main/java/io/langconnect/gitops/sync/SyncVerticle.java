@@ -74,13 +74,13 @@ public final class SyncVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.SYNC_REQUESTED, message -> {
       String env = message.body() == null ? null : message.body().getString("environment");
       if (env == null) environments.keySet().forEach(this::request);
-      else if (environments.containsKey(env) && isOurs(env, message.body().getString("namespace"))) request(env);
+      else if (environments.containsKey(env) && isOurs(env, message.body())) request(env);
       // A control of a removed environment (its prune just confirmed); drift of one is no reason to look.
       else if (revision != null && !"drift".equals(message.body().getString("reason"))) pruneRemoved();
     });
     vertx.eventBus().<JsonObject>localConsumer(Addresses.HEALTH_REQUESTED, message -> {
       String env = message.body().getString("environment");
-      if (environments.containsKey(env) && isOurs(env, message.body().getString("namespace"))) refreshHealth(env);
+      if (environments.containsKey(env) && isOurs(env, message.body())) refreshHealth(env);
     });
     driftTimer = vertx.setPeriodic(driftInterval.toMillis(), id -> environments.keySet().forEach(this::request));
     healthTimer = vertx.setPeriodic(healthInterval.toMillis(), id -> refreshHealth());
@@ -106,13 +106,16 @@ public final class SyncVerticle extends VerticleBase {
   }
 
   /**
-   * A drift event names the object's namespace: an environment of the same name elsewhere (another controller's,
-   * or one this environment moved away from) is not this one.
+   * A drift event names the object's namespace and cluster: an environment of the same name elsewhere (another
+   * controller's, or the one this environment moved away from, whose database stays until pruned) is not this one.
    */
-  private boolean isOurs(String env, String namespace) {
+  private boolean isOurs(String env, JsonObject event) {
+    String namespace = event.getString("namespace");
+    String cluster = event.getString("cluster");
     if (namespace == null) return true;
     ValuesFolder.Environment environment = environments.get(env);
-    return environment.values().map(v -> v.namespace().equals(namespace)).orElse(false);
+    return environment.values().map(v -> v.namespace().equals(namespace) && (cluster == null || v.cluster().equals(cluster)))
+        .orElse(false);
   }
 
   /**

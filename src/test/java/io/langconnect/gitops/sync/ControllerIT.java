@@ -334,6 +334,63 @@ class ControllerIT {
     }
   }
 
+  /**
+   * Closing waits for a git fetch in flight: before, the fetch went on writing into the clone after close returned
+   * (once seen as MultiClusterIT's temporary folder that could not be deleted).
+   */
+  @Test
+  void closingWaitsForTheFetchInFlightSoNothingWritesTheCloneAfterwards() throws Exception {
+    URI daemon = URI.create(repo.gitUrl());
+    try (io.langconnect.gitops.testenv.TcpProxy slow = io.langconnect.gitops.testenv.TcpProxy.start(vertx,
+        daemon.getHost(), daemon.getPort(), Duration.ofSeconds(1))) {
+      String url = "git://127.0.0.1:" + slow.port() + daemon.getPath();
+      Path clone = tmp.resolve("slow-clone");
+      ControllerConfig config = config(url, false, null).withGit(new ControllerConfig.Git(url, "main", ".",
+          Duration.ofMillis(300), Duration.ofSeconds(10), clone.toString(), null));
+      Controller controller = new Controller(vertx, admin, config);
+      controller.start().await();
+      Thread.sleep(300); // its first poll waits on the slow connection
+      controller.close();
+      String closed = listing(clone);
+      Thread.sleep(3_000);
+      assertThat(listing(clone)).as("the clone after close").isEqualTo(closed);
+    }
+  }
+
+  private static String listing(Path dir) throws java.io.IOException {
+    if (!Files.exists(dir)) return "";
+    try (var files = Files.walk(dir)) {
+      return files.sorted().map(file -> file + " " + file.toFile().length()).collect(java.util.stream.Collectors.joining("\n"));
+    }
+  }
+
+  /**
+   * Slow clients cannot hold the controller's connections: one that stops sending within a request, and one that
+   * sends nothing at all, are disconnected after http.idleTimeout (before, both stayed open for good).
+   */
+  @Test
+  void clientsThatStallAreDisconnectedAfterTheIdleTimeout() throws Exception {
+    Path token = Files.writeString(tmp.resolve("idle-token"), "idle-token\n");
+    ControllerConfig config = config(repo.gitUrl(), false, token)
+        .withHttp(new ControllerConfig.Http(0, "127.0.0.1", token.toString(), Duration.ofSeconds(1)));
+    try (Controller controller = new Controller(vertx, admin, config)) {
+      controller.start().await();
+      try (java.net.Socket stalled = new java.net.Socket("127.0.0.1", controller.httpPort());
+           java.net.Socket silent = new java.net.Socket("127.0.0.1", controller.httpPort())) {
+        stalled.setSoTimeout(15_000);
+        silent.setSoTimeout(15_000);
+        // Headers, then one byte of a body of 1,000: the body handler waits for the rest.
+        stalled.getOutputStream().write(("POST /api/v1/environments/dev/suspend HTTP/1.1\r\nHost: controller\r\n"
+            + "Authorization: Bearer idle-token\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        stalled.getOutputStream().flush();
+        assertThat(stalled.getInputStream().read()).as("closed without an answer").isEqualTo(-1);
+        assertThat(silent.getInputStream().read()).as("closed without an answer").isEqualTo(-1);
+      }
+      assertThat(controller.board().get("dev").flatMap(EnvironmentStatus::suspension)).isEmpty();
+    }
+  }
+
   @Test
   void jsonLogsAreOneObjectPerLineNamingEnvironmentAndRevisionAndNoSecret() throws Exception {
     Path token = Files.writeString(tmp.resolve("api-token"), "json-log-token\n");

@@ -24,17 +24,22 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   public static TcpProxy start(Vertx vertx, String host, int port) {
+    return start(vertx, host, port, java.time.Duration.ZERO);
+  }
+
+  /** Each connection is made upstream only after {@code connectDelay}: a slow server, or a slow network. */
+  public static TcpProxy start(Vertx vertx, String host, int port, java.time.Duration connectDelay) {
     NetClient client = vertx.createNetClient();
     TcpProxy[] self = new TcpProxy[1];
     NetServer server = vertx.createNetServer().connectHandler(inbound -> {
       inbound.pause();
       self[0].sockets.add(inbound);
-      client.connect(port, host).onSuccess(outbound -> {
+      vertx.setTimer(Math.max(1, connectDelay.toMillis()), id -> client.connect(port, host).onSuccess(outbound -> {
         self[0].sockets.add(outbound);
         inbound.pipeTo(outbound);
         outbound.pipeTo(inbound);
         inbound.resume();
-      }).onFailure(e -> inbound.close());
+      }).onFailure(e -> inbound.close()));
     });
     LocalControlPlane.await(server.listen(0, "127.0.0.1"));
     self[0] = new TcpProxy(server, client);

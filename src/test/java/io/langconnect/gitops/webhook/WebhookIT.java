@@ -150,6 +150,27 @@ class WebhookIT {
     eventually(() -> controller.board().get("prod").map(st -> st.revision().equals(after)).orElse(false));
   }
 
+  /** A captured delivery sent again later (a replay) costs a fetch and moves no environment back to its commit. */
+  @Test
+  void aReplayedOldDeliveryMovesNothingBack() throws Exception {
+    String scaled = repo.write("envs/values-prod.yaml", "namespace: " + prodNs + "\nlangconnect:\n  replicaCount: 2\n")
+        .commitAndPush("scale prod");
+    byte[] captured = Payloads.push("main", firstRevision, scaled, "envs/values-prod.yaml").getBytes(StandardCharsets.UTF_8);
+    assertThat(post("github", Payloads.github("push", captured), captured).statusCode()).isEqualTo(202);
+    String restored = repo.write("envs/values-prod.yaml", "namespace: " + prodNs + "\n").commitAndPush("back to one");
+    byte[] latest = Payloads.push("main", scaled, restored, "envs/values-prod.yaml").getBytes(StandardCharsets.UTF_8);
+    assertThat(post("github", Payloads.github("push", latest), latest).statusCode()).isEqualTo(202);
+    eventually(() -> controller.board().get("prod").map(st -> st.revision().equals(restored)).orElse(false));
+
+    assertThat(post("github", Payloads.github("push", captured), captured).statusCode()).isEqualTo(202);
+    eventually("the replay's fetch", () -> controller.registry().find("langconnect.webhook.requests")
+        .tag("provider", "github").tag("outcome", "queued").counter().count() == 3.0);
+    Thread.sleep(1_500);
+    assertThat(controller.board().get("prod").get().revision()).isEqualTo(restored);
+    assertThat(admin.apps().deployments().inNamespace(prodNs).withName("langconnect-langconnect").get()
+        .getSpec().getReplicas()).isEqualTo(1);
+  }
+
   @Test
   void pingOtherBranchesBadSignaturesAndUnknownProvidersAreAnsweredAndIgnored() throws Exception {
     byte[] ping = "{\"zen\":\"Design for failure.\"}".getBytes(StandardCharsets.UTF_8);
