@@ -1211,12 +1211,25 @@ class NodeE2EIT {
     String body = new io.vertx.core.json.JsonObject().put("texts", texts).put("owner", "e2e").encode();
     // A client of its own: a kept-alive connection through the Service can outlive the pod behind it (the pods
     // here are replaced on purpose), and Java's client retries a GET on such a connection, never a POST.
-    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://"
-            + serviceIp(namespace, "langconnect-langconnect") + ":8080/collections/" + collection + "/documents"))
-        .timeout(Duration.ofMinutes(2)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + serviceIp(namespace, "langconnect-langconnect")
+        + ":8080/collections/" + collection + "/documents")).timeout(Duration.ofMinutes(2))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    // Ready is not yet routable: for a moment after a rollout kube-proxy may still send the Service's address to the
+    // pod that is gone ("No route to host"). A refused connection reached no server, so sending again adds nothing twice.
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    HttpResponse<String> response;
+    while (true) {
+      try {
+        response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+        break;
+      } catch (java.net.ConnectException e) {
+        if (System.nanoTime() > deadline) throw e;
+        Thread.sleep(500);
+      }
+    }
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
   }
+
 
   /**
    * Bounded as a whole: the request timeout covers the headers only, and a kept-alive connection through a
