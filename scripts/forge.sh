@@ -38,6 +38,9 @@ start_forge() {
   local dir="$STATE/forge" port; port="$(free_port)"
   echo "$port" > "$STATE/forge.port"
   mkdir -p "$dir"
+  # Made once per test env (a forge restarted after a crash keeps them: Gitea encrypts with the secret key).
+  [ -f "$dir/secret-key" ] || openssl rand -hex 32 > "$dir/secret-key"
+  [ -f "$dir/internal-token" ] || openssl rand -hex 48 > "$dir/internal-token"
   pg_run "$PG_BIN/psql" -q -h 127.0.0.1 -p "$(cat "$STATE/postgres.port")" -U postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'forge'" | grep -q 1 \
     || pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$(cat "$STATE/postgres.port")" -U postgres forge
@@ -68,8 +71,8 @@ ROOT = $dir/repositories
 DEFAULT_BRANCH = main
 [security]
 INSTALL_LOCK = true
-SECRET_KEY = $(openssl rand -hex 32)
-INTERNAL_TOKEN = $(openssl rand -hex 48)
+SECRET_KEY = $(cat "$dir/secret-key")
+INTERNAL_TOKEN = $(cat "$dir/internal-token")
 [oauth2]
 ENABLED = false
 [service]
@@ -94,14 +97,17 @@ EOF
   HOME="$dir" "$FORGE_BIN/gitea" web --config "$dir/app.ini" > "$STATE/forge.log" 2>&1 &
   echo $! > "$STATE/forge.pid"
   wait_for 60 Gitea curl -sf "http://127.0.0.1:$port/api/healthz"
+  [ -f "$dir/made" ] && return 0 # the admin, its token and the repository were made by an earlier up
   local password; password="$(openssl rand -hex 16)"
   forge_cmd admin user create --admin --username "$FORGE_ADMIN" \
     --password "$password" --email "$FORGE_ADMIN@example.com" --must-change-password=false >/dev/null 2>&1 \
     || die "Gitea made no admin (log: $STATE/forge.log)"
   forge_cmd admin user generate-access-token --username "$FORGE_ADMIN" \
-    --token-name test-env --scopes all --raw > "$dir/token" 2>/dev/null || die "Gitea made no token for $FORGE_ADMIN"
+    --token-name test-env --scopes all --raw > "$dir/token.partial" 2>/dev/null || die "Gitea made no token for $FORGE_ADMIN"
+  mv "$dir/token.partial" "$dir/token"
   forge_api POST /user/repos "{\"name\":\"$FORGE_REPO_NAME\",\"private\":true,\"default_branch\":\"main\"}" >/dev/null \
     || die "Gitea made no repository $FORGE_REPO_NAME"
+  touch "$dir/made"
 }
 
 forge_env() {
