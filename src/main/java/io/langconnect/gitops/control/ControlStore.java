@@ -40,7 +40,6 @@ public final class ControlStore {
   private final Optional<StateCache> cache;
   private volatile boolean namespaceMade;
   private volatile ReopeningWatch current;
-  /** Versions this store wrote itself ("name@resourceVersion"): the watch does not start a sync for them. */
   /** Each control as the watch last delivered it: what an event changed is told from it, in the watch's order. */
   private final Map<String, Controls> watched = new java.util.concurrent.ConcurrentHashMap<>();
 

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.http;
 
+import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.control.Controls;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.status.EnvironmentStatus;
@@ -9,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -17,12 +19,10 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.core.http.HttpServerOptions;
-import io.langconnect.gitops.config.ControllerConfig;
-import java.util.concurrent.TimeUnit;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;

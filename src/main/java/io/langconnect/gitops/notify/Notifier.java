@@ -47,9 +47,8 @@ public final class Notifier implements AutoCloseable {
   private final MeterRegistry registry;
   private final Runnable changed;
   private final WebClient client;
-  /** The last commit status sent (revision, state, description) per environment: the same one is not sent twice. */
-  private final Map<String, String> lastStatus = new ConcurrentHashMap<>();
-  private final Map<String, String> lastRevision = new ConcurrentHashMap<>();
+  /** The last commit status sent per environment: the same one is not sent twice, nor "applying" twice for a commit. */
+  private final Map<String, Sent> lastStatus = new ConcurrentHashMap<>();
   private final Map<String, Transition.Condition> conditions = new ConcurrentHashMap<>();
   private final Map<String, Future<Void>> queues = new ConcurrentHashMap<>();
 
@@ -68,7 +67,9 @@ public final class Notifier implements AutoCloseable {
     config.webhooks().forEach(webhook -> outcomes("webhook", webhook.name()));
   }
 
-  public boolean enabled() {
+  private record Sent(String revision, CommitState state) {}
+
+  private boolean enabled() {
     return config.commitStatus() != null || !config.webhooks().isEmpty();
   }
 
@@ -98,7 +99,6 @@ public final class Notifier implements AutoCloseable {
       public void removed(String environment) {
         super.removed(environment);
         lastStatus.remove(environment);
-        lastRevision.remove(environment);
         conditions.remove(environment);
       }
     };
@@ -106,7 +106,8 @@ public final class Notifier implements AutoCloseable {
 
   /** A sync of a commit this environment has not been told about yet starts: its status says pending. */
   private void applying(String environment, String revision) {
-    if (config.commitStatus() == null || !CommitState.isCommit(revision) || revision.equals(lastRevision.get(environment))) return;
+    if (config.commitStatus() == null || !CommitState.isCommit(revision)) return;
+    if (Optional.ofNullable(lastStatus.get(environment)).map(Sent::revision).filter(revision::equals).isPresent()) return;
     commitStatus(environment, revision, CommitState.applying());
   }
 
@@ -120,24 +121,15 @@ public final class Notifier implements AutoCloseable {
   }
 
   private void commitStatus(String environment, String revision, CommitState state) {
-    String key = revision + "|" + state.state() + "|" + state.description();
-    if (key.equals(lastStatus.put(environment, key))) return;
-    lastRevision.put(environment, revision);
+    Sent sent = new Sent(revision, state);
+    if (sent.equals(lastStatus.put(environment, sent))) return;
     ControllerConfig.CommitStatus forge = config.commitStatus();
-    enqueue("forge/" + environment, () -> {
-      String token;
-      try {
-        token = Files.readString(Path.of(forge.tokenFile())).strip();
-      } catch (IOException e) {
-        LOG.warn("{}: no commit status for {}: cannot read notifications.commitStatus.tokenFile {}: {}", environment,
-            revision, forge.tokenFile(), e.getMessage());
-        count("commit_status", forge.provider(), "failed");
-        return Future.succeededFuture();
-      }
-      ForgeRequest request = ForgeRequest.status(forge, repository.orElseThrow(), token, revision, environment, state);
-      return deliver("commit_status", forge.provider(), environment, request.url(), request.headers(),
-          request.body().encode());
-    });
+    enqueue("forge/" + environment, () -> secret(forge.tokenFile(), "commit_status", forge.provider(), environment,
+        "notifications.commitStatus.tokenFile").map(token -> {
+          ForgeRequest request = ForgeRequest.status(forge, repository.orElseThrow(), token, revision, environment, state);
+          return deliver("commit_status", forge.provider(), environment, request.url(), request.headers(),
+              request.body().encode());
+        }).orElseGet(Future::succeededFuture));
   }
 
   private void webhooks(Transition.Event event) {
@@ -145,22 +137,32 @@ public final class Notifier implements AutoCloseable {
       if (!webhook.events().contains(event.name())) continue;
       JsonObject body = webhook.format().equals("slack") ? WebhookPayload.slack(event)
           : WebhookPayload.generic(event, Instant.now());
-      enqueue("webhook/" + webhook.name() + "/" + event.status().name(), () -> {
+      String environment = event.status().name();
+      enqueue("webhook/" + webhook.name() + "/" + environment, () -> {
         String encoded = body.encode();
-        Map<String, String> headers = Map.of();
-        if (webhook.secretFile() != null && !webhook.secretFile().isBlank()) {
-          try {
-            byte[] secret = Files.readString(Path.of(webhook.secretFile())).strip().getBytes(StandardCharsets.UTF_8);
-            headers = Map.of(WebhookPayload.SIGNATURE_HEADER, WebhookPayload.signature(secret, encoded));
-          } catch (IOException e) {
-            LOG.warn("{}: webhook {} not told '{}': cannot read its secretFile {}: {}", event.status().name(),
-                webhook.name(), event.name(), webhook.secretFile(), e.getMessage());
-            count("webhook", webhook.name(), "failed");
-            return Future.succeededFuture();
-          }
+        if (webhook.secretFile() == null || webhook.secretFile().isBlank()) {
+          return deliver("webhook", webhook.name(), environment, webhook.url(), Map.of(), encoded);
         }
-        return deliver("webhook", webhook.name(), event.status().name(), webhook.url(), headers, encoded);
+        return secret(webhook.secretFile(), "webhook", webhook.name(), environment, "notifications.webhooks."
+            + webhook.name() + ".secretFile").map(secret -> deliver("webhook", webhook.name(), environment, webhook.url(),
+                Map.of(WebhookPayload.SIGNATURE_HEADER, WebhookPayload.signature(secret.getBytes(StandardCharsets.UTF_8),
+                    encoded)), encoded)).orElseGet(Future::succeededFuture);
       });
+    }
+  }
+
+  /**
+   * A token or secret, read from its file at each delivery (a rotated one needs no restart); when it cannot be read,
+   * the delivery is dropped, logged and counted as failed.
+   */
+  private Optional<String> secret(String file, String kind, String target, String environment, String key) {
+    try {
+      return Optional.of(Files.readString(Path.of(file)).strip());
+    } catch (IOException e) {
+      LOG.warn("{}: {} {} not told: cannot read {} {}: {}", environment, kind.replace('_', ' '), target, key, file,
+          e.getMessage());
+      count(kind, target, "failed");
+      return Optional.empty();
     }
   }
 
