@@ -1,13 +1,12 @@
 # Sourced by scripts/test-env.sh: a real forge for the tests of the Gitea webhook and of commit statuses. Gitea is
 # built from its Go module at the version pinned here (its own go.mod and go.sum, so every dependency is the one its
 # release names; no web assets: the tests use its API and git over HTTP), on the test env's PostgreSQL, on loopback.
-# up makes an admin, a token for it and an empty values repository, named in target/test-env/env as FORGE_URL,
-# FORGE_TOKEN and FORGE_REPO. Test infrastructure only; never shipped.
+# up makes an admin and a token for it, named in target/test-env/env as FORGE_URL and FORGE_TOKEN; each test makes
+# its own repositories. Test infrastructure only; never shipped.
 
 FORGE_VERSION=v1.27.3
 FORGE_BIN="$CACHE/gitea-$FORGE_VERSION"
 FORGE_ADMIN=forge-admin
-FORGE_REPO_NAME=values
 
 build_forge() {
   [ -x "$FORGE_BIN/gitea" ] && return 0
@@ -97,7 +96,7 @@ EOF
   HOME="$dir" "$FORGE_BIN/gitea" web --config "$dir/app.ini" > "$STATE/forge.log" 2>&1 &
   echo $! > "$STATE/forge.pid"
   wait_for 60 Gitea curl -sf "http://127.0.0.1:$port/api/healthz"
-  [ -f "$dir/made" ] && return 0 # the admin, its token and the repository were made by an earlier up
+  [ -f "$dir/made" ] && return 0 # the admin and its token were made by an earlier up
   local password; password="$(openssl rand -hex 16)"
   forge_cmd admin user create --admin --username "$FORGE_ADMIN" \
     --password "$password" --email "$FORGE_ADMIN@example.com" --must-change-password=false >/dev/null 2>&1 \
@@ -105,12 +104,9 @@ EOF
   forge_cmd admin user generate-access-token --username "$FORGE_ADMIN" \
     --token-name test-env --scopes all --raw > "$dir/token.partial" 2>/dev/null || die "Gitea made no token for $FORGE_ADMIN"
   mv "$dir/token.partial" "$dir/token"
-  forge_api POST /user/repos "{\"name\":\"$FORGE_REPO_NAME\",\"private\":true,\"default_branch\":\"main\"}" >/dev/null \
-    || die "Gitea made no repository $FORGE_REPO_NAME"
   touch "$dir/made"
 }
 
 forge_env() {
-  printf 'FORGE_URL=http://127.0.0.1:%s\nFORGE_TOKEN=%s\nFORGE_REPO=%s/%s\n' "$(cat "$STATE/forge.port")" \
-    "$(cat "$STATE/forge/token")" "$FORGE_ADMIN" "$FORGE_REPO_NAME"
+  printf 'FORGE_URL=http://127.0.0.1:%s\nFORGE_TOKEN=%s\n' "$(cat "$STATE/forge.port")" "$(cat "$STATE/forge/token")"
 }

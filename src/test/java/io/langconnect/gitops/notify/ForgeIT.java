@@ -99,12 +99,14 @@ class ForgeIT {
 
   @Test
   void aPushTheForgeDeliversItselfSyncsOnlyTheEnvironmentItChanged() throws Exception {
-    String repository = forge.repository();
+    String repository = forge.newRepository("push");
     ValuesRepo repo = twoEnvironments(repository, "work");
-    repo.commitAndPush("two environments");
+    String first = repo.commitAndPush("two environments");
     controller = new Controller(vertx, admin, config(repository, Duration.ofHours(1)));
     controller.start().await();
     eventually(() -> synced("staging", "prod"));
+    // Gitea handles a push in a queue: a hook added before it has would be sent the first push too.
+    eventually("the forge handled the first push", () -> pushHandled(repository, first));
     String hook = "http://127.0.0.1:" + controller.httpPort() + "/webhook/gitea";
     forge.addPushWebhook(repository, hook, WEBHOOK_SECRET);
     forge.addPushWebhook(repository, hook + "?wrong-secret", "not-the-secret"); // signed, but not with ours
@@ -148,6 +150,14 @@ class ForgeIT {
     assertThat(controller.registry().find("langconnect.notifications").tag("kind", "commit_status")
         .tag("outcome", "refused").counter().count()).isZero();
     repo.close();
+  }
+
+  private boolean pushHandled(String repository, String commit) {
+    try {
+      return forge.pushHandled(repository, commit);
+    } catch (Exception e) {
+      return false;
+    }
   }
 
   private String latest(String repository, String commit, String environment) {
