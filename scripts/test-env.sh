@@ -265,7 +265,7 @@ start_etcd() {
 
 start_apiserver() {
   alive kube-apiserver && return 0
-  local port; port="$(free_port)"
+  local port; port="${KEEP_PORT:-$(free_port)}"
   echo "$port" > "$STATE/kube-apiserver.port"
   "$KUBE_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$(cat "$STATE/etcd.port")" \
@@ -360,7 +360,7 @@ stop_postgres() {
 
 start_git_daemon() {
   alive git-daemon && return 0
-  local port; port="$(free_port)"
+  local port; port="${KEEP_PORT:-$(free_port)}"
   echo "$port" > "$STATE/git-daemon.port"
   mkdir -p "$STATE/git"
   # On loopback for the tests, on the node's address for the controller running in a pod.
@@ -477,6 +477,25 @@ stop_processes() { # stop_processes PIDFILE...: TERM to all at once, then KILL w
 
 stop_process() { stop_processes "$STATE/$1.pid"; } # stop_process NAME
 
+# Faults the soak injects into a running test env (scripts/soak.sh); each one ends by itself. A restarted server keeps
+# its port, as a restarted one in a cluster keeps its address.
+fault() {
+  alive kube-apiserver || die "the test env is not up; run $0 up first"
+  case "${1:-}" in
+    restart-apiserver) stop_process kube-apiserver; KEEP_PORT="$(cat "$STATE/kube-apiserver.port")" start_apiserver ;;
+    pause-etcd)
+      PAUSED_PID="$(cat "$STATE/etcd.pid")"
+      trap 'kill -CONT "$PAUSED_PID"' EXIT # continued however this ends
+      kill -STOP "$PAUSED_PID"; sleep "${2:-5}" ;;
+    stop-git) stop_process git-daemon ;;
+    start-git) KEEP_PORT="$(cat "$STATE/git-daemon.port")" start_git_daemon ;;
+    kill-container) [ -n "${2:-}" ] || die "usage: $0 fault kill-container CONTAINER_ID"; ctr_k8s task kill -s SIGKILL "$2" ;;
+    container-pid) [ -n "${2:-}" ] || die "usage: $0 fault container-pid CONTAINER_ID"
+      ctr_k8s task ls | awk -v id="$2" '$1 == id {print $2}' ;;
+    *) die "usage: $0 fault restart-apiserver|pause-etcd SECONDS|stop-git|start-git|kill-container ID|container-pid ID" ;;
+  esac
+}
+
 down() {
   node_down
   # Everything is thrown away with its state, so no order is needed: all at once (one at a time took ~20 s).
@@ -516,5 +535,6 @@ case "${1:-}" in
     [ -f "${2:-}" ] || { echo "usage: $0 controller-image JAR" >&2; exit 2; }
     alive containerd || die "the test node is not up; run $0 up first"
     controller_image "$2" ;;
-  *) echo "usage: $0 up|down|status|controller-image JAR" >&2; exit 2 ;;
+  fault) shift; fault "$@" ;;
+  *) echo "usage: $0 up|down|status|controller-image JAR|fault KIND" >&2; exit 2 ;;
 esac

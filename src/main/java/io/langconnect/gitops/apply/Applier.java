@@ -328,10 +328,29 @@ public final class Applier {
       if (!sameContent) drifted = List.of();
     }
     object.getMetadata().getAnnotations().put(Labels.REVISION_ANNOTATION, revision);
-    HasMetadata answer = retry.call(() -> {
-      var resource = dryRun ? client.resource(object).dryRun() : client.resource(object);
-      return resource.fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
-    });
+    HasMetadata answer;
+    try {
+      answer = retry.call(() -> {
+        var resource = dryRun ? client.resource(object).dryRun() : client.resource(object);
+        return resource.fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
+      });
+    } catch (KubernetesClientException refused) {
+      if (refused.getCode() != 422 || live == null) throw refused;
+      // A hand edit of a list entry's key (a Service port's number, with kubectl edit) keeps that entry under the
+      // edit's manager: server-side apply merges ours beside it, under the same name, and the API server refuses
+      // the pair. The object is ours (checked before): a merge patch of it as rendered replaces such lists whole,
+      // and leaves what it does not name (assigned IPs, others' labels and annotations). Anything else invalid
+      // stays refused as it was.
+      LOG.warn("{} in {} cannot be merged with a hand edit ({}): its lists are put back as rendered", ObjectRef.of(object),
+          object.getMetadata().getNamespace(), refused.getStatus() == null ? refused.getMessage() : refused.getStatus().getMessage());
+      PatchContext merge = new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE).withFieldManager(Labels.MANAGER)
+          .withDryRun(dryRun ? List.of("All") : null).build();
+      try {
+        answer = retry.call(() -> client.resource(object).patch(merge, JSON.asJson(object)));
+      } catch (KubernetesClientException stillRefused) {
+        throw refused;
+      }
+    }
     if (!drifted.isEmpty()) {
       LOG.info("corrected drift of {} in {}: {}", ObjectRef.of(object), object.getMetadata().getNamespace(),
           String.join(", ", drifted));

@@ -48,6 +48,16 @@ public record Health(State state, String message) {
     return state == State.READY;
   }
 
+  /**
+   * Whether a pod cannot start for want of one of {@code applied}'s Secrets (the kubelet's words: secret "x" not
+   * found): someone deleted a Secret the controller applies. Secrets are not watched (that would need the right to
+   * list every Secret of the cluster), so this is when such a deletion is seen before the next full re-check.
+   */
+  public boolean missesOneOf(java.util.Collection<ObjectRef> applied) {
+    return state == State.DEGRADED && applied.stream().filter(ref -> ref.kind().equals("Secret"))
+        .anyMatch(ref -> message.contains("secret \"" + ref.name() + "\" not found"));
+  }
+
   public static Health assess(Observed observed, Instant now) {
     List<String> degraded = new ArrayList<>();
     List<String> progressing = new ArrayList<>();

@@ -309,24 +309,33 @@ public final class SyncService {
   }
 
   /** Re-reads how an environment's objects run, without syncing; a change of health is recorded and counted. */
-  public void refreshHealth(String environment) {
+  /**
+   * Reads the environment's health again from the watches. True when a pod cannot start for want of a Secret this
+   * environment applies (deleted by someone): a sync then puts it back at once instead of at the next re-check.
+   */
+  public boolean refreshHealth(String environment) {
     Optional<EnvironmentStatus> status = record.last(environment);
-    if (status.isEmpty() || status.get().namespace().isEmpty() || status.get().result() == Result.PRUNED) return;
+    if (status.isEmpty() || status.get().namespace().isEmpty() || status.get().result() == Result.PRUNED) return false;
     Clusters.Target target;
     try {
       target = clusters.get(status.get().cluster());
     } catch (Clusters.UnavailableException e) {
-      return; // its next sync says why
+      return false; // its next sync says why
     }
-    if (status.get().health().message().endsWith(StoreCredentials.STORE_UNREACHABLE)) return; // the next sync reads the Secret again
+    if (status.get().health().message().endsWith(StoreCredentials.STORE_UNREACHABLE)) return false; // the next sync reads the Secret again
     Health health = target.live().recentHealth(status.get().namespace(), environment);
-    if (health.equals(status.get().health())) return;
+    if (health.equals(status.get().health())) return false;
     if (health.state() == Health.State.DEGRADED && status.get().health().state() != Health.State.DEGRADED) {
       target.events().warning(status.get().namespace(), "Degraded", health.message());
       LOG.warn("{}: degraded: {}", environment, health.message());
     }
     EnvironmentStatus updated = status.get().withHealth(health);
     record.healthChanged(updated);
+    try {
+      return health.missesOneOf(inventories.read(environment).map(i -> i.objects().keySet()).orElse(java.util.Set.of()));
+    } catch (InventoryStore.InvalidInventoryException e) {
+      return false; // the next sync says why
+    }
   }
 
   /**

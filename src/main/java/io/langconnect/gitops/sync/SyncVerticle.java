@@ -135,12 +135,13 @@ public final class SyncVerticle extends VerticleBase {
       return;
     }
     lane.checkingHealth = true;
-    blocking(() -> {
-      service.refreshHealth(env);
-      return null;
-    }).onComplete(done -> {
+    blocking(() -> service.refreshHealth(env)).onComplete(done -> {
       lane.checkingHealth = false;
       if (done.failed()) LOG.debug("health of {} not read: {}", env, done.cause().getMessage());
+      if (done.succeeded() && done.result()) {
+        LOG.info("{}: a Secret it applies is gone and a pod waits for it: syncing", env);
+        request(env);
+      }
       if (lane.healthAgain) {
         lane.healthAgain = false;
         refreshHealth(env);

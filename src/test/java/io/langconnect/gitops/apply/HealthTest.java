@@ -187,4 +187,16 @@ class HealthTest {
     assertThat(assess(List.of(cluster(1, null)), List.of(), List.of(), List.of()).message())
         .isEqualTo("Cluster db: 0 of 1 instance(s) ready (the operator has not reported yet: is CloudNativePG running?)");
   }
+
+  @Test
+  void aPodWaitingForASecretTheEnvironmentAppliesNamesItMissingAndOnlyThat() {
+    List<ObjectRef> applied = List.of(new ObjectRef("v1", "Secret", "ns", "langconnect-postgres"),
+        new ObjectRef("v1", "Service", "ns", "openai"));
+    String waiting = "Deployment langconnect-langconnect: pod langconnect-langconnect-1: container langconnect is"
+        + " CreateContainerConfigError: secret \"%s\" not found";
+    assertThat(new Health(Health.State.DEGRADED, waiting.formatted("langconnect-postgres")).missesOneOf(applied)).isTrue();
+    // A Secret the user made (their OpenAI key) is theirs to bring back; a Service of the same name is no Secret.
+    assertThat(new Health(Health.State.DEGRADED, waiting.formatted("openai")).missesOneOf(applied)).isFalse();
+    assertThat(new Health(Health.State.PROGRESSING, waiting.formatted("langconnect-postgres")).missesOneOf(applied)).isFalse();
+  }
 }

@@ -503,6 +503,28 @@ class SyncIT {
   }
 
   @Test
+  void aServicePortChangedByHandIsPutBackThoughServerSideApplyCannotMergeIt() throws Exception {
+    try (SyncHarness sync = harness(admin)) {
+      sync.syncAll();
+      // As `kubectl edit` does (a read-modify-write): the port list's entry is keyed by its number, so ours and the
+      // edited one would be merged side by side under one name, which the API server refuses (the soak found it).
+      admin.services().inNamespace(stagingNs).withName("langconnect-postgres").edit(service -> {
+        service.getSpec().getPorts().get(0).setPort(15432);
+        return service;
+      });
+
+      EnvironmentStatus status = sync.syncAll().get("staging");
+
+      assertThat(status.result()).as(status.message()).isEqualTo(Result.SYNCED);
+      var ports = admin.services().inNamespace(stagingNs).withName("langconnect-postgres").get().getSpec().getPorts();
+      assertThat(ports).extracting(p -> p.getPort()).containsExactly(5432);
+      assertThat(status.driftCorrections()).isEqualTo(1);
+      assertThat(sync.syncAll().get("staging").objects()).extracting(EnvironmentStatus.ObjectStatus::action)
+          .as("the next sync applies it as usual").containsOnly("unchanged");
+    }
+  }
+
+  @Test
   void transientApiErrorsAreRetried() throws Exception {
     try (FaultProxy proxy = FaultProxy.start(plane);
          KubernetesClient client = plane.client(proxy.url(), plane.adminToken());

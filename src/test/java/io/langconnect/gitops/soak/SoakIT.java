@@ -1,0 +1,27 @@
+package io.langconnect.gitops.soak;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.langconnect.gitops.testenv.LocalControlPlane;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The soak of issue 29 on the test node: three minutes and three environments in the suite; scripts/soak.sh runs it
+ * longer ({@code -Dsoak.minutes}, {@code -Dsoak.environments}, {@code -Dsoak.seed} to replay a run).
+ */
+@ExtendWith(LocalControlPlane.class)
+class SoakIT {
+
+  @Test
+  void mixedFaultsLoseNothingAndEveryEnvironmentComesBack(LocalControlPlane plane, @TempDir Path tmp) throws Exception {
+    long seed = Long.getLong("soak.seed", System.nanoTime());
+    Soak.Options options = new Soak.Options(Duration.ofMinutes(Long.getLong("soak.minutes", 3)),
+        Integer.getInteger("soak.environments", 3), seed);
+
+    assertThat(new Soak(plane, options, tmp).run()).as("invariants broken (seed " + seed + ")").isEmpty();
+  }
+}
