@@ -47,7 +47,7 @@ final class BackupBeforeChange {
               + run.skippedBackup);
           return Optional.empty();
         }
-        String message = "the PostgreSQL change (" + what + ") is held: the database is not running, so the backup"
+        String message = "the PostgreSQL change (" + what + ") " + HELD_WHILE_DOWN + ", so the backup"
             + " before it cannot be taken. To apply it without that backup, run `langconnect-gitops apply-without-backup"
             + " --env " + run.name + "` (or POST /api/v1/environments/" + run.name + "/apply-without-backup)";
         events.warning(namespace, "DatabaseChangeHeld", message);
@@ -67,6 +67,14 @@ final class BackupBeforeChange {
         return Optional.of(message);
       }
     };
+  }
+
+  private static final String HELD_WHILE_DOWN = "is held: the database is not running";
+
+  /** Whether the status is a change held only because the database did not run when its backup was due. */
+  static boolean heldWhileDown(io.langconnect.gitops.status.EnvironmentStatus status) {
+    return status.result() == io.langconnect.gitops.status.EnvironmentStatus.Result.HELD
+        && status.message().contains(HELD_WHILE_DOWN);
   }
 
   static String describe(SyncRun run, EnvironmentValues values) {

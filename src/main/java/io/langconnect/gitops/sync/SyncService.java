@@ -310,8 +310,9 @@ public final class SyncService {
 
   /** Re-reads how an environment's objects run, without syncing; a change of health is recorded and counted. */
   /**
-   * Reads the environment's health again from the watches. True when a pod cannot start for want of a Secret this
-   * environment applies (deleted by someone): a sync then puts it back at once instead of at the next re-check.
+   * Reads the environment's health again from the watches. True when a sync should run now: a pod cannot start for
+   * want of a Secret this environment applies (deleted by someone), or a change held while the database was down
+   * can go ahead since it runs again.
    */
   public boolean refreshHealth(String environment) {
     Optional<EnvironmentStatus> status = record.last(environment);
@@ -324,6 +325,9 @@ public final class SyncService {
     }
     if (status.get().health().message().endsWith(StoreCredentials.STORE_UNREACHABLE)) return false; // the next sync reads the Secret again
     Health health = target.live().recentHealth(status.get().namespace(), environment);
+    // A change held because the database was down for a moment (a pod deleted as it was committed) goes ahead, its
+    // backup first, once it runs again; a database that keeps crashing never gets here (apply-without-backup).
+    if (BackupBeforeChange.heldWhileDown(status.get()) && databaseRuns(target, environment)) return true;
     if (health.equals(status.get().health())) return false;
     if (health.state() == Health.State.DEGRADED && status.get().health().state() != Health.State.DEGRADED) {
       target.events().warning(status.get().namespace(), "Degraded", health.message());
@@ -333,6 +337,17 @@ public final class SyncService {
     record.healthChanged(updated);
     try {
       return health.missesOneOf(inventories.read(environment).map(i -> i.objects().keySet()).orElse(java.util.Set.of()));
+    } catch (InventoryStore.InvalidInventoryException e) {
+      return false; // the next sync says why
+    }
+  }
+
+  private boolean databaseRuns(Clusters.Target target, String environment) {
+    try {
+      return inventories.read(environment).stream().flatMap(inventory -> inventory.objects().keySet().stream())
+          .filter(ref -> ref.kind().equals("StatefulSet") || ref.kind().equals("Deployment"))
+          .flatMap(ref -> target.live().database(ref).stream())
+          .anyMatch(database -> io.langconnect.gitops.apply.Workloads.readyReplicas(database) > 0);
     } catch (InventoryStore.InvalidInventoryException e) {
       return false; // the next sync says why
     }

@@ -139,7 +139,7 @@ public final class SyncVerticle extends VerticleBase {
       lane.checkingHealth = false;
       if (done.failed()) LOG.debug("health of {} not read: {}", env, done.cause().getMessage());
       if (done.succeeded() && done.result()) {
-        LOG.info("{}: a Secret it applies is gone and a pod waits for it: syncing", env);
+        LOG.info("{}: syncing: a Secret it applies is gone, or a change held while the database was down can go ahead", env);
         request(env);
       }
       if (lane.healthAgain) {

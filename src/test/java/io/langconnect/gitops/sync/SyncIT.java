@@ -235,6 +235,29 @@ class SyncIT {
   }
 
   @Test
+  void aChangeHeldWhileTheDatabaseWasDownGoesAheadOnceItRunsAgain() throws Exception {
+    String prod = "namespace: " + prodNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";
+    try (SyncHarness sync = new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone-down"), stateNs,
+        Duration.ofSeconds(60), Duration.ofSeconds(20))) {
+      assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
+      // Its pod deleted as a change is committed (the soak did it): for a moment the database does not run.
+      kubelet.close();
+      admin.pods().inNamespace(prodNs).withLabel(Labels.COMPONENT, Labels.POSTGRES).delete();
+      eventually("the database not ready", () -> {
+        var set = admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get();
+        return set.getStatus().getReadyReplicas() == null || set.getStatus().getReadyReplicas() == 0;
+      });
+      repo.write("values-prod.yaml", prod + "  resources:\n    limits:\n      memory: 2Gi\n").commitAndPush("more memory");
+      assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.HELD);
+      assertThat(sync.service.refreshHealth("prod")).as("nothing to do while it is still down").isFalse();
+
+      kubelet = PodReadiness.markReady(admin, "it-");
+      // Running again, nothing else changed: the health check that sees it asks for the sync (backup first, then the change).
+      eventually("a sync asked for once the database runs", () -> sync.service.refreshHealth("prod"));
+    }
+  }
+
+  @Test
   void aChangeToADatabaseThatDoesNotRunIsHeldForItsBackupUntilAppliedWithoutOneOnce() throws Exception {
     String prod = "namespace: " + prodNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";
     try (SyncHarness sync = new SyncHarness(plane, admin, repo.gitUrl(), tmp.resolve("clone-crash"), stateNs,
