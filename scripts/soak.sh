@@ -15,4 +15,4 @@ environments="${2:-20}"
 
 scripts/test-env.sh up
 exec mvn -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=SoakIT \
-  -Dsoak.minutes="$minutes" -Dsoak.environments="$environments" ${SOAK_SEED:+-Dsoak.seed="$SOAK_SEED"}
+  -Dsoak.minutes="$minutes" -Dsoak.environments="$environments" -Dsoak.seed="${SOAK_SEED:-$RANDOM$RANDOM}"

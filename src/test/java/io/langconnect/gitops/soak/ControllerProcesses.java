@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
 final class ControllerProcesses implements AutoCloseable {
 
   private static final Duration HEAP_EVERY = Duration.ofSeconds(60);
-  private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+  /** A heap's line of GC.heap_info (G1's one, or a young and an old generation's): "total 1234K, used 567K". */
+  private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
 
   /** A container instance: its log lines (deduplicated, in order) and heap samples after GC (KiB). */
   static final class Instance {
@@ -105,8 +106,16 @@ final class ControllerProcesses implements AutoCloseable {
       String pid = SoakStack.run(List.of("scripts/test-env.sh", "fault", "container-pid", containerId)).strip();
       if (pid.isEmpty()) return java.util.Optional.empty();
       SoakStack.run(List.of("jcmd", pid, "GC.run"));
-      Matcher used = HEAP_USED.matcher(SoakStack.run(List.of("jcmd", pid, "GC.heap_info")));
-      return used.find() ? java.util.Optional.of(Long.parseLong(used.group(1))) : java.util.Optional.empty();
+      String info = SoakStack.run(List.of("jcmd", pid, "GC.heap_info"));
+      Matcher used = HEAP_USED.matcher(info);
+      long kib = 0;
+      boolean found = false;
+      while (used.find()) {
+        kib += Long.parseLong(used.group(1));
+        found = true;
+      }
+      if (!found) System.out.println("[soak] heap of " + containerId + " not understood: " + info.strip());
+      return found ? java.util.Optional.of(kib) : java.util.Optional.empty();
     } catch (Exception e) {
       System.out.println("[soak] heap of " + containerId + " not read: " + e.getMessage().lines().findFirst().orElse(""));
       return java.util.Optional.empty();

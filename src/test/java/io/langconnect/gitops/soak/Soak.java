@@ -145,7 +145,7 @@ final class Soak {
   private static void checkMetrics(SoakStack stack, Invariants invariants) throws Exception {
     SoakEnvironment prod = stack.environment("prod");
     long embeddings = stack.query(prod, "SELECT count(*) FROM langchain_pg_embedding e JOIN langchain_pg_collection c"
-        + " ON e.collection_id = c.uuid WHERE c.name = 'soak'").getLong(0);
+        + " ON e.collection_id = c.uuid WHERE coalesce(c.cmetadata->>'name', c.name) = 'soak'").getLong(0);
     String last = "";
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {

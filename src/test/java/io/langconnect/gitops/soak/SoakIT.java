@@ -10,7 +10,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The soak of issue 29 on the test node: three minutes and three environments in the suite; scripts/soak.sh runs it
+ * The soak on the test node: three minutes and three environments in the suite, seed 1; scripts/soak.sh runs it
  * longer ({@code -Dsoak.minutes}, {@code -Dsoak.environments}, {@code -Dsoak.seed} to replay a run).
  */
 @ExtendWith(LocalControlPlane.class)
@@ -18,7 +18,8 @@ class SoakIT {
 
   @Test
   void mixedFaultsLoseNothingAndEveryEnvironmentComesBack(LocalControlPlane plane, @TempDir Path tmp) throws Exception {
-    long seed = Long.getLong("soak.seed", System.nanoTime());
+    // The suite replays one seed (its faults in the same order each time); scripts/soak.sh draws a new one per run.
+    long seed = Long.getLong("soak.seed", 1);
     Soak.Options options = new Soak.Options(Duration.ofMinutes(Long.getLong("soak.minutes", 3)),
         Integer.getInteger("soak.environments", 3), seed);
 
