@@ -188,7 +188,12 @@ final class Faults {
   }
 
   private String killLeader() throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
     Pod leader = stack.leader().orElse(null);
+    while (leader == null && System.nanoTime() < deadline) { // a hand-over still under way
+      Thread.sleep(1_000);
+      leader = stack.leader().orElse(null);
+    }
     if (leader == null) return "no leader to kill";
     String id = leader.getStatus().getContainerStatuses().get(0).getContainerID().replaceFirst("^[a-z]+://", "");
     SoakStack.run(List.of("scripts/test-env.sh", "fault", "kill-container", id));
@@ -228,7 +233,10 @@ final class Faults {
   }
 
   private String backup() throws Exception {
-    SoakEnvironment env = stack.environment(random.nextBoolean() ? "prod" : "staging");
+    return backup(stack.environment(random.nextBoolean() ? "prod" : "staging"));
+  }
+
+  private String backup(SoakEnvironment env) throws Exception {
     if (env.name.equals("staging")) {
       stack.query(env, "CREATE TABLE IF NOT EXISTS soak_backed_up (note text)");
       stack.query(env, "DELETE FROM soak_backed_up");
@@ -251,7 +259,7 @@ final class Faults {
   /** The README's restore of the newest backup: the row the backup held is back, one written after it is gone. */
   private String restoreStaging() throws Exception {
     SoakEnvironment staging = stack.environment("staging");
-    if (!stagingBackedUp) return backup() + " (first: a restore needs one)";
+    if (!stagingBackedUp) return backup(staging) + " (first: a restore needs one)";
     stack.query(staging, "INSERT INTO soak_backed_up VALUES ('after the backup')");
     CliTest.Run restore = CliTest.run("restore", "--env", "staging", "--backup", "latest", "--confirm", "--values",
         stack.values.toString(), "--kubeconfig", stack.plane.kubeconfig());

@@ -269,7 +269,7 @@ final class Invariants implements AutoCloseable {
         Object timestamp = json.getValue("timestamp");
         Instant at = timestamp instanceof Number n ? Instant.ofEpochMilli(n.longValue())
             : Instant.parse(String.valueOf(timestamp));
-        return new LogError(at, pod, json.getString("loggerName", "") + ": " + json.getString("message", ""));
+        return new LogError(at, pod, json.getString("loggerName", "") + ": " + json.getString("formattedMessage", ""));
       } catch (RuntimeException e) {
         return null;
       }

@@ -239,10 +239,17 @@ final class SoakStack implements AutoCloseable {
         .getItems();
   }
 
-  /** The pod holding the Lease: its holder identity is the pod's name and a suffix. */
+  /**
+   * The pod holding the Lease: its holder identity is the pod's name and a suffix. A Lease renewed more than five
+   * seconds ago may still name a process that died (its restarted container in the same pod is no leader): none then.
+   */
   Optional<Pod> leader() {
     var lease = admin.leases().inNamespace(CONTROLLER_NS).withName("langconnect-gitops").get();
-    String holder = lease == null || lease.getSpec().getHolderIdentity() == null ? "" : lease.getSpec().getHolderIdentity();
+    if (lease == null || lease.getSpec().getHolderIdentity() == null || lease.getSpec().getRenewTime() == null
+        || lease.getSpec().getRenewTime().toInstant().isBefore(java.time.Instant.now().minusSeconds(5))) {
+      return Optional.empty();
+    }
+    String holder = lease.getSpec().getHolderIdentity();
     return controllerPods().stream().filter(p -> holder.startsWith(p.getMetadata().getName() + "-")).findFirst();
   }
 
