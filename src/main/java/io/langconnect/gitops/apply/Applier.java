@@ -335,7 +335,8 @@ public final class Applier {
         return resource.fieldManager(Labels.MANAGER).forceConflicts().serverSideApply();
       });
     } catch (KubernetesClientException refused) {
-      if (refused.getCode() != 422 || live == null) throw refused;
+      // (A Secret has no such lists, and what the API server says of one is not logged.)
+      if (refused.getCode() != 422 || live == null || object instanceof Secret) throw refused;
       // A hand edit of a list entry's key (a Service port's number, with kubectl edit) keeps that entry under the
       // edit's manager: server-side apply merges ours beside it, under the same name, and the API server refuses
       // the pair. The object is ours (checked before): a merge patch of it as rendered replaces such lists whole,

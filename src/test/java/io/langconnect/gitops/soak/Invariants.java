@@ -58,7 +58,7 @@ final class Invariants implements AutoCloseable {
   final Check rows = new Check("rows written to prod before the run all present after it");
   final Check bystanders = new Check("objects without our labels untouched");
   final Check onePostmaster = new Check("at most one database pod per environment at any moment");
-  final Check convergence = new Check("every environment at the head commit and Ready within the bound after each fault");
+  final Check convergence = new Check("every environment at its latest values and Ready within the bound after each fault");
   final Check metrics = new Check("/metrics tells the truth at the end");
   final Check heap = new Check("the controller's heap after GC does not grow");
   final Check errors = new Check("no ERROR log line but an injected fault's report");

@@ -17,6 +17,9 @@ final class SoakEnvironment {
   String password;
   /** In the values repository: the driver removes and restores one environment's file. */
   boolean present = true;
+  /** The values last committed ("" while absent) and the index of that commit among the run's commits. */
+  String committedValues = "";
+  int changedAt;
 
   SoakEnvironment(String name, String namespace, boolean persistent, boolean production) {
     this.name = name;

@@ -50,6 +50,7 @@ final class SoakStack implements AutoCloseable {
   private final Path tmp;
   private ValuesRepo repo;
   private String head;
+  private final List<String> commits = new ArrayList<>();
 
   SoakStack(LocalControlPlane plane, Path tmp, int count) {
     this.plane = plane;
@@ -139,14 +140,32 @@ final class SoakStack implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------------------
   // The values repository
 
-  /** Writes every environment's values as the driver last set them, commits and pushes; returns the commit. */
+  /**
+   * Writes every environment's values as the driver last set them, commits and pushes; returns the commit. Each
+   * environment remembers the commit that last changed its values: a push webhook syncs only the environments whose
+   * files it changed, so the others stay Ready at an earlier commit with the same values.
+   */
   String commit(String message) throws Exception {
     for (SoakEnvironment env : environments) {
       if (env.present) repo.write(env.file(), env.values());
       else repo.delete(env.file());
     }
     head = repo.commitAndPush(message);
+    commits.add(head);
+    for (SoakEnvironment env : environments) {
+      String values = env.present ? env.values() : "";
+      if (!values.equals(env.committedValues)) {
+        env.committedValues = values;
+        env.changedAt = commits.size() - 1;
+      }
+    }
     return head;
+  }
+
+  /** Whether {@code revision} holds the environment's values as last committed: that commit or a later one. */
+  private boolean current(SoakEnvironment env, String revision) {
+    int at = commits.indexOf(revision);
+    return at >= env.changedAt;
   }
 
   String head() {
@@ -157,7 +176,7 @@ final class SoakStack implements AutoCloseable {
   // Convergence: what the controller says, checked against the live objects
 
   /**
-   * Every environment in the values at the head commit and Ready by the controller's API, its LangConnect
+   * Every environment in the values at its values' latest commit and Ready by the controller's API, its LangConnect
    * Deployment rolled out at the committed replicas, its database's StatefulSet ready; the removed one pruned.
    */
   boolean converged() {
@@ -171,7 +190,7 @@ final class SoakStack implements AutoCloseable {
         if (status.isPresent() && !"Pruned".equals(status.get().getString("result"))) return false;
         continue;
       }
-      if (status.isEmpty() || !head.equals(status.get().getString("revision"))
+      if (status.isEmpty() || !current(env, status.get().getString("revision"))
           || !status.get().getBoolean("ready", false)) {
         return false;
       }
