@@ -116,9 +116,11 @@ public final class GitPollerVerticle extends VerticleBase {
     }
   }
 
+  /** {@code newer} now covering both: from where the older started to where the newer ended (or the older, if none). */
   private static Batch merge(Batch older, Batch newer) {
     if (older == null) return newer;
     newer.before = older.before;
+    if (newer.after == null) newer.after = older.after;
     newer.all |= older.all;
     newer.environments.addAll(older.environments);
     newer.receivedAt = Math.min(older.receivedAt, newer.receivedAt);
@@ -142,8 +144,8 @@ public final class GitPollerVerticle extends VerticleBase {
       if (stopped) return;
       if (result.succeeded()) {
         failures = 0;
+        schedule(interval); // first: nothing that goes wrong below may stop the polling
         result.result().ifPresent(fetched -> publish(fetched, batch));
-        schedule(interval);
       } else {
         failures++;
         Duration wait = Retry.backoff(failures, Duration.ofSeconds(2), interval.compareTo(Duration.ofMinutes(5)) > 0
@@ -238,7 +240,7 @@ public final class GitPollerVerticle extends VerticleBase {
     board.markGitReady();
     Optional<Set<String>> changed = Optional.empty();
     // Only when the pushes start where we were do their file lists cover everything that changed.
-    if (batch != null && !batch.all && previous != null && previous.equals(batch.before) && batch.after.equals(published)) {
+    if (batch != null && !batch.all && previous != null && previous.equals(batch.before) && published.equals(batch.after)) {
       changed = Optional.of(batch.environments);
     }
     LOG.info("fetched {} at {}", repository.branch(), SyncRun.shortRevision(fetched.revision()));

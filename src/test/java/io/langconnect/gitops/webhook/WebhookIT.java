@@ -136,6 +136,27 @@ class WebhookIT {
   }
 
   @Test
+  void aPushWhoseFetchFailsIsAppliedOnceGitAnswersAgainAndPollingGoesOn() throws Exception {
+    String after = repo.write("envs/values-staging.yaml", "namespace: " + stagingNs + "\nlangconnect:\n  replicaCount: 2\n")
+        .commitAndPush("scale staging");
+    // The repository is gone from the git daemon for a moment (the soak stopped the daemon): the fetch fails.
+    Path bare = Path.of(URI.create(repo.fileUrl()));
+    Path away = bare.resolveSibling(bare.getFileName() + ".away");
+    Files.move(bare, away);
+    byte[] body = Payloads.push("main", firstRevision, after, "envs/values-staging.yaml").getBytes(StandardCharsets.UTF_8);
+    assertThat(post("github", Payloads.github("push", body), body).statusCode()).isEqualTo(202);
+    eventually("the fetch failed", () -> controller.registry().find("langconnect.git.fetch.duration").tag("result", "failure")
+        .timer() != null && controller.registry().find("langconnect.git.fetch.duration").tag("result", "failure").timer().count() > 0);
+    Files.move(away, bare);
+
+    eventually("the push applied by the poll that retries", () -> admin.apps().deployments().inNamespace(stagingNs)
+        .withName("langconnect-langconnect").get().getSpec().getReplicas() == 2);
+    // And the poller goes on (the poll interval is an hour here: the retry's success schedules the next one).
+    assertThat(controller.board().git().orElseThrow().lastError()).as("the error is cleared by the poll that worked")
+        .isNull();
+  }
+
+  @Test
   void webhookThatArrivesBeforeTheCommitIsVisibleWaitsForIt() throws Exception {
     // A host behind mirrors can deliver the webhook before the URL we fetch from has the commit.
     repo.write("envs/values-prod.yaml", "namespace: " + prodNs + "\nlangconnect:\n  replicaCount: 3\n");
