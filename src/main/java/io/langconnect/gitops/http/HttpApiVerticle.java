@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The controller's HTTP surface: {@code /metrics}, {@code /healthz}, {@code /readyz}, the status API and
@@ -33,6 +35,8 @@ import java.util.function.Supplier;
  * It only reads the status board and puts requests on the event bus; no handler blocks.
  */
 public final class HttpApiVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApiVerticle.class);
 
   private final StatusBoard board;
   private final MetricsExposition metrics;
@@ -107,10 +111,26 @@ public final class HttpApiVerticle extends VerticleBase {
     router.post("/api/v1/environments/:name/prune").handler(this::confirmPrune);
     router.post("/api/v1/environments/:name/apply-without-backup").handler(this::applyWithoutBackup);
     webhooks.mount(router);
+    router.route().failureHandler(HttpApiVerticle::clientGone);
     HttpServerOptions options = new HttpServerOptions().setIdleTimeout((int) settings.idleTimeout().toMillis())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-    return vertx.createHttpServer(options).requestHandler(router).listen(settings.port(), settings.host())
+    return vertx.createHttpServer(options).requestHandler(router)
+        // A client that resets its kept-alive connection (one that gave up, a probe) is no error of ours.
+        .connectionHandler(connection -> connection.exceptionHandler(e -> LOG.debug("HTTP connection from {} ended: {}",
+            connection.remoteAddress(), e.toString())))
+        .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
+  }
+
+  /** A request whose client went away mid-way has no one to answer: logged at debug, not as an error of ours. */
+  private static void clientGone(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof java.net.SocketException || failure instanceof io.vertx.core.http.HttpClosedException
+        || ctx.response().closed()) {
+      LOG.debug("{} {}: the client went away: {}", ctx.request().method(), ctx.normalizedPath(), String.valueOf(failure));
+      return;
+    }
+    ctx.next();
   }
 
   /**

@@ -157,6 +157,31 @@ class WebhookIT {
   }
 
   @Test
+  void aClientThatResetsItsConnectionIsNoErrorOfTheController() throws Exception {
+    try (io.langconnect.gitops.testenv.LogCapture logged = io.langconnect.gitops.testenv.LogCapture.start()) {
+      // Half a request, then a reset (RST), as a client that gives up does: the soak saw Vert.x log it at ERROR.
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", controller.httpPort())) {
+        socket.getOutputStream().write("POST /webhook/github HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
+            .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        Thread.sleep(300);
+        socket.setSoLinger(true, 0);
+      }
+      // And one that resets its kept-alive connection after a whole exchange.
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", controller.httpPort())) {
+        socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        assertThat(new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+        socket.setSoLinger(true, 0);
+      }
+      Thread.sleep(1_000);
+      assertThat(logged.text()).doesNotContain("ERROR");
+      assertThat(http.send(HttpRequest.newBuilder(URI.create(url("/healthz"))).build(), HttpResponse.BodyHandlers.ofString())
+          .statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void webhookThatArrivesBeforeTheCommitIsVisibleWaitsForIt() throws Exception {
     // A host behind mirrors can deliver the webhook before the URL we fetch from has the commit.
     repo.write("envs/values-prod.yaml", "namespace: " + prodNs + "\nlangconnect:\n  replicaCount: 3\n");
