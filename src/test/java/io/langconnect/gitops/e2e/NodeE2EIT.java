@@ -2,6 +2,7 @@ package io.langconnect.gitops.e2e;
 
 import static io.langconnect.gitops.testenv.Eventually.eventually;
 import static io.langconnect.gitops.testenv.LocalControlPlane.await;
+import static io.langconnect.gitops.testenv.Scrapes.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -1272,15 +1273,5 @@ class NodeE2EIT {
       }
     }
     return false;
-  }
-
-  private static double value(String scrape, String metric, String namespace, String... labels) {
-    for (String line : scrape.lines().toList()) {
-      if (!line.startsWith(metric + "{") || !line.contains("namespace=\"" + namespace + "\"")) continue;
-      boolean all = true;
-      for (String label : labels) all &= line.contains(label);
-      if (all) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-    }
-    return Double.NaN;
   }
 }

@@ -1,5 +1,7 @@
 package io.langconnect.gitops.soak;
 
+import static io.langconnect.gitops.testenv.Scrapes.value;
+
 import io.fabric8.kubernetes.api.model.Pod;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.vertx.core.json.JsonObject;
@@ -175,16 +177,6 @@ final class Soak {
           + " exports observed series";
     }
     return "";
-  }
-
-  private static double value(String scrape, String metric, String namespace, String... labels) {
-    for (String line : scrape.lines().toList()) {
-      if (!line.startsWith(metric + "{") || !line.contains("namespace=\"" + namespace + "\"")) continue;
-      boolean all = true;
-      for (String label : labels) all &= line.contains(label);
-      if (all) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-    }
-    return Double.NaN;
   }
 
   /**

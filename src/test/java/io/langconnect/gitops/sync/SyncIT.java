@@ -234,6 +234,16 @@ class SyncIT {
     }
   }
 
+  /** Prod's database pod deleted with no kubelet to make the next one ready: the database does not run. */
+  private void stopProdsDatabase() throws InterruptedException {
+    kubelet.close();
+    admin.pods().inNamespace(prodNs).withLabel(Labels.COMPONENT, Labels.POSTGRES).delete();
+    eventually("the database not ready", () -> {
+      var set = admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get();
+      return set.getStatus().getReadyReplicas() == null || set.getStatus().getReadyReplicas() == 0;
+    });
+  }
+
   @Test
   void aChangeHeldWhileTheDatabaseWasDownGoesAheadOnceItRunsAgain() throws Exception {
     String prod = "namespace: " + prodNs + "\npostgres:\n  persistence:\n    enabled: true\n    size: 1Gi\n";
@@ -241,12 +251,7 @@ class SyncIT {
         Duration.ofSeconds(60), Duration.ofSeconds(20))) {
       assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
       // Its pod deleted as a change is committed (the soak did it): for a moment the database does not run.
-      kubelet.close();
-      admin.pods().inNamespace(prodNs).withLabel(Labels.COMPONENT, Labels.POSTGRES).delete();
-      eventually("the database not ready", () -> {
-        var set = admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get();
-        return set.getStatus().getReadyReplicas() == null || set.getStatus().getReadyReplicas() == 0;
-      });
+      stopProdsDatabase();
       repo.write("values-prod.yaml", prod + "  resources:\n    limits:\n      memory: 2Gi\n").commitAndPush("more memory");
       assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.HELD);
       assertThat(sync.service.refreshHealth("prod")).as("nothing to do while it is still down").isFalse();
@@ -264,12 +269,7 @@ class SyncIT {
         Duration.ofSeconds(60), Duration.ofSeconds(20))) {
       assertThat(sync.syncAll().get("prod").result()).isEqualTo(Result.SYNCED);
       // The database stops running, as one OOM-killed in a loop does: its pod never gets ready again.
-      kubelet.close();
-      admin.pods().inNamespace(prodNs).withLabel(Labels.COMPONENT, Labels.POSTGRES).delete();
-      eventually("the database not ready", () -> {
-        var set = admin.apps().statefulSets().inNamespace(prodNs).withName("langconnect-postgres").get();
-        return set.getStatus().getReadyReplicas() == null || set.getStatus().getReadyReplicas() == 0;
-      });
+      stopProdsDatabase();
       repo.write("values-prod.yaml", prod + "  resources:\n    limits:\n      memory: 2Gi\n")
           .commitAndPush("more memory for the crashing database");
 
