@@ -57,9 +57,12 @@ class ChartIT {
   void itsValuesReachTheObjects(LocalControlPlane plane) throws Exception {
     Map<String, Map<String, Object>> objects = byKindAndName(template(plane, "--namespace", "gitops-prod",
         "--set", "replicas=3", "--set", "image.tag=0.2.0", "--set", "clusters.eu-prod.kubeconfigSecret=cluster-eu-prod",
-        "--set", "apiToken.create=true", "--set", "apiToken.token=t0ken", "--set", "serviceMonitor.enabled=false"));
+        "--set", "apiToken.create=true", "--set", "apiToken.token=t0ken", "--set", "serviceMonitor.enabled=false",
+        "--set", "extraEnv[0].name=JAVA_TOOL_OPTIONS", "--set", "extraEnv[0].value=-XX:+UseSerialGC"));
     Map<String, Object> deployment = objects.get("Deployment/langconnect-gitops");
     assertThat(at(deployment, "spec", "replicas")).isEqualTo(3);
+    assertThat(String.valueOf(at(deployment, "spec", "template", "spec", "containers")))
+        .as("extraEnv beside the chart's own variables").contains("POD_IP").contains("{name=JAVA_TOOL_OPTIONS, value=-XX:+UseSerialGC}");
     assertThat(objects).containsKey("Secret/langconnect-gitops-api").doesNotContainKey("ServiceMonitor/langconnect-gitops");
     Map<String, Object> config = new Load(LoadSettings.builder().build()).loadFromString(
         (String) at(objects.get("ConfigMap/langconnect-gitops"), "data", "controller.yaml")) instanceof Map<?, ?> m

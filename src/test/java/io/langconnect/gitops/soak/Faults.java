@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.langconnect.gitops.cli.CliTest;
 import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.testenv.Eventually;
+import io.langconnect.gitops.testenv.FaultProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -44,7 +45,19 @@ final class Faults {
     this.lastPush = stack.head();
   }
 
-  List<Kind> kinds() {
+  /** The kinds named in {@code only} (every kind when it is empty); a name that is no kind is refused. */
+  List<Kind> kinds(List<String> only) {
+    List<Kind> all = all();
+    List<String> names = all.stream().map(Kind::name).toList();
+    for (String name : only) {
+      if (!names.contains(name)) {
+        throw new IllegalArgumentException("soak.faults: no fault kind '" + name + "'; the kinds are " + names);
+      }
+    }
+    return all.stream().filter(kind -> only.isEmpty() || only.contains(kind.name())).toList();
+  }
+
+  private List<Kind> all() {
     return List.of(
         new Kind("values change", 6, this::valuesChange),
         new Kind("password rotation + database pod deleted", 2, this::rotation),
@@ -56,6 +69,7 @@ final class Faults {
         new Kind("leader SIGKILL + API server restart", 1, this::killLeaderDuringApiRestart),
         new Kind("API server restart", 2, this::restartApiServer),
         new Kind("etcd stopped", 2, this::pauseEtcd),
+        new Kind("watches cut", 2, this::cutWatches),
         new Kind("push while git is down", 2, this::pushWhileGitDown),
         new Kind("backup", 2, this::backup),
         new Kind("restore of staging", 1, this::restoreStaging),
@@ -208,6 +222,23 @@ final class Faults {
   private String restartApiServer() throws Exception {
     SoakStack.run(List.of("scripts/test-env.sh", "fault", "restart-apiserver"));
     return "kube-apiserver restarted";
+  }
+
+  /**
+   * Every connection of the controllers to the API server cut (their watches with them), as a load balancer's reset
+   * would; half the time the API server then stays out of reach for a few seconds (each new connection cut).
+   */
+  private String cutWatches() throws Exception {
+    int cut = stack.apiProxy.cutAll();
+    if (random.nextBoolean()) return cut + " connections to the API server cut";
+    int seconds = 2 + random.nextInt(7);
+    stack.apiProxy.inject(Integer.MAX_VALUE, request -> true, FaultProxy.Fault.cut());
+    try {
+      Thread.sleep(seconds * 1_000L);
+    } finally {
+      stack.apiProxy.heal();
+    }
+    return cut + " connections to the API server cut, and every new one for " + seconds + " s";
   }
 
   private String pauseEtcd() throws Exception {

@@ -25,7 +25,8 @@ final class Soak {
   /** How long each environment may take to be Ready at the head commit after a fault. */
   static final Duration BOUND = Duration.ofMinutes(3);
 
-  record Options(Duration duration, int environments, long seed) {}
+  /** {@code faults}: the names of the kinds to inject, or empty for all of them. */
+  record Options(Duration duration, int environments, long seed, List<String> faults) {}
 
   /** One fault as injected: its kind, when (seconds into the run), what it did, and how long convergence took. */
   record Injected(String kind, long at, String what, Duration converged) {}
@@ -64,7 +65,7 @@ final class Soak {
         invariants.start();
         processes.start();
         Faults faults = new Faults(stack, random, invariants);
-        List<Faults.Kind> kinds = faults.kinds();
+        List<Faults.Kind> kinds = faults.kinds(options.faults());
         int total = kinds.stream().mapToInt(Faults.Kind::weight).sum();
         Instant end = started.plus(options.duration());
         while (Instant.now().isBefore(end)) {
@@ -234,7 +235,8 @@ final class Soak {
           sorted.get(0) < 0 ? "unbounded" : sorted.get(sorted.size() / 2), sorted.get(0) < 0 ? "-" : sorted.get(sorted.size() - 1)));
     });
     out.append("faults injected: %d; convergence bound %d s%n".formatted(injected.size(), BOUND.toSeconds()));
-    out.append("API writes by the controller: %d%n".formatted(controllerWrites(auditFrom)));
+    out.append("API writes by the controller: %d; its requests through the fault proxy: %d%n"
+        .formatted(controllerWrites(auditFrom), stack.apiProxy.requestCount()));
     out.append("syncs (both replicas, each since its last start): %.0f%n".formatted(stack.controllerPods().stream()
         .mapToDouble(p -> sum(stack.scrape(p), "langconnect_sync_total{")).sum()));
     out.append("backup Jobs succeeded: %d%n".formatted(stack.environments.stream().mapToLong(env -> stack.admin.batch().v1()

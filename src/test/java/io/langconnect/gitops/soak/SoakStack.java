@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.testenv.FaultProxy;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.ValuesRepo;
 import io.vertx.core.json.JsonArray;
@@ -49,6 +50,8 @@ final class SoakStack implements AutoCloseable {
   final Path values;
   private final Path tmp;
   private ValuesRepo repo;
+  /** The controllers reach the API server through it, so that the driver can cut their watches. */
+  FaultProxy apiProxy;
   private String head;
   private final List<String> commits = new ArrayList<>();
 
@@ -95,6 +98,7 @@ final class SoakStack implements AutoCloseable {
         image(postgresImage)[1], toleration));
     commit("the soak's environments");
 
+    apiProxy = FaultProxy.start(plane.apiUrl(), plane.caFile(), plane.setting("NODE_IP"));
     String controllerImage = run(List.of("scripts/test-env.sh", "controller-image", "target/langconnect-gitops.jar")).strip();
     Path helmValues = Files.writeString(tmp.resolve("helm-values.yaml"), """
         image: {repository: %s, tag: "%s"}
@@ -103,13 +107,17 @@ final class SoakStack implements AutoCloseable {
         webhookSecrets: {create: true, data: {github: %s}}
         serviceMonitor: {enabled: false}
         prometheusRule: {enabled: false}
+        extraEnv:
+          - {name: KUBERNETES_SERVICE_HOST, value: "%s"}
+          - {name: KUBERNETES_SERVICE_PORT, value: "%d"}
         config:
           git: {url: %s, interval: 20s, path: null, auth: null}
           sync: {databaseReadyTimeout: 3m}
           observe: {interval: 2s, countInterval: 5s}
           logging: {format: json}
         """.formatted(image(controllerImage)[0], image(controllerImage)[1], plane.setting("NODE_TAINT").split("=")[0],
-        API_TOKEN, WEBHOOK_SECRET, repo.gitUrl().replace(plane.gitDaemonUrl(), plane.setting("GIT_DAEMON_NODE_URL"))));
+        API_TOKEN, WEBHOOK_SECRET, apiProxy.host(), apiProxy.port(),
+        repo.gitUrl().replace(plane.gitDaemonUrl(), plane.setting("GIT_DAEMON_NODE_URL"))));
     run(List.of(plane.setting("HELM"), "--kubeconfig", plane.kubeconfig(), "install", "langconnect-gitops",
         "charts/langconnect-gitops", "--namespace", CONTROLLER_NS, "--create-namespace", "--take-ownership",
         "--values", helmValues.toString()));
@@ -122,7 +130,8 @@ final class SoakStack implements AutoCloseable {
   public void close() throws InterruptedException {
     if (repo != null) repo.close();
     if (Boolean.getBoolean("soak.keep")) {
-      System.out.println("[soak] -Dsoak.keep: the controller and the environments are left running");
+      System.out.println("[soak] -Dsoak.keep: the controller and the environments are left running (the controllers"
+          + " lose the API server with this JVM's proxy)");
       return;
     }
     admin.namespaces().withName(CONTROLLER_NS).delete();
@@ -135,6 +144,7 @@ final class SoakStack implements AutoCloseable {
     admin.rbac().clusterRoleBindings().withName("langconnect-gitops").delete();
     admin.rbac().clusterRoles().withName("langconnect-gitops").delete();
     for (SoakEnvironment env : environments) plane.awaitNamespaceGone(env.namespace);
+    if (apiProxy != null) apiProxy.close();
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ public final class FaultProxy implements AutoCloseable {
   private final HttpClientAgent upstream;
   private final WebSocketClient upstreamSockets;
   private final URI target;
+  private final String host;
   private final ConcurrentLinkedQueue<Rule> rules = new ConcurrentLinkedQueue<>();
   private final AtomicInteger injected = new AtomicInteger();
   private final AtomicInteger writes = new AtomicInteger();
@@ -72,7 +73,9 @@ public final class FaultProxy implements AutoCloseable {
   private final java.util.Queue<String> log = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.Set<io.vertx.core.http.HttpConnection> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, WebSocketClient upstreamSockets, URI target) {
+  private FaultProxy(Vertx vertx, HttpServer server, HttpClientAgent upstream, WebSocketClient upstreamSockets, URI target,
+      String host) {
+    this.host = host;
     this.vertx = vertx;
     this.server = server;
     this.upstream = upstream;
@@ -87,6 +90,14 @@ public final class FaultProxy implements AutoCloseable {
 
   /** Starts a proxy to the API server at {@code apiUrl}, whose CA (and serving key, beside it) is {@code caFile}. */
   public static FaultProxy start(String apiUrl, String caFile) {
+    return start(apiUrl, caFile, "127.0.0.1");
+  }
+
+  /**
+   * As {@link #start(String, String)}, listening on {@code host}: the node's address lets the node's pods come through
+   * it (the API server's certificate names that address too).
+   */
+  public static FaultProxy start(String apiUrl, String caFile, String host) {
     Vertx vertx = LocalControlPlane.vertx();
     Path pki = Path.of(caFile).getParent();
     // A Go client's watches are long HTTP requests, each holding a connection: the pool must not run dry (5 by default).
@@ -95,7 +106,7 @@ public final class FaultProxy implements AutoCloseable {
         .setTrustOptions(new PemTrustOptions().addCertPath(caFile)), new io.vertx.core.http.PoolOptions()
         .setHttp1MaxSize(256));
     HttpServerOptions options = new HttpServerOptions()
-        .setHost("127.0.0.1").setPort(0).setSsl(true)
+        .setHost(host).setPort(0).setSsl(true)
         .setKeyCertOptions(new PemKeyCertOptions()
             .setCertPath(pki.resolve("apiserver.crt").toString())
             .setKeyPath(pki.resolve("apiserver.key").toString()));
@@ -109,12 +120,20 @@ public final class FaultProxy implements AutoCloseable {
         .listen());
     WebSocketClient sockets = vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
         .setTrustOptions(new PemTrustOptions().addCertPath(caFile)));
-    self[0] = new FaultProxy(vertx, server, upstream, sockets, URI.create(apiUrl));
+    self[0] = new FaultProxy(vertx, server, upstream, sockets, URI.create(apiUrl), host);
     return self[0];
   }
 
   public String url() {
-    return "https://127.0.0.1:" + server.actualPort();
+    return "https://" + host + ":" + server.actualPort();
+  }
+
+  public String host() {
+    return host;
+  }
+
+  public int port() {
+    return server.actualPort();
   }
 
   /** Applies {@code fault} to the next {@code times} requests that match. */
@@ -134,8 +153,10 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   /** Cuts every connection open now, watches included, as an API server restart or a proxy timeout would. */
-  public void cutAll() {
+  public int cutAll() {
+    int open = connections.size();
     connections.forEach(io.vertx.core.http.HttpConnection::close);
+    return open;
   }
 
   /** How many requests were broken so far. */
