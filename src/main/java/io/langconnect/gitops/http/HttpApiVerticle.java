@@ -6,6 +6,7 @@ import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.status.StatusBoard;
 import io.langconnect.gitops.sync.Addresses;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -111,7 +112,7 @@ public final class HttpApiVerticle extends VerticleBase {
     router.post("/api/v1/environments/:name/prune").handler(this::confirmPrune);
     router.post("/api/v1/environments/:name/apply-without-backup").handler(this::applyWithoutBackup);
     webhooks.mount(router);
-    router.route().failureHandler(HttpApiVerticle::clientGone);
+    router.route().failureHandler(HttpApiVerticle::clientFault);
     HttpServerOptions options = new HttpServerOptions().setIdleTimeout((int) settings.idleTimeout().toMillis())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     return vertx.createHttpServer(options).requestHandler(router)
@@ -122,12 +123,24 @@ public final class HttpApiVerticle extends VerticleBase {
         .onSuccess(s -> server = s);
   }
 
-  /** A request whose client went away mid-way has no one to answer: logged at debug, not as an error of ours. */
-  private static void clientGone(RoutingContext ctx) {
+  /**
+   * A client's fault is no error of ours (Vert.x would log it as an "Unhandled exception in router"): a request whose
+   * client went away mid-way has no one to answer, and one refused by a handler (a body over the limit: 413) gets its
+   * status; both are logged at debug. Anything else goes on to Vert.x, which logs it at ERROR and answers 500.
+   */
+  private static void clientFault(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof java.net.SocketException || failure instanceof io.vertx.core.http.HttpClosedException
         || ctx.response().closed()) {
       LOG.debug("{} {}: the client went away: {}", ctx.request().method(), ctx.normalizedPath(), String.valueOf(failure));
+      return;
+    }
+    int status = ctx.statusCode();
+    if (failure == null && status >= 400 && status < 500) {
+      LOG.debug("{} {}: refused with {}", ctx.request().method(), ctx.normalizedPath(), status);
+      if (!ctx.response().ended()) {
+        error(ctx, status, HttpResponseStatus.valueOf(status).reasonPhrase());
+      }
       return;
     }
     ctx.next();
