@@ -63,4 +63,19 @@ public record SyncResult(List<ObjectResult> objects, Inventory inventory, java.u
   public boolean changedAnything() {
     return objects.stream().anyMatch(o -> o.action() != Action.UNCHANGED);
   }
+
+  /** The sync in words, as its status message begins: "in sync", or the counts ("would have ..." for a preview). */
+  public String summary(boolean preview) {
+    if (!changedAnything()) return "in sync";
+    return (preview ? "would have " : "") + "created " + count(Action.CREATED) + ", configured " + count(Action.CONFIGURED)
+        + ", pruned " + count(Action.PRUNED) + ", unchanged " + count(Action.UNCHANGED) + skippedNote();
+  }
+
+  /** ", skipped N not ours: ..." naming the objects left alone because they are not ours, or "". */
+  public String skippedNote() {
+    long skipped = count(Action.SKIPPED);
+    return skipped == 0 ? "" : ", skipped " + skipped + " not ours: " + objects.stream()
+        .filter(o -> o.action() == Action.SKIPPED).map(o -> o.ref() + " in " + o.ref().namespace())
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
 }

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -179,12 +178,5 @@ final class Departures {
     if (!skipped.isEmpty()) {
       target.events().warning(namespace, "PruneSkipped", "not deleted, not this environment's: " + String.join(", ", skipped));
     }
-  }
-
-  static String skippedNote(SyncResult result) {
-    long skipped = result.count(SyncResult.Action.SKIPPED);
-    return skipped == 0 ? "" : ", skipped " + skipped + " not ours: " + result.objects().stream()
-        .filter(o -> o.action() == SyncResult.Action.SKIPPED).map(o -> o.ref() + " in " + o.ref().namespace())
-        .collect(Collectors.joining(", "));
   }
 }

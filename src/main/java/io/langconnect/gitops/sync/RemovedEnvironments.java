@@ -121,7 +121,7 @@ final class RemovedEnvironments {
       run.objects = result.objects().stream().map(ObjectStatus::of).toList();
       String message = "values file removed: pruned " + result.count(SyncResult.Action.PRUNED) + " object(s), kept "
           + result.kept() + " and the namespace"
-          + Departures.skippedNote(result);
+          + result.skippedNote();
       EnvironmentStatus status = finish(run.outcome(namespace, Result.PRUNED, message));
       if (!dryRun) record.removed(environment);
       return status;

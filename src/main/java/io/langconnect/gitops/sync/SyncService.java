@@ -212,7 +212,7 @@ public final class SyncService {
       run.health = dryRun ? Health.UNKNOWN : StoreCredentials.missing(run, values)
           .map(missing -> new Health(Health.State.DEGRADED, missing))
           .orElseGet(() -> run.target.live().healthAfter(values.namespace(), run.name, result.left()));
-      String message = summary(result, preview) + (untrusted == null ? "" : "; " + untrusted) + moved
+      String message = result.summary(preview) + (untrusted == null ? "" : "; " + untrusted) + moved
           + result.replacedDatabase().map(replaced -> "; " + replaced.note()).orElse("") + retention + run.moveNote
           + leftRunning;
       if (run.controls.suspended()) {
@@ -308,7 +308,6 @@ public final class SyncService {
     return record.last(environment).map(s -> s.health().ready() || s.namespace().isEmpty()).orElse(true);
   }
 
-  /** Re-reads how an environment's objects run, without syncing; a change of health is recorded and counted. */
   /**
    * Reads the environment's health again from the watches. True when a sync should run now: a pod cannot start for
    * want of a Secret this environment applies (deleted by someone), or a change held while the database was down
@@ -384,16 +383,6 @@ public final class SyncService {
     } catch (RuntimeException e) {
       LOG.warn("could not record the partial inventory of {}: {}", previous.environment(), e.getMessage());
     }
-  }
-
-  private static String summary(SyncResult result, boolean preview) {
-    if (!result.changedAnything()) return "in sync";
-    String prefix = preview ? "would have " : "";
-    return prefix + "created " + result.count(SyncResult.Action.CREATED)
-        + ", configured " + result.count(SyncResult.Action.CONFIGURED)
-        + ", pruned " + result.count(SyncResult.Action.PRUNED)
-        + ", unchanged " + result.count(SyncResult.Action.UNCHANGED)
-        + Departures.skippedNote(result);
   }
 
   private EnvironmentStatus finish(SyncRun.Outcome outcome) {

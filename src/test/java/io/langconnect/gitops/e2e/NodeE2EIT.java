@@ -15,6 +15,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.langconnect.gitops.cli.CliTest;
 import io.langconnect.gitops.render.Labels;
+import io.langconnect.gitops.testenv.DatabaseSettling;
+import io.langconnect.gitops.testenv.LangConnectClient;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.ValuesRepo;
 import io.vertx.core.json.JsonObject;
@@ -22,7 +24,6 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Row;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -1170,18 +1171,7 @@ class NodeE2EIT {
    * to a minute; anything else fails at once.
    */
   private Row query(String namespace, String sql) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-    while (true) {
-      try {
-        return queryOnce(namespace, sql);
-      } catch (RuntimeException e) {
-        String message = String.valueOf(e.getMessage());
-        boolean transientFailure = message.contains("57P03") || message.contains("Connection refused")
-            || message.contains("No route to host") || message.contains("Connection reset") || e.getCause() instanceof ClosedConnectionException;
-        if (!transientFailure || System.nanoTime() > deadline) throw e;
-        Thread.sleep(500);
-      }
-    }
+    return DatabaseSettling.retry(() -> queryOnce(namespace, sql));
   }
 
   private Row queryOnce(String namespace, String sql) {
@@ -1209,25 +1199,8 @@ class NodeE2EIT {
   private void addDocuments(String namespace, String collection, int count) throws Exception {
     List<String> texts = new ArrayList<>();
     for (int i = 0; i < count; i++) texts.add(collection + " document " + i + " " + System.nanoTime());
-    String body = new io.vertx.core.json.JsonObject().put("texts", texts).put("owner", "e2e").encode();
-    // A client of its own: a kept-alive connection through the Service can outlive the pod behind it (the pods
-    // here are replaced on purpose), and Java's client retries a GET on such a connection, never a POST.
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + serviceIp(namespace, "langconnect-langconnect")
-        + ":8080/collections/" + collection + "/documents")).timeout(Duration.ofMinutes(2))
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-    // Ready is not yet routable: for a moment after a rollout kube-proxy may still send the Service's address to the
-    // pod that is gone ("No route to host"). A refused connection reached no server, so sending again adds nothing twice.
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    HttpResponse<String> response;
-    while (true) {
-      try {
-        response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
-        break;
-      } catch (java.net.ConnectException e) {
-        if (System.nanoTime() > deadline) throw e;
-        Thread.sleep(500);
-      }
-    }
+    HttpResponse<String> response = LangConnectClient.addDocuments(serviceIp(namespace, "langconnect-langconnect"),
+        collection, texts, "e2e");
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
   }
 

@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.langconnect.gitops.testenv.DatabaseSettling;
 import io.langconnect.gitops.testenv.FaultProxy;
+import io.langconnect.gitops.testenv.LangConnectClient;
 import io.langconnect.gitops.testenv.LocalControlPlane;
 import io.langconnect.gitops.testenv.ValuesRepo;
 import io.vertx.core.json.JsonArray;
@@ -347,46 +349,15 @@ final class SoakStack implements AutoCloseable {
    * or a server still starting is tried again for up to a minute; anything else fails at once.
    */
   Row query(SoakEnvironment env, String sql) {
-    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-    while (true) {
-      try {
-        return queryOnce(env, sql);
-      } catch (RuntimeException e) {
-        String message = String.valueOf(e.getMessage());
-        boolean transientFailure = message.contains("57P03") || message.contains("Connection refused")
-            || message.contains("No route to host") || message.contains("Connection reset");
-        if (!transientFailure || System.nanoTime() > deadline) throw e;
-        try {
-          Thread.sleep(500);
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
-    }
+    return DatabaseSettling.retry(() -> queryOnce(env, sql));
   }
 
   /** Documents written as LangConnect's clients write them: through its Service, embedded by LangChain. */
   void addDocuments(SoakEnvironment env, String collection, int count) throws Exception {
     List<String> texts = new ArrayList<>();
     for (int i = 0; i < count; i++) texts.add(collection + " document " + i);
-    String body = new JsonObject().put("texts", texts).put("owner", "soak").encode();
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + serviceIp(env.namespace, "langconnect-langconnect")
-        + ":8080/collections/" + collection + "/documents")).timeout(Duration.ofMinutes(1))
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-    // Ready is not yet routable: kube-proxy writes the Service's rules a moment after. A refused connection reached
-    // no server, so sending again adds nothing twice.
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    HttpResponse<String> response;
-    while (true) {
-      try {
-        response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
-        break;
-      } catch (java.net.ConnectException e) {
-        if (System.nanoTime() > deadline) throw e;
-        Thread.sleep(500);
-      }
-    }
+    HttpResponse<String> response = LangConnectClient.addDocuments(serviceIp(env.namespace, "langconnect-langconnect"),
+        collection, texts, "soak");
     if (response.statusCode() != 200) throw new IllegalStateException("LangConnect of " + env + ": " + response.body());
   }
 
