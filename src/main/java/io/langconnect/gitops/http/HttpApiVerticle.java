@@ -83,7 +83,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000));
+    client = PeerClients.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000));
     Router router = Router.router(vertx);
     router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);

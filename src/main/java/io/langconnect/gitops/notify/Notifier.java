@@ -1,5 +1,6 @@
 package io.langconnect.gitops.notify;
 
+import io.langconnect.gitops.http.PeerClients;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.status.SyncRecord;
@@ -62,7 +63,7 @@ public final class Notifier implements AutoCloseable {
     this.repository = Optional.ofNullable(config.commitStatus())
         .map(forge -> forge.repository() != null && !forge.repository().isBlank() ? forge.repository()
             : ForgeRequest.repositoryOf(gitUrl));
-    this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setUserAgent("langconnect-gitops"));
+    this.client = PeerClients.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000).setUserAgent("langconnect-gitops"));
     Optional.ofNullable(config.commitStatus()).ifPresent(forge -> outcomes("commit_status", forge.provider()));
     config.webhooks().forEach(webhook -> outcomes("webhook", webhook.name()));
   }

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.observe;
 
+import io.langconnect.gitops.http.PeerClients;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
@@ -113,7 +114,7 @@ public final class ObserverVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    web = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(10));
+    web = PeerClients.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(10));
     // The first cycle (with the exact counts) once the cache has listed; until then there is nothing to observe.
     Future.fromCompletionStage(cache.start(), vertx.getOrCreateContext()).onComplete(listed -> cycle(true));
     vertx.setPeriodic(config.interval().toMillis(), id -> cycle(false));

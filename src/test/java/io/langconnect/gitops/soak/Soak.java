@@ -217,7 +217,8 @@ final class Soak {
   }
 
   private static boolean takesAServerAway(String kind) {
-    return kind.contains("API server") || kind.contains("etcd") || kind.contains("git") || kind.contains("SIGKILL");
+    return kind.contains("API server") || kind.contains("etcd") || kind.contains("git") || kind.contains("SIGKILL")
+        || kind.equals("watches cut");
   }
 
   private void printTable(SoakStack stack, Invariants invariants, ControllerProcesses processes, String auditFrom)
