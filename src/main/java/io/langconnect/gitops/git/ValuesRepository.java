@@ -22,7 +22,6 @@ import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.lib.StoredConfig;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.transport.CredentialsProvider;
@@ -62,23 +61,6 @@ public final class ValuesRepository implements AutoCloseable, RevisionHistory {
     this.credentials = credentials(config.auth());
     this.ssh = sshFactory(config.auth());
     this.git = openOrInit(Path.of(config.workDir()));
-    chooseProtocol(git.getRepository(), url);
-  }
-
-  /**
-   * Protocol v0 over git:// (a git daemon): there every v2 exchange waits about 40 ms for a delayed ACK (an ls-remote
-   * takes 40 ms with v2 and under 10 ms with v0 from the same daemon), and what v2 saves, sending only the refs asked
-   * for, is nothing for a values repository's few branches. Other transports keep JGit's default (v2).
-   */
-  private static void chooseProtocol(Repository repository, String url) throws GitException {
-    StoredConfig stored = repository.getConfig();
-    if (url.startsWith("git://")) stored.setString("protocol", null, "version", "0");
-    else stored.unset("protocol", null, "version");
-    try {
-      stored.save();
-    } catch (IOException e) {
-      throw new GitException("cannot write the work directory's git config: " + e.getMessage(), e);
-    }
   }
 
   /** The repository's URL as it may be shown (credentials masked). */
@@ -104,7 +86,7 @@ public final class ValuesRepository implements AutoCloseable, RevisionHistory {
   public ObjectId remoteHead() throws GitException {
     String ref = Constants.R_HEADS + config.branch();
     try {
-      LsRemoteCommand ls = git.lsRemote().setRemote(url).setHeads(true); // the work directory's protocol
+      LsRemoteCommand ls = Git.lsRemoteRepository().setRemote(url).setHeads(true);
       Collection<Ref> refs = configure(ls).call();
       return refs.stream().filter(r -> r.getName().equals(ref)).findFirst()
           .map(Ref::getObjectId)
