@@ -2,6 +2,7 @@ package io.langconnect.gitops.http;
 
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.control.Controls;
+import io.langconnect.gitops.net.PeerClients;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.status.StatusBoard;

@@ -1,7 +1,7 @@
 package io.langconnect.gitops.notify;
 
-import io.langconnect.gitops.http.PeerClients;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.net.PeerClients;
 import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.status.SyncRecord;
 import io.micrometer.core.instrument.Counter;

@@ -1,11 +1,11 @@
 package io.langconnect.gitops.observe;
 
-import io.langconnect.gitops.http.PeerClients;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.config.ControllerConfig;
+import io.langconnect.gitops.net.PeerClients;
 import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.values.NamespacePolicy;
 import io.micrometer.core.instrument.Tags;

@@ -1,4 +1,4 @@
-package io.langconnect.gitops.http;
+package io.langconnect.gitops.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

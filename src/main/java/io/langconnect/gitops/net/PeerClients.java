@@ -1,4 +1,4 @@
-package io.langconnect.gitops.http;
+package io.langconnect.gitops.net;
 
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.client.WebClient;
