@@ -2,7 +2,7 @@ package io.langconnect.gitops.http;
 
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.control.Controls;
-import io.langconnect.gitops.net.PeerClients;
+import io.langconnect.gitops.net.Connections;
 import io.langconnect.gitops.observe.MetricsExposition;
 import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.status.StatusBoard;
@@ -84,7 +84,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = PeerClients.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000));
+    client = Connections.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000));
     Router router = Router.router(vertx);
     router.get("/healthz").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
@@ -117,9 +117,7 @@ public final class HttpApiVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions().setIdleTimeout((int) settings.idleTimeout().toMillis())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     return vertx.createHttpServer(options).requestHandler(router)
-        // A client that resets its kept-alive connection (one that gave up, a probe) is no error of ours.
-        .connectionHandler(connection -> connection.exceptionHandler(e -> LOG.debug("HTTP connection from {} ended: {}",
-            connection.remoteAddress(), e.toString())))
+        .connectionHandler(Connections::quiet)
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
   }

@@ -1,7 +1,7 @@
 package io.langconnect.gitops.notify;
 
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.net.PeerClients;
+import io.langconnect.gitops.net.Connections;
 import io.langconnect.gitops.status.EnvironmentStatus;
 import io.langconnect.gitops.status.SyncRecord;
 import io.micrometer.core.instrument.Counter;
@@ -63,7 +63,7 @@ public final class Notifier implements AutoCloseable {
     this.repository = Optional.ofNullable(config.commitStatus())
         .map(forge -> forge.repository() != null && !forge.repository().isBlank() ? forge.repository()
             : ForgeRequest.repositoryOf(gitUrl));
-    this.client = PeerClients.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000).setUserAgent("langconnect-gitops"));
+    this.client = Connections.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000).setUserAgent("langconnect-gitops"));
     Optional.ofNullable(config.commitStatus()).ifPresent(forge -> outcomes("commit_status", forge.provider()));
     config.webhooks().forEach(webhook -> outcomes("webhook", webhook.name()));
   }

@@ -5,7 +5,7 @@ import io.langconnect.gitops.apply.InventoryStore;
 import io.langconnect.gitops.apply.Retry;
 import io.langconnect.gitops.apply.WorkloadCache;
 import io.langconnect.gitops.config.ControllerConfig;
-import io.langconnect.gitops.net.PeerClients;
+import io.langconnect.gitops.net.Connections;
 import io.langconnect.gitops.render.Labels;
 import io.langconnect.gitops.values.NamespacePolicy;
 import io.micrometer.core.instrument.Tags;
@@ -114,7 +114,7 @@ public final class ObserverVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    web = PeerClients.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(10));
+    web = Connections.webClient(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(10));
     // The first cycle (with the exact counts) once the cache has listed; until then there is nothing to observe.
     Future.fromCompletionStage(cache.start(), vertx.getOrCreateContext()).onComplete(listed -> cycle(true));
     vertx.setPeriodic(config.interval().toMillis(), id -> cycle(false));

@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-class PeerClientsTest {
+class ConnectionsTest {
 
   /**
    * A LangConnect pod replaced in a rollout resets the probe's kept-alive connection: found by the soak, Vert.x logged
@@ -38,7 +38,7 @@ class PeerClientsTest {
         }
       });
       peer.start();
-      WebClient client = PeerClients.webClient(vertx, new WebClientOptions().setIdleTimeout(10));
+      WebClient client = Connections.webClient(vertx, new WebClientOptions().setIdleTimeout(10));
       assertThat(client.get(server.getLocalPort(), "127.0.0.1", "/health").send().await().bodyAsString()).isEqualTo("ok");
       assertThat(reset.await(10, TimeUnit.SECONDS)).isTrue();
       Thread.sleep(500);
