@@ -840,8 +840,17 @@ class NodeE2EIT {
         .withName("langconnect-postgres").get()).as("the old Cluster is kept with its data").isNotNull();
   }
 
-  /** An on-demand base backup of vectors' Cluster, waited for. */
+  /**
+   * An on-demand base backup of vectors' Cluster, waited for. Started only once no other backup of the Cluster runs or
+   * waits: CloudNativePG 1.29 names a backup in the object store by the second it starts, and two started in the same
+   * second (the ScheduledBackup's first, held back by the failover until archiving works again, and this one) share
+   * that name, so barman cannot tell them apart and fails one ("exit status 4").
+   */
   private void backupNow(String name) throws Exception {
+    onNode(vectorsNs, "no other backup of the Cluster running before " + name, () -> admin
+        .genericKubernetesResources("postgresql.cnpg.io/v1", "Backup").inNamespace(vectorsNs).list().getItems().stream()
+        .map(b -> b.getAdditionalProperties().get("status") instanceof Map<?, ?> m ? String.valueOf(m.get("phase")) : "")
+        .allMatch(phase -> phase.equals("completed") || phase.equals("failed")));
     var backup = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("postgresql.cnpg.io/v1")
         .withKind("Backup").withNewMetadata().withName(name).withNamespace(vectorsNs).endMetadata().build();
     backup.setAdditionalProperty("spec", Map.of("cluster", Map.of("name", "langconnect-postgres"), "method",
