@@ -23,8 +23,11 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class Faults {
 
-  /** A fault kind, how often the driver picks it, and what it does. */
-  record Kind(String name, int weight, Action action) {}
+  /**
+   * A fault kind, how often the driver picks it, what it does, and whether it takes a server away (the API server,
+   * etcd, git or a controller), so that an ERROR line in its window is the fault's report, not a defect.
+   */
+  record Kind(String name, int weight, boolean takesAServerAway, Action action) {}
 
   @FunctionalInterface
   interface Action {
@@ -59,21 +62,21 @@ final class Faults {
 
   private List<Kind> all() {
     return List.of(
-        new Kind("values change", 6, this::valuesChange),
-        new Kind("password rotation + database pod deleted", 2, this::rotation),
-        new Kind("webhook duplicated and out of order", 3, this::webhooks),
-        new Kind("hand edit of a live object", 3, this::handEdit),
-        new Kind("hand delete of a live object", 2, this::handDelete),
-        new Kind("pod deleted", 3, this::podDeleted),
-        new Kind("leader SIGKILL", 2, this::killLeader),
-        new Kind("leader SIGKILL + API server restart", 1, this::killLeaderDuringApiRestart),
-        new Kind("API server restart", 2, this::restartApiServer),
-        new Kind("etcd stopped", 2, this::pauseEtcd),
-        new Kind("watches cut", 2, this::cutWatches),
-        new Kind("push while git is down", 2, this::pushWhileGitDown),
-        new Kind("backup", 2, this::backup),
-        new Kind("restore of staging", 1, this::restoreStaging),
-        new Kind("environment added or removed", 2, this::addOrRemove));
+        new Kind("values change", 6, false, this::valuesChange),
+        new Kind("password rotation + database pod deleted", 2, false, this::rotation),
+        new Kind("webhook duplicated and out of order", 3, false, this::webhooks),
+        new Kind("hand edit of a live object", 3, false, this::handEdit),
+        new Kind("hand delete of a live object", 2, false, this::handDelete),
+        new Kind("pod deleted", 3, false, this::podDeleted),
+        new Kind("leader SIGKILL", 2, true, this::killLeader),
+        new Kind("leader SIGKILL + API server restart", 1, true, this::killLeaderDuringApiRestart),
+        new Kind("API server restart", 2, true, this::restartApiServer),
+        new Kind("etcd stopped", 2, true, this::pauseEtcd),
+        new Kind("watches cut", 2, true, this::cutWatches),
+        new Kind("push while git is down", 2, true, this::pushWhileGitDown),
+        new Kind("backup", 2, false, this::backup),
+        new Kind("restore of staging", 1, false, this::restoreStaging),
+        new Kind("environment added or removed", 2, false, this::addOrRemove));
   }
 
   private SoakEnvironment anyPresent() {

@@ -29,7 +29,7 @@ final class Soak {
   record Options(Duration duration, int environments, long seed, List<String> faults) {}
 
   /** One fault as injected: its kind, when (seconds into the run), what it did, and how long convergence took. */
-  record Injected(String kind, long at, String what, Duration converged) {}
+  record Injected(String kind, boolean tookAServerAway, long at, String what, Duration converged) {}
 
   private final LocalControlPlane plane;
   private final Options options;
@@ -78,7 +78,7 @@ final class Soak {
             what = "the fault itself failed: " + e.getMessage();
           }
           Duration converged = awaitConvergence(stack);
-          injected.add(new Injected(kind.name(), at, what, converged));
+          injected.add(new Injected(kind.name(), kind.takesAServerAway(), at, what, converged));
           System.out.printf("[soak %4ds] %s: %s; converged %s%n", at, kind.name(), what,
               converged == null ? "NOT within " + BOUND.toSeconds() + " s" : "in " + converged.toMillis() + " ms");
           if (converged == null) {
@@ -209,16 +209,11 @@ final class Soak {
         Invariants.LogError error = Invariants.LogError.parse(instance.pod, line);
         if (error == null) continue;
         long at = Duration.between(started, error.at()).toSeconds();
-        boolean expected = injected.stream().anyMatch(f -> takesAServerAway(f.kind()) && at >= f.at() - 1
+        boolean expected = injected.stream().anyMatch(f -> f.tookAServerAway() && at >= f.at() - 1
             && at <= f.at() + (f.converged() == null ? BOUND.toSeconds() : f.converged().toSeconds()) + 60);
         if (!expected) invariants.errors.broke(invariants.now(), "at " + at + " s, " + error.pod() + ": " + error.message());
       }
     }
-  }
-
-  private static boolean takesAServerAway(String kind) {
-    return kind.contains("API server") || kind.contains("etcd") || kind.contains("git") || kind.contains("SIGKILL")
-        || kind.equals("watches cut");
   }
 
   private void printTable(SoakStack stack, Invariants invariants, ControllerProcesses processes, String auditFrom)
