@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -49,24 +50,48 @@ public final class BackupService {
 
   /** The environment's backup CronJob, found by its labels. */
   public CronJob cronJob(String namespace, String environment) throws BackupException {
-    return client.batch().v1().cronjobs().inNamespace(namespace)
-        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP)
-        .withLabel(Labels.ENVIRONMENT, environment).list().getItems().stream().findFirst()
+    return cronJobIn(namespace, environment)
         .orElseThrow(() -> new BackupException("environment " + environment + " has no backup CronJob in " + namespace
             + "; expected backup.enabled: true (the default where postgres.persistence.enabled is true) and a sync"));
   }
 
-  /** Starts a backup now; returns the Job's name. */
+  /** A backup started: a dump {@code Job}, or CloudNativePG's {@code Backup}; by its kind and name. */
+  public record Started(String kind, String name) {}
+
+  /** Starts a backup now; returns the Job's name (see {@link #start}). */
   public String backupNow(String namespace, String environment) throws BackupException {
-    return backupNow(namespace, environment, Map.of());
+    return start(namespace, environment).name();
+  }
+
+  /**
+   * Starts a backup now: a Job made from the dump CronJob; on CloudNativePG with the object store (no dump CronJob, a
+   * ScheduledBackup instead), a Backup of the Cluster the ScheduledBackup backs up.
+   */
+  public Started start(String namespace, String environment) throws BackupException {
+    Optional<CronJob> cron = cronJobIn(namespace, environment);
+    if (cron.isPresent()) return new Started("Job", dumpNow(cron.get(), namespace, Map.of()));
+    Optional<String> cluster = CloudnativePgBackups.scheduledCluster(client, namespace, environment);
+    if (cluster.isPresent()) {
+      return new Started("Backup", new CloudnativePgBackups(client).backupNow(namespace, cluster.get(), environment));
+    }
+    return new Started("Job", dumpNow(cronJob(namespace, environment), namespace, Map.of())); // says what is missing
   }
 
   /** The name suffix of the dump a restore takes first: never "latest", never rotated out. */
   public static final String BEFORE_RESTORE = "-before-restore";
 
+  private Optional<CronJob> cronJobIn(String namespace, String environment) {
+    return client.batch().v1().cronjobs().inNamespace(namespace)
+        .withLabel(Labels.MANAGED_BY, Labels.MANAGER).withLabel(Labels.COMPONENT, Labels.BACKUP)
+        .withLabel(Labels.ENVIRONMENT, environment).list().getItems().stream().findFirst();
+  }
+
   /** Starts a backup now with {@code extraEnv} in its containers (e.g. DUMP_SUFFIX); returns the Job's name. */
   public String backupNow(String namespace, String environment, Map<String, String> extraEnv) throws BackupException {
-    CronJob cron = cronJob(namespace, environment);
+    return dumpNow(cronJob(namespace, environment), namespace, extraEnv);
+  }
+
+  private String dumpNow(CronJob cron, String namespace, Map<String, String> extraEnv) {
     String base = cron.getMetadata().getName() + "-manual-" + STAMP.format(Instant.now());
     for (int attempt = 0; ; attempt++) {
       // Names carry the second they were made in; a second backup within it gets a suffix.

@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "backup", mixinStandardHelpOptions = true,
-    description = "Start a backup now: a Job made from the environment's backup CronJob. Prints the Job's name.")
+    description = {"Start a backup now: a Job made from the environment's backup CronJob; prints the Job's name.",
+        "On CloudNativePG with backup.objectStore: a Backup of what its ScheduledBackup backs up, refused while another"
+            + " backup of the Cluster has not ended; prints the Backup's name."})
 final class BackupCommand implements Callable<Integer> {
 
   @CommandLine.Spec
@@ -21,8 +23,9 @@ final class BackupCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     EnvironmentValues environment = target.environment();
     try (ClusterSession cluster = new ClusterSession(target.config())) {
-      String job = new BackupService(target.cluster(cluster, environment).client()).backupNow(environment.namespace(), environment.environment());
-      spec.commandLine().getOut().println(job);
+      String started = new BackupService(target.cluster(cluster, environment).client()).backupNow(environment.namespace(),
+          environment.environment());
+      spec.commandLine().getOut().println(started);
       return 0;
     } catch (BackupService.BackupException e) {
       throw new Main.UserError(e.getMessage());

@@ -38,7 +38,7 @@ final class PointInTimeRestore {
 
   int run(EnvironmentValues bound, String time, boolean confirm) throws InterruptedException {
     String env = bound.environment();
-    if (!bound.postgres().cloudnativePg() || bound.backup().objectStore().isEmpty() || !bound.backup().enabled()) {
+    if (!bound.cloudnativePgArchives()) {
       throw new Main.UserError("--to: " + env + " is not on postgres.engine: cloudnative-pg with backup.objectStore;"
           + " point-in-time recovery replays the WAL that CloudNativePG archives there (use --backup or --from-file)");
     }

@@ -131,7 +131,7 @@ public final class Controller implements AutoCloseable {
         new HttpApiVerticle.Actions(
             // On the environment's cluster, as its last status says.
             status -> vertx.executeBlocking(() -> clusters.get(status.cluster()).backups()
-                .backupNow(status.namespace(), status.name()), false),
+                .start(status.namespace(), status.name()), false),
             (env, suspension) -> vertx.executeBlocking(() -> {
               if (suspension.isPresent()) controls.suspend(env, suspension.get().by(), suspension.get().reason());
               else controls.resume(env);

@@ -1,5 +1,6 @@
 package io.langconnect.gitops.http;
 
+import io.langconnect.gitops.backup.BackupService;
 import io.langconnect.gitops.config.ControllerConfig;
 import io.langconnect.gitops.control.Controls;
 import io.langconnect.gitops.net.Connections;
@@ -54,7 +55,7 @@ public final class HttpApiVerticle extends VerticleBase {
    * (a suspension) or resume (empty), confirm a held prune. Suspensions and confirmations are written to the
    * cluster, where the leader watches them.
    */
-  public record Actions(Function<EnvironmentStatus, Future<String>> backup,
+  public record Actions(Function<EnvironmentStatus, Future<BackupService.Started>> backup,
                         BiFunction<String, Optional<Controls.Suspension>, Future<Void>> suspend,
                         Function<String, Future<Void>> confirmPrune,
                         Function<String, Future<Void>> applyWithoutBackup,
@@ -238,7 +239,8 @@ public final class HttpApiVerticle extends VerticleBase {
       return;
     }
     actions.backup().apply(status.get())
-        .onSuccess(job -> json(ctx, 202, new JsonObject().put("environment", name).put("job", job)))
+        .onSuccess(started -> json(ctx, 202, new JsonObject().put("environment", name)
+            .put(started.kind().equals("Job") ? "job" : "backup", started.name())))
         .onFailure(e -> error(ctx, 409, e.getMessage()));
   }
 

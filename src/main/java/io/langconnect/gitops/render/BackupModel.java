@@ -149,7 +149,7 @@ final class BackupModel {
    * (base backups and WAL: point-in-time recovery instead of dumps).
    */
   private boolean dumps() {
-    return backup.enabled() && !(values.postgres().cloudnativePg() && backup.objectStore().isPresent());
+    return backup.enabled() && !values.cloudnativePgArchives();
   }
 
   /** Null unless dumps are made and kept on the cluster (no object store, or keepLocalCopy). */

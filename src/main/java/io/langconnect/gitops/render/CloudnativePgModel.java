@@ -96,7 +96,7 @@ public final class CloudnativePgModel {
 
   /** With backups to the object store: a base backup on the schedule (the first at once), WAL archived between. */
   GenericKubernetesResource scheduledBackup() {
-    if (!postgres.cloudnativePg() || !values.backup().enabled() || values.backup().objectStore().isEmpty()) return null;
+    if (!values.cloudnativePgArchives()) return null;
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("schedule", sixFields(values.backup().schedule()));
     spec.put("immediate", true);

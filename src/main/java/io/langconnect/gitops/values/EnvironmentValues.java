@@ -41,6 +41,14 @@ public record EnvironmentValues(
         imagePullSecrets, recovered, langconnect, backup, origins);
   }
 
+  /**
+   * Whether CloudNativePG backs the database up itself: base backups and WAL archived to {@code backup.objectStore}
+   * (point-in-time recovery; no pg_dump CronJob is rendered then).
+   */
+  public boolean cloudnativePgArchives() {
+    return postgres.cloudnativePg() && backup.enabled() && backup.objectStore().isPresent();
+  }
+
   /** Where a key the guards name was set ({@code file:line}), or the environment's own file when it was not. */
   public String origin(String key) {
     Source source = origins.get(key);

@@ -841,22 +841,26 @@ class NodeE2EIT {
   }
 
   /**
-   * An on-demand base backup of vectors' Cluster, waited for. Started only once no other backup of the Cluster runs or
-   * waits: CloudNativePG 1.29 names a backup in the object store by the second it starts, and two started in the same
-   * second (the ScheduledBackup's first, held back by the failover until archiving works again, and this one) share
-   * that name, so barman cannot tell them apart and fails one ("exit status 4").
+   * An on-demand base backup of vectors' Cluster with {@code backup}, waited for. It is refused while another backup
+   * of the Cluster has not ended, as the ScheduledBackup's first may not have (after the failover CloudNativePG
+   * retries it once WAL archiving works again): CloudNativePG names a backup by the second it starts, and two started
+   * in the same second fail one of them (seen here before the refusal: barman's "exit status 4"). A second backup
+   * right after this one is refused, naming it.
    */
-  private void backupNow(String name) throws Exception {
-    onNode(vectorsNs, "no other backup of the Cluster running before " + name, () -> admin
-        .genericKubernetesResources("postgresql.cnpg.io/v1", "Backup").inNamespace(vectorsNs).list().getItems().stream()
-        .map(b -> b.getAdditionalProperties().get("status") instanceof Map<?, ?> m ? String.valueOf(m.get("phase")) : "")
-        .allMatch(phase -> phase.equals("completed") || phase.equals("failed")));
-    var backup = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("postgresql.cnpg.io/v1")
-        .withKind("Backup").withNewMetadata().withName(name).withNamespace(vectorsNs).endMetadata().build();
-    backup.setAdditionalProperty("spec", Map.of("cluster", Map.of("name", "langconnect-postgres"), "method",
-        "barmanObjectStore"));
-    admin.resource(backup).create();
-    onNode(vectorsNs, "backup " + name + " completed", () -> {
+  private void backupNow(String what) throws Exception {
+    String[] backup = {"backup", "--env", "vectors", "--values", values.toString(), "--kubeconfig", plane.kubeconfig()};
+    var started = new java.util.concurrent.atomic.AtomicReference<CliTest.Run>();
+    onNode(vectorsNs, "backup " + what + " started", () -> {
+      CliTest.Run run = CliTest.run(backup);
+      started.set(run);
+      assertThat(run.exit() == 0 || run.err().contains("has not ended")).as(run.out() + run.err()).isTrue();
+      return run.exit() == 0;
+    });
+    String name = started.get().out().strip();
+    CliTest.Run second = CliTest.run(backup);
+    assertThat(second.exit()).as(second.out() + second.err()).isEqualTo(2);
+    assertThat(second.err()).contains("Backup " + name + " (").contains("has not ended");
+    onNode(vectorsNs, "backup " + what + " completed", () -> {
       var live = admin.genericKubernetesResources("postgresql.cnpg.io/v1", "Backup").inNamespace(vectorsNs).withName(name)
           .get();
       Object status = live == null ? null : live.getAdditionalProperties().get("status");
@@ -866,7 +870,7 @@ class NodeE2EIT {
     });
   }
 
-  private String vectorsChecksum(String cluster) throws InterruptedException {
+  private String vectorsChecksum(String cluster) {
     return vectorsQuery(cluster, EMBEDDINGS_CHECKSUM).getString(0);
   }
 
@@ -880,11 +884,11 @@ class NodeE2EIT {
   }
 
   /** A statement on vectors' primary, as its application user (CloudNativePG's generated password). */
-  private Row vectorsQuery(String sql) throws InterruptedException {
+  private Row vectorsQuery(String sql) {
     return vectorsQuery("langconnect-postgres", sql);
   }
 
-  private Row vectorsQuery(String cluster, String sql) throws InterruptedException {
+  private Row vectorsQuery(String cluster, String sql) {
     var secret = admin.secrets().inNamespace(vectorsNs).withName(cluster + "-app").get();
     String password = new String(java.util.Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(new PgConnectOptions()
@@ -1179,7 +1183,7 @@ class NodeE2EIT {
    * kube-proxy has not programmed yet (no route to host) or a server still starting or stopping is retried for up
    * to a minute; anything else fails at once.
    */
-  private Row query(String namespace, String sql) throws InterruptedException {
+  private Row query(String namespace, String sql) {
     return DatabaseSettling.retry(() -> queryOnce(namespace, sql));
   }
 
@@ -1191,7 +1195,7 @@ class NodeE2EIT {
     return firstRow(pool, sql);
   }
 
-  private String embeddingsChecksum() throws InterruptedException {
+  private String embeddingsChecksum() {
     return query(prodNs, EMBEDDINGS_CHECKSUM).getString(0);
   }
 
