@@ -385,9 +385,15 @@ public final class SyncBenchmark {
   }
 
   static void waitFor(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
+    waitFor(condition, Duration.ofMinutes(20));
+  }
+
+  static void waitFor(BooleanSupplier condition, Duration bound) throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new IllegalStateException("benchmark condition not reached in 20 minutes");
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("benchmark condition not reached in " + bound.toMinutes() + " minutes");
+      }
       Thread.sleep(20);
     }
   }
