@@ -49,6 +49,7 @@ final class FluxPeer implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private HttpGitServer git;
   private final List<Integer> kustomizations = new ArrayList<>();
+  private final java.util.Set<String> readyOnce = new java.util.HashSet<>();
 
   private FluxPeer(LocalControlPlane plane) {
     this.plane = plane;
@@ -153,17 +154,21 @@ final class FluxPeer implements AutoCloseable {
   }
 
   /** Every Kustomization Ready with a revision applied. */
+  /**
+   * Whether every Kustomization has been Ready once: at N = 1,000 the first ones reconcile again at their interval
+   * (Ready turns Unknown for a moment) before the last ones are done, so "all Ready at the same time" may never be seen.
+   */
   private boolean ready(int count) {
-    List<GenericKubernetesResource> all = admin.genericKubernetesResources(KUSTOMIZE_API, "Kustomization")
-        .inNamespace(NAMESPACE).list().getItems();
-    long done = all.stream().filter(k -> {
-      Map<String, Object> status = k.get("status");
-      if (status == null || status.get("lastAppliedRevision") == null) return false;
-      @SuppressWarnings("unchecked")
-      List<Map<String, Object>> conditions = (List<Map<String, Object>>) status.getOrDefault("conditions", List.of());
-      return conditions.stream().anyMatch(c -> "Ready".equals(c.get("type")) && "True".equals(c.get("status")));
-    }).count();
-    return done == count;
+    admin.genericKubernetesResources(KUSTOMIZE_API, "Kustomization").inNamespace(NAMESPACE).list().getItems().stream()
+        .filter(k -> {
+          Map<String, Object> status = k.get("status");
+          if (status == null || status.get("lastAppliedRevision") == null) return false;
+          @SuppressWarnings("unchecked")
+          List<Map<String, Object>> conditions = (List<Map<String, Object>>) status.getOrDefault("conditions", List.of());
+          return conditions.stream().anyMatch(c -> "Ready".equals(c.get("type")) && "True".equals(c.get("status")));
+        })
+        .forEach(k -> readyOnce.add(k.getMetadata().getName()));
+    return readyOnce.size() == count;
   }
 
   private void start(Path binary, Path kubeconfig, Path tmp, String... flags) throws IOException {
