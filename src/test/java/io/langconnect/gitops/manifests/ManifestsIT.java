@@ -250,6 +250,19 @@ class ManifestsIT {
       String store = "backup:\n  objectStore:\n    destinationPath: s3://backups\n    s3Credentials:\n"
           + "      accessKeyId: {name: s3, key: id}\n      secretAccessKey: {name: s3, key: secret}\n";
       sync.sync(env("vectors", cnpg + store), "r1", false);
+      // A backup now is CloudNativePG's Backup, refused while another of the Cluster has not ended: first the
+      // ScheduledBackup's immediate one (pending: the Cluster's pods never run here), then our own.
+      var cnpgBackups = admin.genericKubernetesResources("postgresql.cnpg.io/v1", "Backup").inNamespace(vectors);
+      eventually(() -> !cnpgBackups.list().getItems().isEmpty());
+      String scheduled = cnpgBackups.list().getItems().get(0).getMetadata().getName();
+      assertThatThrownBy(() -> backups.start(vectors, "vectors")).hasMessageContaining("Backup " + scheduled + " (")
+          .hasMessageContaining("has not ended");
+      cnpgBackups.delete();
+      eventually(() -> cnpgBackups.list().getItems().isEmpty());
+      BackupService.Started started = backups.start(vectors, "vectors");
+      assertThat(started.kind()).isEqualTo("Backup");
+      assertThatThrownBy(() -> backups.start(vectors, "vectors")).hasMessageContaining("Backup " + started.name() + " (")
+          .hasMessageContaining("has not ended");
       sync.sync(env("vectors", cnpg), "r2", false);
       assertThat(admin.genericKubernetesResources("postgresql.cnpg.io/v1", "ScheduledBackup").inNamespace(vectors)
           .list().getItems()).isEmpty();
