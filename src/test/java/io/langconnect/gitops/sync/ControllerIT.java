@@ -391,6 +391,28 @@ class ControllerIT {
     }
   }
 
+  /**
+   * A client that keeps asking is not idle: Java's HttpClient (HTTP/2 by default: an h2c upgrade on plain http) asks
+   * every 100 ms for three idle timeouts, on one connection, and is never cut off.
+   */
+  @Test
+  void aClientThatKeepsAskingIsNotCutOffByTheIdleTimeout() throws Exception {
+    Path token = Files.writeString(tmp.resolve("busy-token"), "busy-token\n");
+    ControllerConfig config = config(repo.gitUrl(), false, token)
+        .withHttp(new ControllerConfig.Http(0, "127.0.0.1", token.toString(), Duration.ofSeconds(1)));
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    try (Controller controller = new Controller(vertx, admin, config)) {
+      controller.start().await();
+      URI metrics = URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics");
+      long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+      while (System.nanoTime() < until) {
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(metrics).build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+        Thread.sleep(100);
+      }
+    }
+  }
+
   @Test
   void jsonLogsAreOneObjectPerLineNamingEnvironmentAndRevisionAndNoSecret() throws Exception {
     Path token = Files.writeString(tmp.resolve("api-token"), "json-log-token\n");

@@ -45,7 +45,10 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(LocalControlPlane.class)
 class MultiClusterIT {
 
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  // HTTP/1.1, as Prometheus scrapes: the class's controllers come and go on ephemeral ports, and Java's client sends a
+  // GET again when a kept-alive HTTP/1.1 connection turns out closed, which it does not on HTTP/2 (one scrape here
+  // once ended "EOF reached while reading" on an h2c connection).
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @TempDir
   Path tmp;
