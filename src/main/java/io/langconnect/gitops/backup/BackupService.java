@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BackupService {
 
-  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+  static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   /** A mistake the caller can fix: no such environment, no backups configured. */
   public static final class BackupException extends Exception {
@@ -50,13 +50,21 @@ public final class BackupService {
 
   /** The environment's backup CronJob, found by its labels. */
   public CronJob cronJob(String namespace, String environment) throws BackupException {
-    return cronJobIn(namespace, environment)
-        .orElseThrow(() -> new BackupException("environment " + environment + " has no backup CronJob in " + namespace
-            + "; expected backup.enabled: true (the default where postgres.persistence.enabled is true) and a sync"));
+    return cronJobIn(namespace, environment).orElseThrow(() -> noCronJob(namespace, environment));
   }
 
-  /** A backup started: a dump {@code Job}, or CloudNativePG's {@code Backup}; by its kind and name. */
-  public record Started(String kind, String name) {}
+  private static BackupException noCronJob(String namespace, String environment) {
+    return new BackupException("environment " + environment + " has no backup CronJob in " + namespace
+        + "; expected backup.enabled: true (the default where postgres.persistence.enabled is true) and a sync");
+  }
+
+  /** A backup started, by its kind ({@code Job}: a dump; {@code Backup}: CloudNativePG's) and name. */
+  public record Started(String kind, String name) {
+    /** The key the API answers its name under: {@code job} or {@code backup}. */
+    public String key() {
+      return kind.toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /** Starts a backup now; returns the Job's name (see {@link #start}). */
   public String backupNow(String namespace, String environment) throws BackupException {
@@ -71,10 +79,8 @@ public final class BackupService {
     Optional<CronJob> cron = cronJobIn(namespace, environment);
     if (cron.isPresent()) return new Started("Job", dumpNow(cron.get(), namespace, Map.of()));
     Optional<String> cluster = CloudnativePgBackups.scheduledCluster(client, namespace, environment);
-    if (cluster.isPresent()) {
-      return new Started("Backup", new CloudnativePgBackups(client).backupNow(namespace, cluster.get(), environment));
-    }
-    return new Started("Job", dumpNow(cronJob(namespace, environment), namespace, Map.of())); // says what is missing
+    if (cluster.isEmpty()) throw noCronJob(namespace, environment);
+    return new Started("Backup", new CloudnativePgBackups(client).backupNow(namespace, cluster.get(), environment));
   }
 
   /** The name suffix of the dump a restore takes first: never "latest", never rotated out. */

@@ -7,10 +7,9 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.langconnect.gitops.render.CloudnativePgModel;
 import io.langconnect.gitops.render.Labels;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -24,7 +23,6 @@ import java.util.Set;
  */
 final class CloudnativePgBackups {
 
-  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
   private static final Set<String> ENDED = Set.of("completed", "failed");
 
   private final KubernetesClient client;
@@ -59,7 +57,7 @@ final class CloudnativePgBackups {
           + " has not ended: a backup started beside it could take the same name in the object store and fail;"
           + " run backup again once it has completed or failed");
     }
-    String name = cluster + "-manual-" + STAMP.format(Instant.now());
+    String name = cluster + "-manual-" + BackupService.STAMP.format(Instant.now());
     GenericKubernetesResource backup = new GenericKubernetesResourceBuilder().withApiVersion(CloudnativePgModel.API_VERSION)
         .withKind("Backup").withNewMetadata().withName(name).withNamespace(namespace)
         .addToLabels(Labels.ENVIRONMENT, environment).addToLabels(Labels.PART_OF, Labels.APP_NAME)
@@ -82,11 +80,6 @@ final class CloudnativePgBackups {
   }
 
   private static String field(GenericKubernetesResource resource, String... path) {
-    Object value = resource.getAdditionalProperties();
-    for (String key : path) {
-      if (!(value instanceof Map<?, ?> map)) return "";
-      value = map.get(key);
-    }
-    return value == null ? "" : String.valueOf(value);
+    return Objects.toString(resource.get((Object[]) path), "");
   }
 }

@@ -239,8 +239,7 @@ public final class HttpApiVerticle extends VerticleBase {
       return;
     }
     actions.backup().apply(status.get())
-        .onSuccess(started -> json(ctx, 202, new JsonObject().put("environment", name)
-            .put(started.kind().equals("Job") ? "job" : "backup", started.name())))
+        .onSuccess(started -> json(ctx, 202, new JsonObject().put("environment", name).put(started.key(), started.name())))
         .onFailure(e -> error(ctx, 409, e.getMessage()));
   }
 

@@ -153,7 +153,6 @@ final class FluxPeer implements AutoCloseable {
     return resource;
   }
 
-  /** Every Kustomization Ready with a revision applied. */
   /**
    * Whether every Kustomization has been Ready once: at N = 1,000 the first ones reconcile again at their interval
    * (Ready turns Unknown for a moment) before the last ones are done, so "all Ready at the same time" may never be seen.
